@@ -1,0 +1,173 @@
+// Package api is Tenure's HTTP JSON API under /v1, described by an OpenAPI 3.1 document
+// generated from the handlers' types (huma) and served at /openapi.json. Errors are RFC 9457
+// problem details naming the offending field.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/service"
+)
+
+// Version is the API's version in the OpenAPI document.
+const Version = "1.0.0"
+
+// Metrics receives request observations; nil disables them.
+type Metrics interface {
+	ObserveRequest(operation string, status int, d time.Duration)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	svc     *service.Service
+	api     huma.API
+	mux     *http.ServeMux
+	log     *slog.Logger
+	metrics Metrics
+}
+
+// New builds the API on mux. ready reports whether the node can serve (for /readyz).
+func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) *Server {
+	cfg := huma.Config{
+		OpenAPI: &huma.OpenAPI{
+			OpenAPI: "3.1.0",
+			Info: &huma.Info{Title: "Tenure API", Version: Version,
+				Description: "Loyalty, points ledger and webhooks for online stores. Authenticate with `Authorization: Bearer <API key>`."},
+			Components: &huma.Components{
+				Schemas: huma.NewMapRegistry("#/components/schemas/", huma.DefaultSchemaNamer),
+				SecuritySchemes: map[string]*huma.SecurityScheme{
+					"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key created by `tenure keys create` or POST /v1/keys"},
+				},
+			},
+			Security: []map[string][]string{{"apiKey": {}}},
+		},
+		OpenAPIPath:   "/openapi",
+		Formats:       huma.DefaultFormats,
+		DefaultFormat: "application/json",
+	}
+	s := &Server{svc: svc, mux: mux, log: log, metrics: m}
+	s.api = humago.New(mux, cfg)
+	s.api.UseMiddleware(s.observe, s.authenticate)
+
+	s.routes()
+	return s
+}
+
+// OpenAPI returns the generated document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+type ctxKey int
+
+const keyCtx ctxKey = 1
+
+// scope of an operation is kept in its metadata; "public" needs no key.
+func scopeOf(op *huma.Operation) tenure.Scope {
+	if v, ok := op.Metadata["scope"].(tenure.Scope); ok {
+		return v
+	}
+	return tenure.ScopeAdmin
+}
+
+func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	need := scopeOf(ctx.Operation())
+	auth := ctx.Header("Authorization")
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || secret == "" {
+		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+		return
+	}
+	key, err := s.svc.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+	if err != nil {
+		if tenure.KindOf(err) == tenure.KindUnauthorized {
+			_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "unknown or revoked API key")
+		} else {
+			s.log.Error("authenticate", "err", err)
+			_ = huma.WriteErr(s.api, ctx, http.StatusServiceUnavailable, "cannot check the API key right now")
+		}
+		return
+	}
+	if !key.Scope.Allows(need) {
+		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, "this key's scope ("+string(key.Scope)+") does not allow this operation; it needs "+string(need))
+		return
+	}
+	next(huma.WithValue(ctx, keyCtx, key))
+}
+
+func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {
+	start := time.Now()
+	next(ctx)
+	if s.metrics != nil {
+		s.metrics.ObserveRequest(ctx.Operation().OperationID, ctx.Status(), time.Since(start))
+	}
+}
+
+// caller returns the authenticated key of the request.
+func caller(ctx context.Context) tenure.APIKey {
+	k, _ := ctx.Value(keyCtx).(tenure.APIKey)
+	return k
+}
+
+func actor(k tenure.APIKey) string { return "key:" + k.ID }
+
+// problem turns a service error into a problem response. Internal errors are logged and
+// answered without detail.
+func (s *Server) problem(err error) error {
+	var e *tenure.Error
+	if !errors.As(err, &e) || e.Kind == tenure.KindInternal {
+		if errors.Is(err, context.Canceled) {
+			return huma.NewError(499, "request cancelled")
+		}
+		s.log.Error("internal error", "err", err)
+		return huma.Error500InternalServerError("internal error; it has been logged")
+	}
+	details := make([]error, 0, len(e.Fields))
+	for _, f := range e.Fields {
+		loc := f.Field
+		if !strings.HasPrefix(loc, "path.") && !strings.HasPrefix(loc, "query.") {
+			loc = "body." + loc
+		}
+		details = append(details, &huma.ErrorDetail{Message: f.Message, Location: loc})
+	}
+	msg := e.Message
+	switch e.Kind {
+	case tenure.KindInvalid:
+		return huma.NewError(http.StatusUnprocessableEntity, msg, details...)
+	case tenure.KindNotFound:
+		return huma.NewError(http.StatusNotFound, msg, details...)
+	case tenure.KindConflict:
+		return huma.NewError(http.StatusConflict, msg, details...)
+	case tenure.KindUnauthorized:
+		return huma.NewError(http.StatusUnauthorized, msg, details...)
+	case tenure.KindForbidden:
+		return huma.NewError(http.StatusForbidden, msg, details...)
+	case tenure.KindTooLarge:
+		return huma.NewError(http.StatusRequestEntityTooLarge, msg, details...)
+	}
+	return huma.Error500InternalServerError("internal error")
+}
+
+// op describes an operation: id, method, path, summary, tag and needed scope.
+func op(id, method, path, summary, tag string, scope tenure.Scope, errs ...int) huma.Operation {
+	return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag},
+		Metadata: map[string]any{"scope": scope}, Errors: append([]int{400, 401, 403, 422}, errs...)}
+}
+
+// DefaultJSON reads a request body sent without a Content-Type as JSON, so that a quick
+// `curl -d '{...}'` works; form-encoded bodies are still refused with 415.
+func DefaultJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "" && r.ContentLength != 0 {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,99 @@
+// Command tenure is the Tenure loyalty engine: HTTP API, workers and administration in one
+// binary. Run `tenure help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tenure-loyalty/tenure/app"
+	"github.com/tenure-loyalty/tenure/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `Tenure: a loyalty, points-ledger and retention engine for online stores.
+
+Usage: tenure <command> [flags]
+
+Commands:
+  serve     run the HTTP API and background workers (creates a tenant on first start)
+  migrate   apply database migrations and exit
+  verify    re-derive every balance from the ledger and report mismatches
+  keys      create, list or revoke API keys: keys create|list|revoke
+  bench     measure ingest throughput and balance reads: bench ingest|reads
+  version   print the version
+
+Every command takes the settings of 'tenure serve -h' (flags or TENURE_* variables).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr, getenv)
+	case "migrate":
+		err = migrate(ctx, rest, stdout, stderr, getenv)
+	case "verify":
+		err = verify(ctx, rest, stdout, stderr, getenv)
+	case "keys":
+		err = keys(ctx, rest, stdout, stderr, getenv)
+	case "bench":
+		err = bench(ctx, rest, stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "tenure", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "tenure: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tenure:", err)
+		return 1
+	}
+	return 0
+}
+
+// open loads the configuration and builds the application.
+func open(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (*app.App, []string, error) {
+	cfg, rest, err := config.Load("tenure "+name, args, getenv, stderr, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := app.New(ctx, cfg, nil, log)
+	return a, rest, err
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,149 @@
+// Package config holds every setting of `tenure serve` in one typed table: its flag, its
+// TENURE_* environment variable, default and documentation. A *_FILE variant of each
+// variable reads the value from a file (for secrets mounted by an orchestrator).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the resolved configuration.
+type Config struct {
+	Addr            string
+	DatabaseURL     string
+	LogLevel        string
+	LogFormat       string
+	Workers         bool
+	PollInterval    time.Duration
+	NodeName        string
+	ShutdownTimeout time.Duration
+	TenantName      string
+}
+
+// Setting is one row of the table.
+type Setting struct {
+	Name    string // flag name; the variable is TENURE_ + upper-case name with - as _
+	Default string
+	Doc     string
+	set     func(c *Config, v string) error
+}
+
+// Env returns the environment variable of a setting.
+func (s Setting) Env() string {
+	return "TENURE_" + strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func dur(dst func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("must be a positive duration like 1s or 500ms")
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		*dst(c) = b
+		return nil
+	}
+}
+
+func oneOf(dst func(*Config) *string, options ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, o := range options {
+			if v == o {
+				*dst(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(options, ", "))
+	}
+}
+
+// Settings is the table, in documentation order.
+var Settings = []Setting{
+	{"addr", "127.0.0.1:8080", "Address the HTTP server listens on", str(func(c *Config) *string { return &c.Addr })},
+	{"database-url", "tenure.db", "SQLite file path, or a postgres:// URL for PostgreSQL", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"log-level", "info", "debug, info, warn or error", oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{"log-format", "text", "text or json", oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+	{"workers", "true", "Run background workers (jobs, webhook deliveries) in this process", boolean(func(c *Config) *bool { return &c.Workers })},
+	{"poll-interval", "1s", "How often workers look for due jobs and deliveries", dur(func(c *Config) *time.Duration { return &c.PollInterval })},
+	{"node-name", "", "Name of this process in job leases and delivery logs (default: host-pid)", str(func(c *Config) *string { return &c.NodeName })},
+	{"shutdown-timeout", "15s", "How long a graceful shutdown waits for requests and workers", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"tenant-name", "My store", "Name of the tenant created on first start", str(func(c *Config) *string { return &c.TenantName })},
+}
+
+// Load resolves settings: defaults, then environment (VAR or VAR_FILE), then flags. extra,
+// if not nil, registers a command's own flags on the same flag set.
+func Load(name string, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	if extra != nil {
+		extra(fs)
+	}
+	flags := map[string]*string{}
+	for _, s := range Settings {
+		flags[s.Name] = fs.String(s.Name, "", s.Doc+" (env "+s.Env()+", default "+quote(s.Default)+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	for _, s := range Settings {
+		v, src := s.Default, "default"
+		if e := getenv(s.Env()); e != "" {
+			v, src = e, s.Env()
+		} else if f := getenv(s.Env() + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return c, nil, fmt.Errorf("%s_FILE: %w", s.Env(), err)
+			}
+			v, src = strings.TrimSpace(string(b)), s.Env()+"_FILE"
+		}
+		if fv := *flags[s.Name]; fv != "" {
+			v, src = fv, "-"+s.Name
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", src, err)
+		}
+	}
+	if c.NodeName == "" {
+		host, _ := os.Hostname()
+		c.NodeName = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return c, fs.Args(), nil
+}
+
+func quote(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+// Markdown renders the table for the README.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| Flag | Environment | Default | Meaning |\n|---|---|---|---|\n")
+	for _, s := range Settings {
+		fmt.Fprintf(&b, "| `-%s` | `%s` | `%s` | %s |\n", s.Name, s.Env(), s.Default, s.Doc)
+	}
+	return b.String()
+}

@@ -1,0 +1,107 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// unit is the state of one write transaction: the tenant's program and the ledger books
+// loaded so far. Books are loaded once (locking their balance rows) and saved together
+// by flush, so that a batch touching one member many times writes its balance once.
+type unit struct {
+	tx       *storage.Tx
+	tenantID string
+	prog     tenure.Program
+	books    map[string]*ledger.Book
+	order    []string
+	metrics  Observer
+}
+
+func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
+	t, err := tx.Tenant(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics}, nil
+}
+
+// book returns the member's book for a wallet, loading and locking it on first use.
+func (u *unit) book(ctx context.Context, memberID string, w tenure.Wallet) (*ledger.Book, error) {
+	k := memberID + "/" + string(w)
+	if b, ok := u.books[k]; ok {
+		return b, nil
+	}
+	bal, lots, err := u.tx.LoadAccount(ctx, u.tenantID, memberID, w)
+	if err != nil {
+		return nil, err
+	}
+	b := ledger.NewBook(bal, lots, u.tx.Now, u.tx.NewID)
+	u.books[k] = b
+	u.order = append(u.order, k)
+	return b, nil
+}
+
+// flush writes every book's entries, lots and balance, and schedules the expiry of every
+// lot that now carries an expiry. Scheduling is keyed by member, wallet and instant, so
+// lots expiring together share one job.
+func (u *unit) flush(ctx context.Context) error {
+	written := 0
+	defer func() {
+		if u.metrics != nil && written > 0 {
+			u.tx.OnCommit(func() { u.metrics.LedgerEntries(written) })
+		}
+	}()
+	for _, k := range u.order {
+		b := u.books[k]
+		b.RefreshNextExpiry()
+		touched := b.Touched()
+		if err := u.tx.SaveAccount(ctx, u.tenantID, b.Balance, touched, b.Entries()); err != nil {
+			return err
+		}
+		written += len(b.Entries())
+		var scheduled []int64
+		for _, l := range touched {
+			if l.ExpiresAt == nil || l.Remaining <= 0 || l.Debt {
+				continue
+			}
+			at := l.ExpiresAt.UnixMicro()
+			if slices.Contains(scheduled, at) {
+				continue
+			}
+			scheduled = append(scheduled, at)
+			payload, _ := json.Marshal(expirePayload{MemberID: l.MemberID, Wallet: l.Wallet})
+			key := l.MemberID + "/" + string(l.Wallet) + "/" + strconv.FormatInt(at, 10)
+			if err := u.tx.Schedule(ctx, u.tenantID, jobExpire, key, string(payload), *l.ExpiresAt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type expirePayload struct {
+	MemberID string        `json:"member_id"`
+	Wallet   tenure.Wallet `json:"wallet"`
+}
+
+// pointsMessage is the body of points.* and credit.* notifications.
+type pointsMessage struct {
+	MemberID    string        `json:"member_id"`
+	ExternalID  string        `json:"customer_id,omitempty"`
+	Wallet      tenure.Wallet `json:"wallet"`
+	Amount      int64         `json:"amount"`
+	Uncollected int64         `json:"uncollected,omitempty"`
+	OrderID     string        `json:"order_id,omitempty"`
+	EventID     string        `json:"event_id,omitempty"`
+	Reason      string        `json:"reason,omitempty"`
+	Pending     bool          `json:"pending,omitempty"`
+	AvailableAt any           `json:"available_at,omitempty"`
+	Balance     int64         `json:"balance_available"`
+	BalancePend int64         `json:"balance_pending"`
+}

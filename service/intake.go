@@ -1,0 +1,310 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// MaxBatch is the largest number of events one call accepts.
+const MaxBatch = 1000
+
+// IngestOptions modify an intake call.
+type IngestOptions struct {
+	// Batch names fields as events[i].… in errors.
+	Batch bool
+	// DryRun computes every effect and returns it, then rolls everything back.
+	DryRun bool
+}
+
+var errDryRun = errors.New("dry run")
+
+// Ingest records events and applies their effects in one transaction: all of them or, on
+// any error, none. An event whose id was seen before is not applied again; its original
+// result is returned with Replay set. The same id with a different body is a conflict.
+func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.Event, opt IngestOptions) ([]tenure.EventResult, error) {
+	const op = "service.Ingest"
+	if len(events) == 0 {
+		return nil, tenure.Invalid(op, "events", "at least one event is required")
+	}
+	if len(events) > MaxBatch {
+		return nil, &tenure.Error{Kind: tenure.KindTooLarge, Op: op, Message: fmt.Sprintf("at most %d events per batch", MaxBatch),
+			Fields: []tenure.FieldError{{Field: "events", Message: fmt.Sprintf("has %d events, the limit is %d", len(events), MaxBatch)}}}
+	}
+	var probs tenure.Problems
+	hashes := make([]string, len(events))
+	for i := range events {
+		probs = append(probs, events[i].Validate(prefix(opt.Batch, i))...)
+		b, _ := json.Marshal(events[i])
+		h := sha256.Sum256(b)
+		hashes[i] = hex.EncodeToString(h[:16])
+	}
+	if err := probs.Err(op); err != nil {
+		s.observeAll(events, "rejected")
+		return nil, err
+	}
+	var results []tenure.EventResult
+	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		in := &intake{s: s, ctx: ctx, opt: opt}
+		var err error
+		if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		results, err = in.run(events, hashes)
+		if err != nil {
+			return err
+		}
+		if opt.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	if err != nil {
+		s.observeAll(events, "rejected")
+		return nil, err
+	}
+	for i, r := range results {
+		outcome := "processed"
+		if r.Replay {
+			outcome = "replay"
+		}
+		s.observe(events[i].Type, outcome)
+	}
+	return results, nil
+}
+
+func (s *Service) observe(t tenure.EventType, outcome string) {
+	if s.Metrics != nil {
+		s.Metrics.EventIngested(t, outcome)
+	}
+}
+
+func (s *Service) observeAll(events []tenure.Event, outcome string) {
+	for _, e := range events {
+		s.observe(e.Type, outcome)
+	}
+}
+
+func prefix(batch bool, i int) string {
+	if !batch {
+		return ""
+	}
+	return "events[" + strconv.Itoa(i) + "]."
+}
+
+// intake is one Ingest transaction.
+type intake struct {
+	s       *Service
+	ctx     context.Context
+	opt     IngestOptions
+	u       *unit
+	members map[string]tenure.Member
+	orders  map[string]*orderState
+	stored  []storage.StoredEvent
+	occured []int64
+}
+
+type orderState struct {
+	o        *tenure.Order
+	isNew    bool
+	hadLines bool
+}
+
+func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventResult, error) {
+	ctx, tx := in.ctx, in.u.tx
+	ids := make([]string, len(events))
+	var customers []string
+	for i, e := range events {
+		ids[i] = e.ID
+		customers = append(customers, e.CustomerID)
+	}
+	seen, err := tx.EventsByExternalID(ctx, in.u.tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(customers)
+	customers = slices.Compact(customers)
+	if in.members, err = tx.MembersByExternalID(ctx, in.u.tenantID, customers, true); err != nil {
+		return nil, err
+	}
+	in.orders = map[string]*orderState{}
+	hashOf := map[string]string{}
+	for id, st := range seen {
+		hashOf[id] = st.BodyHash
+	}
+	results := make([]tenure.EventResult, len(events))
+	for i := range events {
+		e := &events[i]
+		p := prefix(in.opt.Batch, i)
+		if st, ok := seen[e.ID]; ok {
+			if hashOf[e.ID] != hashes[i] {
+				return nil, &tenure.Error{Kind: tenure.KindConflict, Op: "service.Ingest", Message: "event id reused with a different body",
+					Fields: []tenure.FieldError{{Field: p + "id", Message: fmt.Sprintf("event %q was already received with a different body", e.ID)}}}
+			}
+			r := st.Result
+			r.Replay = true
+			results[i] = r
+			continue
+		}
+		r, err := in.apply(e, p)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = r
+		payload, _ := json.Marshal(e)
+		st := storage.StoredEvent{ID: r.ID, ExternalID: e.ID, Type: e.Type, MemberID: r.MemberID, BodyHash: hashes[i], Payload: string(payload), Result: r}
+		seen[e.ID], hashOf[e.ID] = st, hashes[i]
+		in.stored = append(in.stored, st)
+		in.occured = append(in.occured, e.OccurredAt.UnixMicro())
+	}
+	if err := in.u.flush(ctx); err != nil {
+		return nil, err
+	}
+	for _, st := range in.orders {
+		if err := tx.SaveOrder(ctx, in.u.tenantID, st.o, st.isNew, st.hadLines); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.InsertEvents(ctx, in.u.tenantID, in.stored, in.occured); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// apply handles one new event.
+func (in *intake) apply(e *tenure.Event, p string) (tenure.EventResult, error) {
+	ctx, tx, u := in.ctx, in.u.tx, in.u
+	if e.OccurredAt.IsZero() || e.OccurredAt.After(tx.Now) {
+		e.OccurredAt = tx.Now
+	}
+	e.OccurredAt = e.OccurredAt.UTC()
+	r := tenure.EventResult{EventID: e.ID, ID: tx.NewID(tenure.PrefixEvent), Type: e.Type, CreatedAt: tx.Now}
+
+	m, ok := in.members[e.CustomerID]
+	switch {
+	case ok && e.Customer != nil && (e.Type == tenure.CustomerCreated || e.Type == tenure.CustomerUpdated):
+		if err := e.Customer.Apply(&m, tx.Now, p+"customer."); err != nil {
+			return r, err
+		}
+		if err := tx.UpdateMember(ctx, u.tenantID, &m); err != nil {
+			return r, err
+		}
+		if _, err := tx.Emit(ctx, u.tenantID, "member.updated", m.ID, m); err != nil {
+			return r, err
+		}
+		in.members[e.CustomerID] = m
+	case !ok && (e.Type == tenure.CustomerCreated || u.prog.AutoEnrol):
+		var err error
+		if m, err = in.s.enrol(ctx, tx, u.tenantID, e.CustomerID, e.Customer, p+"customer."); err != nil {
+			return r, err
+		}
+		in.members[e.CustomerID] = m
+		r.Enrolled = true
+	case !ok:
+		return r, &tenure.Error{Kind: tenure.KindInvalid, Op: "service.Ingest", Message: "unknown member",
+			Fields: []tenure.FieldError{{Field: p + "customer_id", Message: fmt.Sprintf("no member %q; enrol the customer first (automatic enrolment is off)", e.CustomerID)}}}
+	}
+	r.MemberID = m.ID
+	if !e.Type.IsOrderEvent() {
+		return r, nil
+	}
+	out, o, err := in.applyOrder(e, p, m)
+	if err != nil {
+		return r, err
+	}
+	r.OrderID = o.ID
+	r.Points = &out
+	return r, nil
+}
+
+func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member) (tenure.PointsOutcome, *tenure.Order, error) {
+	ctx, tx, u := in.ctx, in.u.tx, in.u
+	ext := ""
+	if e.Order != nil {
+		ext = e.Order.ID
+	} else {
+		ext = e.Refund.OrderID
+	}
+	st, ok := in.orders[ext]
+	if !ok {
+		o, found, err := tx.Order(ctx, u.tenantID, ext)
+		if err != nil {
+			return tenure.PointsOutcome{}, nil, err
+		}
+		if !found {
+			o = &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now}
+		}
+		st = &orderState{o: o, isNew: !found, hadLines: len(o.Lines) > 0}
+		in.orders[ext] = st
+	}
+	o := st.o
+	if o.MemberID != m.ID {
+		return tenure.PointsOutcome{}, nil, tenure.Invalid("service.Ingest", p+"customer_id", "order %q belongs to another customer", ext)
+	}
+	if e.Type == tenure.OrderRefunded {
+		o.AddRefund(e.Refund, e.ID, e.OccurredAt)
+	} else {
+		o.Merge(e.Type, e.Order, e.OccurredAt)
+	}
+	if o.Currency == "" {
+		o.Currency = u.prog.Currency
+	}
+	if o.Currency != u.prog.Currency {
+		return tenure.PointsOutcome{}, nil, tenure.Invalid("service.Ingest", p+"order.currency", "must be the program currency %s", u.prog.Currency)
+	}
+	o.UpdatedAt = tx.Now
+	if o.PaidAt != nil && o.Points.Base == 0 && len(o.Lines) > 0 {
+		o.Points.Base = in.s.Earn(u.prog, o)
+	}
+	book, err := u.book(ctx, m.ID, tenure.Points)
+	if err != nil {
+		return tenure.PointsOutcome{}, nil, err
+	}
+	cause := ledger.Cause{Type: "event", ID: e.ID, Reason: fmt.Sprintf("%s %s", e.Type, ext)}
+	out := ledger.SettleOrder(book, u.prog, o, o.Points.Base, cause)
+	return out, o, in.s.announce(ctx, tx, u.tenantID, m, book, o, out, e.ID)
+}
+
+// announce writes the notifications and the release job that follow an order settlement.
+func (s *Service) announce(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member, book *ledger.Book, o *tenure.Order, out tenure.PointsOutcome, eventID string) error {
+	msg := pointsMessage{MemberID: m.ID, ExternalID: m.ExternalID, Wallet: tenure.Points, OrderID: o.ExternalID, EventID: eventID,
+		Balance: book.Balance.Available, BalancePend: book.Balance.Pending}
+	emit := func(typ string, amount, uncollected int64, pending bool) error {
+		if amount == 0 && uncollected == 0 {
+			return nil
+		}
+		mm := msg
+		mm.Amount, mm.Uncollected, mm.Pending = amount, uncollected, pending
+		if pending && out.AvailableAt != nil {
+			mm.AvailableAt = out.AvailableAt
+		}
+		_, err := tx.Emit(ctx, tenantID, typ, m.ID, mm)
+		return err
+	}
+	if err := emit("points.earned", out.Earned, 0, out.Pending); err != nil {
+		return err
+	}
+	if err := emit("points.reversed", out.Reversed, out.Uncollected, false); err != nil {
+		return err
+	}
+	if err := emit("points.available", out.Released, 0, false); err != nil {
+		return err
+	}
+	if out.Pending && out.AvailableAt != nil {
+		key := o.ID + "@" + strconv.FormatInt(out.AvailableAt.UnixMicro(), 10)
+		return tx.Schedule(ctx, tenantID, jobRelease, key, o.ExternalID, *out.AvailableAt)
+	}
+	return nil
+}

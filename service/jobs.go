@@ -1,0 +1,122 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// Job kinds.
+const (
+	jobRelease = "order.release" // payload: the store's order id; settles the order when its window ends
+	jobExpire  = "lots.expire"   // payload: expirePayload; expires a member's due lots
+)
+
+// JobLease is how long a node holds a claimed job before others may take it over.
+const JobLease = 30 * time.Second
+
+// RunDueJobs claims due jobs as owner and runs each in its own transaction, which also
+// marks it done, so that a job's effects and its completion commit together. It returns
+// how many jobs completed.
+func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int, error) {
+	var jobs []storage.Job
+	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+		jobs, err = tx.ClaimJobs(ctx, owner, tx.Now.Add(JobLease), limit)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, j := range jobs {
+		err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+			if err := s.runJob(ctx, tx, j); err != nil {
+				return err
+			}
+			return tx.CompleteJob(ctx, j.ID, owner)
+		})
+		if err == nil {
+			done++
+			continue
+		}
+		if tenure.KindOf(err) == tenure.KindConflict && ctx.Err() == nil {
+			s.Log.Warn("job lease lost", "job", j.ID, "kind", j.Kind)
+			continue
+		}
+		state, retry := "pending", s.Clock.Now().Add(backoff(j.Attempt))
+		if j.Attempt >= 10 {
+			state = "dead"
+		}
+		s.Log.Error("job failed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempt, "err", err)
+		if ferr := s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.FailJob(ctx, j.ID, owner, state, err.Error(), retry) }); ferr != nil {
+			return done, ferr
+		}
+	}
+	return done, nil
+}
+
+// backoff is the delay before retry n (1-based): 1s, 2s, 4s … capped at one hour.
+func backoff(n int) time.Duration {
+	d := time.Second << min(max(n-1, 0), 12)
+	return min(d, time.Hour)
+}
+
+func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
+	u, err := s.newUnit(ctx, tx, j.TenantID)
+	if err != nil {
+		return err
+	}
+	switch j.Kind {
+	case jobRelease:
+		o, found, err := tx.Order(ctx, j.TenantID, j.Payload)
+		if err != nil || !found {
+			return err
+		}
+		m, err := tx.Member(ctx, j.TenantID, o.MemberID, true)
+		if err != nil {
+			return err
+		}
+		book, err := u.book(ctx, m.ID, tenure.Points)
+		if err != nil {
+			return err
+		}
+		out := ledger.SettleOrder(book, u.prog, o, o.Points.Base, ledger.Cause{Type: "job", ID: j.ID, Reason: "return window ended for order " + o.ExternalID})
+		o.UpdatedAt = tx.Now
+		if err := u.flush(ctx); err != nil {
+			return err
+		}
+		if err := tx.SaveOrder(ctx, j.TenantID, o, false, true); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, j.TenantID, m, book, o, out, "")
+	case jobExpire:
+		var p expirePayload
+		if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
+			return err
+		}
+		m, err := tx.Member(ctx, j.TenantID, p.MemberID, true)
+		if err != nil {
+			return err
+		}
+		book, err := u.book(ctx, m.ID, p.Wallet)
+		if err != nil {
+			return err
+		}
+		n := book.ExpireDue(ledger.Cause{Type: "job", ID: j.ID, Reason: "lots expired"})
+		if err := u.flush(ctx); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		_, err = tx.Emit(ctx, j.TenantID, string(p.Wallet)+".expired", m.ID, pointsMessage{MemberID: m.ID, ExternalID: m.ExternalID,
+			Wallet: p.Wallet, Amount: n, Balance: book.Balance.Available, BalancePend: book.Balance.Pending})
+		return err
+	}
+	return fmt.Errorf("unknown job kind %q", j.Kind)
+}

@@ -1,0 +1,112 @@
+package service
+
+import (
+	"context"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// NewMember is a member to enrol explicitly.
+type NewMember struct {
+	ExternalID string `json:"external_id" minLength:"1" maxLength:"128" doc:"The store's customer id"`
+	tenure.MemberPatch
+}
+
+// CreateMember enrols a customer. KindConflict if the external id is taken.
+func (s *Service) CreateMember(ctx context.Context, tenantID, actor string, in NewMember) (m tenure.Member, err error) {
+	if fe := tenure.ValidateExternalID("external_id", in.ExternalID); fe != nil {
+		return m, &tenure.Error{Kind: tenure.KindInvalid, Op: "service.CreateMember", Message: "validation failed", Fields: []tenure.FieldError{*fe}}
+	}
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		m, err = s.enrol(ctx, tx, tenantID, in.ExternalID, &in.MemberPatch, "")
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "member.created", "member", m.ID, nil)
+	})
+	return m, err
+}
+
+// enrol creates a member in tx and emits member.created.
+func (s *Service) enrol(ctx context.Context, tx *storage.Tx, tenantID, externalID string, patch *tenure.MemberPatch, prefix string) (tenure.Member, error) {
+	m := tenure.Member{ID: tx.NewID(tenure.PrefixMember), ExternalID: externalID, EnrolledAt: tx.Now, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+	if patch != nil {
+		if err := patch.Apply(&m, tx.Now, prefix); err != nil {
+			return m, err
+		}
+	}
+	if err := tx.InsertMember(ctx, tenantID, &m); err != nil {
+		return m, err
+	}
+	_, err := tx.Emit(ctx, tenantID, "member.created", m.ID, m)
+	return m, err
+}
+
+// UpdateMember applies a partial update.
+func (s *Service) UpdateMember(ctx context.Context, tenantID, actor, id string, patch tenure.MemberPatch) (m tenure.Member, err error) {
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if m, err = tx.Member(ctx, tenantID, id, true); err != nil {
+			return err
+		}
+		if err := patch.Apply(&m, tx.Now, ""); err != nil {
+			return err
+		}
+		if err := tx.UpdateMember(ctx, tenantID, &m); err != nil {
+			return err
+		}
+		if _, err := tx.Emit(ctx, tenantID, "member.updated", m.ID, m); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "member.updated", "member", m.ID, nil)
+	})
+	return m, err
+}
+
+// Member loads a member by Tenure id or the store's id.
+func (s *Service) Member(ctx context.Context, tenantID, id string) (m tenure.Member, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, id, false); return err })
+	return m, err
+}
+
+// Members lists members; the returned cursor is empty on the last page.
+func (s *Service) Members(ctx context.Context, tenantID string, f storage.MemberFilter) (ms []tenure.Member, next string, err error) {
+	f.Limit = clampLimit(f.Limit)
+	want := f.Limit
+	f.Limit++
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ms, err = tx.Members(ctx, tenantID, f); return err })
+	if len(ms) > want {
+		ms = ms[:want]
+		next = ms[want-1].ID
+	}
+	return ms, next, err
+}
+
+func clampLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 500)
+}
+
+// MemberEvents lists the results of a member's events, newest first.
+func (s *Service) MemberEvents(ctx context.Context, tenantID, memberRef, before string, limit int) (rs []tenure.EventResult, next string, err error) {
+	limit = clampLimit(limit)
+	var evs []storage.StoredEvent
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		m, err := tx.Member(ctx, tenantID, memberRef, false)
+		if err != nil {
+			return err
+		}
+		evs, err = tx.MemberEvents(ctx, tenantID, m.ID, before, limit+1)
+		return err
+	})
+	if len(evs) > limit {
+		evs = evs[:limit]
+		next = evs[limit-1].ID
+	}
+	for _, e := range evs {
+		rs = append(rs, e.Result)
+	}
+	return rs, next, err
+}

@@ -1,0 +1,166 @@
+// Package service is Tenure's shell: it loads state in a transaction, asks the pure
+// decision core (package ledger) what to do, and writes everything it decided (entries,
+// balances, orders, outbox messages, jobs, the idempotency record) in that one
+// transaction. HTTP handlers and CLI commands call it; it knows nothing of either.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// Service is the application layer over one database.
+type Service struct {
+	DB    *storage.DB
+	Clock tenure.Clock
+	Log   *slog.Logger
+	// Earn returns the points a paid order earns in full. It defaults to the program's flat
+	// rate; the rules engine replaces it without touching the ledger.
+	Earn func(p tenure.Program, o *tenure.Order) int64
+	// Metrics, when set, is told what the service did.
+	Metrics Observer
+
+	keys sync.Map // secret hash -> cachedKey
+}
+
+// Observer receives counts for monitoring.
+type Observer interface {
+	EventIngested(t tenure.EventType, outcome string)
+	LedgerEntries(n int)
+}
+
+type cachedKey struct {
+	key     tenure.APIKey
+	expires time.Time
+}
+
+// KeyCacheTTL bounds how long another node may accept a key after it was revoked.
+const KeyCacheTTL = 5 * time.Second
+
+// New returns a service over db.
+func New(db *storage.DB, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{DB: db, Clock: db.Clock(), Log: log, Earn: ledger.FlatPoints}
+}
+
+// CreateTenant creates a tenant with the default program and an admin key, returning the
+// key's secret (shown once).
+func (s *Service) CreateTenant(ctx context.Context, name string) (tenure.Tenant, string, error) {
+	var t tenure.Tenant
+	secret := tenure.NewSecret()
+	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		var err error
+		if t, err = tx.CreateTenant(ctx, name, tenure.DefaultProgram()); err != nil {
+			return err
+		}
+		k, err := tx.CreateKey(ctx, t.ID, "initial admin key", tenure.ScopeAdmin, secret)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, t.ID, "system", "tenant.created", "key", k.ID, map[string]any{"name": name})
+	})
+	return t, secret, err
+}
+
+// Tenant loads a tenant.
+func (s *Service) Tenant(ctx context.Context, id string) (t tenure.Tenant, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { t, err = tx.Tenant(ctx, id); return err })
+	return t, err
+}
+
+// Tenants lists every tenant.
+func (s *Service) Tenants(ctx context.Context) (ts []tenure.Tenant, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ts, err = tx.Tenants(ctx); return err })
+	return ts, err
+}
+
+// UpdateProgram validates and stores a tenant's program settings.
+func (s *Service) UpdateProgram(ctx context.Context, tenantID, actor string, p tenure.Program) (tenure.Program, error) {
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if err := tx.SetProgram(ctx, tenantID, p); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "program.updated", "tenant", tenantID, map[string]any{"program": p})
+	})
+	return p, err
+}
+
+// CreateKey issues a new key and returns its secret, which is never shown again.
+func (s *Service) CreateKey(ctx context.Context, tenantID, actor, name string, scope tenure.Scope) (k tenure.APIKey, secret string, err error) {
+	var probs tenure.Problems
+	if !scope.Valid() {
+		probs.Add("scope", "must be admin, integration or read_only")
+	}
+	if name == "" || len(name) > 128 {
+		probs.Add("name", "must be 1 to 128 characters")
+	}
+	if err := probs.Err("service.CreateKey"); err != nil {
+		return k, "", err
+	}
+	secret = tenure.NewSecret()
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if k, err = tx.CreateKey(ctx, tenantID, name, scope, secret); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "key.created", "key", k.ID, map[string]any{"scope": scope, "name": name})
+	})
+	return k, secret, err
+}
+
+// Keys lists a tenant's keys (never their secrets).
+func (s *Service) Keys(ctx context.Context, tenantID string) (ks []tenure.APIKey, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ks, err = tx.Keys(ctx, tenantID); return err })
+	return ks, err
+}
+
+// RevokeKey revokes a key at once on this node and within KeyCacheTTL on others.
+func (s *Service) RevokeKey(ctx context.Context, tenantID, actor, id string) (k tenure.APIKey, err error) {
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if k, err = tx.RevokeKey(ctx, tenantID, id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "key.revoked", "key", id, nil)
+	})
+	if err == nil {
+		s.keys.Range(func(h, v any) bool {
+			if v.(cachedKey).key.ID == id {
+				s.keys.Delete(h)
+			}
+			return true
+		})
+	}
+	return k, err
+}
+
+// Authenticate returns the key a secret belongs to; KindUnauthorized if unknown or revoked.
+func (s *Service) Authenticate(ctx context.Context, secret string) (tenure.APIKey, error) {
+	h := tenure.HashSecret(secret)
+	now := time.Now()
+	if v, ok := s.keys.Load(h); ok && now.Before(v.(cachedKey).expires) {
+		return v.(cachedKey).key, nil
+	}
+	var k tenure.APIKey
+	err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) { k, err = tx.KeyBySecret(ctx, secret); return err })
+	if err != nil {
+		return k, err
+	}
+	s.keys.Store(h, cachedKey{key: k, expires: now.Add(KeyCacheTTL)})
+	return k, nil
+}
+
+// AuditLog lists a tenant's audit entries, newest first.
+func (s *Service) AuditLog(ctx context.Context, tenantID, before string, limit int) (out []tenure.AuditEntry, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.AuditLog(ctx, tenantID, before, limit); return err })
+	return out, err
+}

@@ -1,0 +1,270 @@
+// Package storage keeps Tenure's state in SQLite (the embedded default) or PostgreSQL
+// (scale-out) with one schema and one set of queries. The few places where the engines
+// differ (row locks, SKIP LOCKED, migration locking, error codes) are in dialect.go.
+//
+// Every change happens inside DB.Write, which runs a function in one transaction whose
+// Now is fixed from the injected clock when it begins, and retries it when the engine
+// reports a transient conflict (SQLITE_BUSY, serialization failure, deadlock).
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open database.
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	d       dialect
+	clock   tenure.Clock
+	log     *slog.Logger
+	Engine  string // "sqlite" or "postgres"
+	display string
+}
+
+// Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an
+// SQLite file path (optionally prefixed by sqlite: or file:). It does not migrate.
+func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{clock: clock, log: log}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = db.openPostgres(ctx, dsn)
+	} else {
+		err = db.openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// String names the database without credentials.
+func (db *DB) String() string { return db.display }
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres"
+	}
+	u.User = nil
+	return u.String()
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Clock returns the clock transactions take their time from.
+func (db *DB) Clock() tenure.Clock { return db.clock }
+
+// Migrate applies the embedded migrations not yet applied, in order, each in its own
+// transaction. Concurrent callers on PostgreSQL wait for each other.
+func (db *DB) Migrate(ctx context.Context) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	unlock, err := db.d.lockMigrations(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	defer unlock()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range splitSQL(string(body)) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("migration %s: %w\n%s", version, err, stmt)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, ts(db.clock.Now())); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		db.log.Info("migration applied", "version", version)
+	}
+	return nil
+}
+
+// splitSQL splits a migration into statements at semicolons ending a line, dropping
+// comment lines.
+func splitSQL(s string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// Tx is one transaction. Now is fixed when it begins.
+type Tx struct {
+	tx  *sql.Tx
+	d   dialect
+	Now time.Time
+	db  *DB
+
+	webhooks map[string][]tenure.Webhook // per tenant, loaded once per transaction
+	onCommit []func()
+}
+
+// OnCommit registers fn to run after the transaction commits (never if it rolls back).
+func (tx *Tx) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
+
+// NewID returns a new id with the given prefix stamped with the transaction's time.
+func (tx *Tx) NewID(prefix string) string { return tenure.NewID(prefix, tx.Now) }
+
+const maxAttempts = 8
+
+// Write runs fn in a read-write transaction and commits it, retrying the whole function
+// when the engine reports a transient conflict. fn must not have effects outside tx.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		err = db.run(ctx, db.write, false, fn)
+		// Domain errors (*tenure.Error) are answers, not transient failures.
+		if err == nil || tenure.KindOf(err) != tenure.KindInternal || !db.d.retryable(err) {
+			return err
+		}
+		db.log.Debug("retrying transaction", "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(1+attempt*attempt) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// Read runs fn in a read-only transaction.
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.Engine == "postgres"})
+	if err != nil {
+		return err
+	}
+	tx := &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	for _, f := range tx.onCommit {
+		f()
+	}
+	return nil
+}
+
+// Raw returns the write pool, for benchmarks that measure the storage ceiling.
+func (db *DB) Raw() *sql.DB { return db.write }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, q, args...)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
+// ts converts a time to stored microseconds.
+func ts(t time.Time) int64 { return t.UnixMicro() }
+
+// nts converts an optional time to a nullable column value.
+func nts(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromTS converts stored microseconds to UTC time.
+func fromTS(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// fromNTS converts a nullable column to an optional time.
+func fromNTS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromTS(v.Int64)
+	return &t
+}

@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect holds what differs between the engines.
+type dialect struct {
+	// forUpdate is appended to SELECTs that read a row about to be changed. SQLite needs
+	// none: its single writer connection already serialises writers.
+	forUpdate string
+	// skipLocked is appended to queue claims so that nodes claim different rows.
+	skipLocked     string
+	lockMigrations func(ctx context.Context, conn *sql.Conn) (func(), error)
+	retryable      func(error) bool
+	uniqueViolated func(error) bool
+}
+
+func (db *DB) openSQLite(ctx context.Context, path string) error {
+	if path == "" {
+		path = "tenure.db"
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	// One writer connection: SQLite allows one writer at a time, and queuing in Go is cheaper
+	// than busy-waiting in the engine.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		return err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.write, db.read, db.Engine, db.display = w, r, "sqlite", "sqlite:"+path
+	db.d = dialect{
+		lockMigrations: func(context.Context, *sql.Conn) (func(), error) { return func() {}, nil },
+		retryable: func(err error) bool {
+			var se *sqlite.Error
+			if errors.As(err, &se) {
+				code := se.Code() & 0xff
+				return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+			}
+			return false
+		},
+		uniqueViolated: func(err error) bool {
+			var se *sqlite.Error
+			return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+		},
+	}
+	return nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	if err := p.PingContext(ctx); err != nil {
+		_ = p.Close()
+		return fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	db.write, db.read, db.Engine, db.display = p, p, "postgres", redact(dsn)
+	db.d = dialect{
+		forUpdate:  " FOR UPDATE",
+		skipLocked: " FOR UPDATE SKIP LOCKED",
+		lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
+			// An arbitrary constant key: "tenure" in ASCII.
+			if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(116101110117114)`); err != nil {
+				return nil, err
+			}
+			return func() { _, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(116101110117114)`) }, nil
+		},
+		retryable: func(err error) bool {
+			var pe *pgconn.PgError
+			// serialization_failure, deadlock_detected, unique_violation (a concurrent insert of
+			// the same key: the retry sees the winner's row).
+			return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "23505")
+		},
+		uniqueViolated: func(err error) bool {
+			var pe *pgconn.PgError
+			return errors.As(err, &pe) && pe.Code == "23505"
+		},
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-key conflict on either engine.
+func (db *DB) IsUniqueViolation(err error) bool { return db.d.uniqueViolated(err) }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/tenure-loyalty/tenure"
+)
+
+// Order loads an order with its lines by Tenure id or the store's order id; found is false
+// when there is none.
+func (tx *Tx) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, found bool, err error) {
+	col := "external_id"
+	if tenure.HasPrefix(id, tenure.PrefixOrder) {
+		col = "id"
+	}
+	o = &tenure.Order{}
+	var placed, paid, fulfilled, cancelled sql.NullInt64
+	var refunds, points string
+	var created, updated, subtotal int64
+	err = tx.queryRow(ctx, `SELECT id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at
+		FROM orders WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, id).Scan(
+		&o.ID, &o.ExternalID, &o.MemberID, &o.Currency, &subtotal, &o.Shipping, &o.Discount,
+		&placed, &paid, &fulfilled, &cancelled, &refunds, &points, &created, &updated)
+	if isNoRows(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	o.PlacedAt, o.PaidAt, o.FulfilledAt, o.CancelledAt = fromNTS(placed), fromNTS(paid), fromNTS(fulfilled), fromNTS(cancelled)
+	o.CreatedAt, o.UpdatedAt = fromTS(created), fromTS(updated)
+	if err := json.Unmarshal([]byte(refunds), &o.Refunds); err != nil {
+		return nil, false, err
+	}
+	if err := json.Unmarshal([]byte(points), &o.Points); err != nil {
+		return nil, false, err
+	}
+	rows, err := tx.query(ctx, `SELECT line_id, product_id, sku, name, category, brand, quantity, unit_price, discount FROM order_lines WHERE order_id = $1 ORDER BY line_no`, o.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	o.Lines, err = collect(rows, func(s interface{ Scan(...any) error }) (tenure.OrderLine, error) {
+		var l tenure.OrderLine
+		err := s.Scan(&l.LineID, &l.ProductID, &l.SKU, &l.Name, &l.Category, &l.Brand, &l.Quantity, &l.UnitPrice, &l.Discount)
+		return l, err
+	})
+	return o, err == nil, err
+}
+
+// SaveOrder inserts or updates an order. Lines are written once, when they first become
+// known (hadLines tells whether they were stored before).
+func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, isNew, hadLines bool) error {
+	refunds, _ := json.Marshal(o.Refunds)
+	if o.Refunds == nil {
+		refunds = []byte("[]")
+	}
+	points, _ := json.Marshal(o.Points)
+	var err error
+	if isNew {
+		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.CreatedAt), ts(o.UpdatedAt))
+	} else {
+		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11
+			WHERE id = $12`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.UpdatedAt), o.ID)
+	}
+	if err != nil || hadLines || len(o.Lines) == 0 {
+		return err
+	}
+	return tx.insertMany(ctx, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `,
+		len(o.Lines), 11, func(i int, args []any) []any {
+			l := o.Lines[i]
+			return append(args, o.ID, i+1, l.LineID, l.ProductID, l.SKU, l.Name, l.Category, l.Brand, l.Quantity, l.UnitPrice, l.Discount)
+		})
+}
+
+// MemberOrders lists a member's orders, newest first (without lines).
+func (tx *Tx) MemberOrderIDs(ctx context.Context, tenantID, memberID string) ([]string, error) {
+	rows, err := tx.query(ctx, `SELECT external_id FROM orders WHERE tenant_id = $1 AND member_id = $2 ORDER BY id DESC`, tenantID, memberID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}

@@ -1,0 +1,99 @@
+package tenure
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Webhook is an endpoint of the store that receives notifications. EventTypes filters
+// which message types it gets ("*" or empty for all; "points.*" for a family).
+type Webhook struct {
+	ID          string    `json:"id"`
+	URL         string    `json:"url"`
+	Secret      string    `json:"-"`
+	EventTypes  []string  `json:"event_types"`
+	Description string    `json:"description,omitempty"`
+	Active      bool      `json:"active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Wants reports whether the endpoint subscribes to messages of type t.
+func (w *Webhook) Wants(t string) bool {
+	if !w.Active {
+		return false
+	}
+	if len(w.EventTypes) == 0 {
+		return true
+	}
+	for _, f := range w.EventTypes {
+		if f == "*" || f == t || (strings.HasSuffix(f, ".*") && strings.HasPrefix(t, strings.TrimSuffix(f, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// MessageTypes are the notifications Tenure emits.
+var MessageTypes = []string{
+	"member.created", "member.updated", "points.earned", "points.available", "points.reversed",
+	"points.expired", "points.adjusted", "points.spent", "points.transferred",
+	"credit.adjusted", "credit.spent", "credit.transferred", "order.points_settled",
+}
+
+// ValidateWebhook checks an endpoint's URL and filters.
+func ValidateWebhook(rawURL string, types []string) error {
+	var p Problems
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 {
+		p.Add("url", "must be an absolute http(s) URL")
+	}
+	for i, t := range types {
+		ok := t == "*"
+		for _, m := range MessageTypes {
+			ok = ok || m == t || (strings.HasSuffix(t, ".*") && strings.HasPrefix(m, strings.TrimSuffix(t, "*")))
+		}
+		if !ok {
+			p.Add("event_types["+strconv.Itoa(i)+"]", "unknown message type %q", t)
+		}
+	}
+	return p.Err("webhook.Validate")
+}
+
+// Message is a notification written to the outbox in the business transaction. Its ID is
+// stable across retries and replays so receivers can deduplicate.
+type Message struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	MemberID  string          `json:"member_id,omitempty"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Delivery is one message's journey to one endpoint.
+type Delivery struct {
+	ID         string     `json:"id"`
+	WebhookID  string     `json:"webhook_id"`
+	MessageID  string     `json:"message_id"`
+	State      string     `json:"state" enum:"pending,running,succeeded,dead"`
+	Attempts   int        `json:"attempts"`
+	NextTryAt  *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatus int        `json:"last_status,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Log        []Attempt  `json:"log,omitempty"`
+}
+
+// Attempt is one try at delivering.
+type Attempt struct {
+	Attempt    int       `json:"attempt"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	DurationMS float64   `json:"duration_ms"`
+	Error      string    `json:"error,omitempty"`
+	Node       string    `json:"node"`
+}
