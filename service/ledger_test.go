@@ -15,7 +15,7 @@ import (
 
 func serviceOpts(batch bool) service.IngestOptions { return service.IngestOptions{Batch: batch} }
 func dryRunOpts() service.IngestOptions            { return service.IngestOptions{DryRun: true} }
-func asErr(err error, target **tenure.Error) bool   { return errors.As(err, target) }
+func asErr(err error, target **tenure.Error) bool  { return errors.As(err, target) }
 
 func hasField(e *tenure.Error, field string) bool {
 	for _, f := range e.Fields {
