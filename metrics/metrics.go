@@ -43,6 +43,10 @@ func New() *Metrics {
 	}
 	m.Registry.MustRegister(m.events, m.requests, m.entries, m.deliveries, m.jobs, m.JobLag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, o := range []string{"succeeded", "failed", "dead"} {
+		m.deliveries.WithLabelValues(o) // export zeros so alerts can be written before the first delivery
+	}
+	m.jobs.WithLabelValues("done")
 	return m
 }
 

@@ -1,0 +1,137 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/app"
+	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/storage/storagetest"
+)
+
+// server is a Tenure app listening on 127.0.0.1:0 with a manual clock.
+type server struct {
+	t     *testing.T
+	app   *app.App
+	url   string
+	clock *tenure.ManualClock
+	key   string // admin key of the first tenant
+}
+
+func start(t *testing.T, e storagetest.Engine) *server {
+	t.Helper()
+	clock := tenure.NewManualClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
+	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
+	a, err := app.New(context.Background(), cfg, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		_ = a.Close()
+	})
+	var out bytes.Buffer
+	if _, err := a.Bootstrap(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	for _, f := range strings.Fields(out.String()) {
+		if strings.HasPrefix(f, "tnr_") {
+			key = f
+		}
+	}
+	return &server{t: t, app: a, url: "http://" + ln.Addr().String(), clock: clock, key: key}
+}
+
+// newTenant creates another tenant and returns its admin key.
+func (s *server) newTenant(name string) string {
+	s.t.Helper()
+	_, secret, err := s.app.Service.CreateTenant(context.Background(), name)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("not JSON (%d): %s", r.Status, r.Body)
+	}
+	return m
+}
+
+// do sends a request; body may be a string (sent as is) or a value (JSON-encoded).
+func (s *server) do(method, path, key string, body any, headers ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func (s *server) tick() (jobs, deliveries int) {
+	s.t.Helper()
+	j, d, err := s.app.Tick(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return j, d
+}
