@@ -20,14 +20,14 @@ import (
 
 // server is a Tenure app listening on 127.0.0.1:0 with a manual clock.
 type server struct {
-	t     *testing.T
+	t     testing.TB
 	app   *app.App
 	url   string
 	clock *tenure.ManualClock
 	key   string // admin key of the first tenant
 }
 
-func start(t *testing.T, e storagetest.Engine) *server {
+func start(t testing.TB, e storagetest.Engine) *server {
 	t.Helper()
 	clock := tenure.NewManualClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)

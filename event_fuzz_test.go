@@ -1,0 +1,54 @@
+package tenure_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
+)
+
+// FuzzEvent feeds arbitrary bytes to the event decoder and validator and, for events that
+// validate, to the order merge and points target. Nothing may panic, and whatever
+// validates must respect the documented bounds.
+//
+//	go test -fuzz FuzzEvent -fuzztime 60s .
+func FuzzEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"e1","type":"order.paid","customer_id":"c1","order":{"id":"o1","lines":[{"quantity":2,"unit_price":4900,"discount":100}],"shipping":1500}}`,
+		`{"id":"e2","type":"order.refunded","customer_id":"c1","refund":{"order_id":"o1","lines":[{"line_id":"1","quantity":1}]}}`,
+		`{"id":"e3","type":"customer.created","customer_id":"c1","customer":{"email":"a@b.pl","birthday":"--02-29","consents":[{"channel":"email","purpose":"marketing","granted":true}]}}`,
+		`{"id":"e4","type":"custom","action":"quiz","customer_id":"c1","properties":{"score":3}}`,
+		`{"id":"","type":"order.paid","customer_id":"c1","order":{"id":"o","lines":[{"quantity":9223372036854775807,"unit_price":9223372036854775807}]}}`,
+		`{"id":"e5","type":"order.paid","customer_id":"c1","order":{"id":"o","discount":999999,"lines":[{"quantity":1,"unit_price":1}]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	p := tenure.DefaultProgram()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e tenure.Event
+		if json.Unmarshal(data, &e) != nil {
+			return
+		}
+		if len(e.Validate("")) > 0 {
+			return
+		}
+		var o tenure.Order
+		if e.Type.IsOrderEvent() && e.Order != nil {
+			o.Merge(e.Type, e.Order, now)
+			if sub := o.Subtotal(); sub < 0 || sub > tenure.MaxMoney {
+				t.Fatalf("validated order has subtotal %d", sub)
+			}
+		}
+		if e.Refund != nil {
+			o.AddRefund(e.Refund, e.ID, now)
+		}
+		o.Merge(tenure.OrderPaid, nil, now)
+		pts := ledger.Target(p, &o, ledger.FlatPoints(p, &o))
+		if pts < 0 {
+			t.Fatalf("negative target %d", pts)
+		}
+	})
+}
