@@ -28,6 +28,7 @@ Commands:
   verify    re-derive every balance from the ledger and report mismatches
   keys      create, list or revoke API keys: keys create|list|revoke
   bench     measure ingest throughput and balance reads: bench ingest|reads
+  listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
 
 Every command takes the settings of 'tenure serve -h' (flags or TENURE_* variables).
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = keys(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = bench(ctx, rest, stdout, stderr, getenv)
+	case "listen":
+		err = listen(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tenure", version)
 	case "help", "-h", "--help":
