@@ -1,0 +1,57 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	env := map[string]string{}
+	get := func(k string) string { return env[k] }
+	t.Run("defaults", func(t *testing.T) {
+		c, _, err := Load("t", nil, get, io.Discard, nil)
+		if err != nil || c.Addr != "127.0.0.1:8080" || c.DatabaseURL != "tenure.db" || !c.Workers || c.PollInterval != time.Second || c.NodeName == "" {
+			t.Fatalf("%+v %v", c, err)
+		}
+	})
+	t.Run("environment beats defaults and flags beat environment", func(t *testing.T) {
+		env["TENURE_ADDR"] = "127.0.0.1:1"
+		env["TENURE_POLL_INTERVAL"] = "250ms"
+		c, _, err := Load("t", []string{"-addr", "127.0.0.1:2"}, get, io.Discard, nil)
+		if err != nil || c.Addr != "127.0.0.1:2" || c.PollInterval != 250*time.Millisecond {
+			t.Fatalf("%+v %v", c, err)
+		}
+	})
+	t.Run("a _FILE variable reads a secret from a file", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "dsn")
+		_ = os.WriteFile(f, []byte("postgres://u@h/db\n"), 0o600)
+		env["TENURE_DATABASE_URL_FILE"] = f
+		c, _, err := Load("t", nil, get, io.Discard, nil)
+		if err != nil || c.DatabaseURL != "postgres://u@h/db" {
+			t.Fatalf("%+v %v", c, err)
+		}
+		delete(env, "TENURE_DATABASE_URL_FILE")
+	})
+	t.Run("bad values name their source", func(t *testing.T) {
+		env["TENURE_LOG_LEVEL"] = "loud"
+		_, _, err := Load("t", nil, get, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), "TENURE_LOG_LEVEL") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// TestREADMETable keeps the README's configuration table equal to the settings table.
+func TestREADMETable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), Markdown()) {
+		t.Fatalf("README.md's configuration table differs from config.Settings; replace it with:\n%s", Markdown())
+	}
+}
