@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,13 +27,36 @@ const (
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 
+var idState struct {
+	sync.Mutex
+	ms     uint64
+	hi, lo uint64 // the last id's 80 random bits: 16 in hi, 64 in lo
+}
+
 // NewID returns "<prefix>_<26 chars>": 48 bits of milliseconds since the epoch then 80
-// random bits, in Crockford base32, so ids sort by creation time and index appends stay
-// local.
+// bits, in Crockford base32, so ids sort by creation time and index appends stay local.
+// The 80 bits are random for the first id of a millisecond and incremented for the next
+// ones, so ids made by one process in the same millisecond keep their creation order.
 func NewID(prefix string, t time.Time) string {
+	ms := uint64(t.UnixMilli())
+	idState.Lock()
+	if ms == idState.ms {
+		idState.lo++
+		if idState.lo == 0 {
+			idState.hi = (idState.hi + 1) & 0xffff
+		}
+	} else {
+		var r [10]byte
+		_, _ = rand.Read(r[:])
+		idState.ms = ms
+		idState.hi = uint64(binary.BigEndian.Uint16(r[:2])) & 0x7fff // headroom for increments
+		idState.lo = binary.BigEndian.Uint64(r[2:])
+	}
+	hiBits, loBits := idState.hi, idState.lo
+	idState.Unlock()
 	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16)
-	_, _ = rand.Read(raw[6:])
+	binary.BigEndian.PutUint64(raw[:8], ms<<16|hiBits)
+	binary.BigEndian.PutUint64(raw[8:], loBits)
 	var b strings.Builder
 	b.Grow(len(prefix) + 27)
 	b.WriteString(prefix)

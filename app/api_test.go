@@ -49,9 +49,16 @@ func TestAPIScenario(t *testing.T) {
 			{"invalid program settings name the field", "PUT", "/v1/program", `{"name":"x","currency":"PL","points_per_unit":1,"min_order":0,"include_shipping":false,"available_on":"payment","return_window_days":14,"expiry":{"mode":"never"},"negative_balance":"cap","auto_enrol":true,"point_value_micros":1,"time_zone":"Mars/Base"}`,
 				422, []string{`body.currency`, `body.time_zone`}},
 			{"audit log", "GET", "/v1/audit-log", nil, 200, []string{`"action":"points.adjusted"`}},
+			{"a second member", "POST", "/v1/members", `{"external_id":"cust-4"}`, 200, nil},
+			{"a third member", "POST", "/v1/members", `{"external_id":"cust-5"}`, 200, nil},
+			{"the first page has a cursor", "GET", "/v1/members?limit=2", nil, 200, []string{`"cust-1"`, `"cust-4"`, `"next_cursor"`}},
 		}
+		var cursor string
 		for _, st := range steps {
 			r := s.do(st.method, st.path, s.key, st.body)
+			if st.name == "the first page has a cursor" {
+				cursor, _ = r.json(t)["next_cursor"].(string)
+			}
 			if r.Status != st.status {
 				t.Fatalf("%s: status %d, want %d: %s", st.name, r.Status, st.status, r.Body)
 			}
@@ -63,6 +70,10 @@ func TestAPIScenario(t *testing.T) {
 			if r.Status >= 400 && r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Fatalf("%s: error content type %q", st.name, r.Header.Get("Content-Type"))
 			}
+		}
+		last := s.do("GET", "/v1/members?limit=2&cursor="+cursor, s.key, nil)
+		if body := string(last.Body); !strings.Contains(body, `"cust-5"`) || strings.Contains(body, `"cust-1"`) || strings.Contains(body, "next_cursor") {
+			t.Fatalf("second page: %s", body)
 		}
 	})
 }

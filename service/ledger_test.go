@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
 
@@ -144,6 +145,25 @@ func TestLedgerOperations(t *testing.T) {
 				v.verify()
 			})
 		}
+
+		t.Run("verify reports a balance that no longer matches its entries", func(t *testing.T) {
+			v := newEnv(t, e, nil)
+			v.ingest(tenure.Event{ID: "m", Type: tenure.CustomerCreated, CustomerID: "c1"})
+			mustAdjust(t, v, "c1", 100, "seed")
+			m, _ := v.svc.Member(ctx, v.tenant, "c1")
+			if _, err := v.db.Raw().Exec(`UPDATE balances SET available = available + 1 WHERE wallet = 'points' AND member_id = $1`, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			defer v.db.Raw().Exec(`UPDATE balances SET available = available - 1 WHERE wallet = 'points' AND member_id = $1`, m.ID)
+			var bad []storage.Mismatch
+			err := v.db.Read(ctx, func(tx *storage.Tx) error {
+				_, _, err := tx.Verify(ctx, func(m storage.Mismatch) { bad = append(bad, m) })
+				return err
+			})
+			if err != nil || len(bad) != 1 || bad[0].What != "available" || bad[0].Cached != 101 || bad[0].Derived != 100 {
+				t.Fatalf("verify found %+v (%v)", bad, err)
+			}
+		})
 
 		t.Run("ledger invariants hold for random event sequences", func(t *testing.T) {
 			for seed := uint64(1); seed <= 4; seed++ {

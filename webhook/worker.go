@@ -18,10 +18,14 @@ import (
 // MaxAttempts is how many times a delivery is tried before it is dead-lettered.
 const MaxAttempts = 10
 
-// Backoff returns the wait after failed attempt n (1-based): 10 s doubling, capped at
-// six hours, so ten attempts span about a day.
+// Backoff returns the wait after failed attempt n (1-based): 30 s tripling (30 s, 90 s,
+// 4.5 min, 13.5 min, 40.5 min, ~2 h), capped at six hours, so ten attempts span about 21
+// hours: long enough to ride out a store's outage overnight.
 func Backoff(n int) time.Duration {
-	d := 10 * time.Second << min(max(n-1, 0), 20)
+	d := 30 * time.Second
+	for i := 1; i < n && d < 6*time.Hour; i++ {
+		d *= 3
+	}
 	return min(d, 6*time.Hour)
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -148,11 +149,21 @@ func TestTwoNodes(t *testing.T) {
 		})
 
 		// Both nodes stop cleanly on SIGTERM, and verify finds the ledger consistent.
-		n1.stop(syscall.SIGTERM)
-		n2.stop(syscall.SIGTERM)
+		for _, n := range nodes {
+			n.stop(syscall.SIGTERM)
+			if n.err != nil {
+				t.Fatalf("a node did not exit cleanly on SIGTERM: %v", n.err)
+			}
+		}
 		out, err := runCLI(t, "verify", "-database-url", e.DSN)
-		if err != nil {
+		if err != nil || !strings.Contains(out, "OK") {
 			t.Fatalf("verify: %v\n%s", err, out)
+		}
+		if _, err := openRaw(t, e).Exec(`UPDATE balances SET pending = pending + 7 WHERE member_id IN (SELECT member_id FROM balances LIMIT 1)`); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := runCLI(t, "verify", "-database-url", e.DSN); err == nil || !strings.Contains(out, "pending") {
+			t.Fatalf("verify missed a corrupted balance: %v\n%s", err, out)
 		}
 	})
 }

@@ -32,6 +32,7 @@ type node struct {
 	url  string
 	key  string // admin key, if this node created the tenant
 	done chan struct{}
+	err  error // exit status, once done is closed
 	out  *strings.Builder
 	mu   *sync.Mutex
 }
@@ -65,7 +66,7 @@ func startNode(t *testing.T, dsn string, flags ...string) *node {
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
-	go func() { _ = cmd.Wait(); close(n.done) }()
+	go func() { n.err = cmd.Wait(); close(n.done) }()
 	t.Cleanup(func() { n.stop(syscall.SIGTERM) })
 	select {
 	case n.url = <-ready:
