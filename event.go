@@ -1,6 +1,7 @@
 package tenure
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -235,15 +236,18 @@ func (r *RefundData) validate(prefix string, p *Problems) {
 
 // EventResult is what the intake answers for one event, and what a replay returns again.
 type EventResult struct {
-	EventID   string         `json:"event_id" doc:"The store's event id"`
-	ID        string         `json:"id" doc:"Tenure's id of the stored event"`
-	Type      EventType      `json:"type"`
-	MemberID  string         `json:"member_id,omitempty"`
-	OrderID   string         `json:"order_id,omitempty"`
-	Replay    bool           `json:"replay" doc:"True when this event id was seen before; nothing was changed"`
-	Enrolled  bool           `json:"enrolled,omitempty" doc:"True when this event enrolled the member"`
-	Points    *PointsOutcome `json:"points,omitempty" doc:"What the event did to the member's points"`
-	CreatedAt time.Time      `json:"created_at"`
+	EventID  string         `json:"event_id" doc:"The store's event id"`
+	ID       string         `json:"id" doc:"Tenure's id of the stored event"`
+	Type     EventType      `json:"type"`
+	MemberID string         `json:"member_id,omitempty"`
+	OrderID  string         `json:"order_id,omitempty"`
+	Replay   bool           `json:"replay" doc:"True when this event id was seen before; nothing was changed"`
+	Enrolled bool           `json:"enrolled,omitempty" doc:"True when this event enrolled the member"`
+	Points   *PointsOutcome `json:"points,omitempty" doc:"What the event did to the member's points"`
+	// Explanations lists every earning rule considered for this event: what each gave, or
+	// why it did not fire.
+	Explanations json.RawMessage `json:"explanations,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
 }
 
 // PointsOutcome summarises the ledger effect of one event.

@@ -57,6 +57,8 @@ func (s *Server) routes() {
 	huma.Register(a, op("get-message", http.MethodGet, "/v1/messages/{id}", "Get an outbox message", "Webhooks", read, 404), s.getMessage)
 
 	huma.Register(a, op("list-audit", http.MethodGet, "/v1/audit-log", "List the audit log, newest first", "Audit", admin), s.listAudit)
+
+	s.ruleRoutes()
 }
 
 type idPath struct {

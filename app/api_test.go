@@ -37,7 +37,7 @@ func TestAPIScenario(t *testing.T) {
 			{"redeem by adjustment", "POST", "/v1/members/cust-1/adjustments", `{"amount":-50,"reason":"10% coupon"}`, 200, []string{`"available":48`}},
 			{"an adjustment needs a reason", "POST", "/v1/members/cust-1/adjustments", `{"amount":-5}`, 422, []string{`body.reason`}},
 			{"overspending conflicts", "POST", "/v1/members/cust-1/spends", `{"amount":49}`, 409, []string{`insufficient`}},
-			{"history names each cause", "GET", "/v1/members/cust-1/ledger", nil, 200, []string{`"reason":"10% coupon"`, `"reason":"order.paid ord-100"`, `"kind":"release"`}},
+			{"history names each cause", "GET", "/v1/members/cust-1/ledger", nil, 200, []string{`"reason":"10% coupon"`, `"reason":"order.paid ord-100: Points for every purchase +98"`, `"kind":"release"`}},
 			{"the order keeps its lines", "GET", "/v1/orders/ord-100", nil, 200, []string{`"product_id":"mug"`, `"credited":98`}},
 			{"a batch is atomic", "POST", "/v1/events/batch", `{"events":[{"id":"b1","type":"customer.created","customer_id":"cust-2"},{"id":"b2","type":"order.paid","customer_id":"cust-2","order":{"id":"o2","lines":[{"quantity":1,"unit_price":-1}]}}]}`,
 				422, []string{`body.events[1].order.lines[0].unit_price`}},

@@ -21,6 +21,7 @@ type unit struct {
 	books    map[string]*ledger.Book
 	order    []string
 	metrics  Observer
+	stats    map[string]memberStats // order counts for rules, loaded on first use
 }
 
 func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
@@ -28,7 +29,7 @@ func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) 
 	if err != nil {
 		return nil, err
 	}
-	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics}, nil
+	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}}, nil
 }
 
 // book returns the member's book for a wallet, loading and locking it on first use.

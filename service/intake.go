@@ -12,6 +12,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -217,19 +218,45 @@ func (in *intake) apply(e *tenure.Event, p string) (tenure.EventResult, error) {
 			Fields: []tenure.FieldError{{Field: p + "customer_id", Message: fmt.Sprintf("no member %q; enrol the customer first (automatic enrolment is off)", e.CustomerID)}}}
 	}
 	r.MemberID = m.ID
-	if !e.Type.IsOrderEvent() {
-		return r, nil
+	if e.Type.IsOrderEvent() {
+		return in.applyOrder(e, p, m, r)
 	}
-	out, o, err := in.applyOrder(e, p, m)
+	return in.applyAction(e, m, r)
+}
+
+// applyAction judges a non-order event with the earning rules (sign-up, review, survey…)
+// and credits what they award as a lot available at once.
+func (in *intake) applyAction(e *tenure.Event, m tenure.Member, r tenure.EventResult) (tenure.EventResult, error) {
+	ctx, u := in.ctx, in.u
+	res, _, err := in.s.award(ctx, u, m, *e, nil, e.OccurredAt)
 	if err != nil {
 		return r, err
 	}
-	r.OrderID = o.ID
-	r.Points = &out
-	return r, nil
+	r.Explanations = explanations(res)
+	if res.Points <= 0 {
+		return r, nil
+	}
+	book, err := u.book(ctx, m.ID, tenure.Points)
+	if err != nil {
+		return r, err
+	}
+	lot := book.NewLot("event", e.ID)
+	book.Earn(lot, res.Points, false, u.prog.ExpiresAt(u.tx.Now), ledger.Cause{Type: "event", ID: e.ID, Reason: string(e.Type) + ": " + summary(res)})
+	r.Points = &tenure.PointsOutcome{Earned: res.Points}
+	_, err = u.tx.Emit(ctx, u.tenantID, "points.earned", m.ID, pointsMessage{MemberID: m.ID, ExternalID: m.ExternalID, Wallet: tenure.Points,
+		Amount: res.Points, EventID: e.ID, Reason: summary(res), Balance: book.Balance.Available, BalancePend: book.Balance.Pending})
+	return r, err
 }
 
-func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member) (tenure.PointsOutcome, *tenure.Order, error) {
+func explanations(res rules.Result) json.RawMessage {
+	if len(res.Explanations) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(res.Explanations)
+	return b
+}
+
+func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenure.EventResult) (tenure.EventResult, error) {
 	ctx, tx, u := in.ctx, in.u.tx, in.u
 	ext := ""
 	if e.Order != nil {
@@ -241,7 +268,7 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member) (tenure
 	if !ok {
 		o, found, err := tx.Order(ctx, u.tenantID, ext)
 		if err != nil {
-			return tenure.PointsOutcome{}, nil, err
+			return r, err
 		}
 		if !found {
 			o = &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now}
@@ -251,7 +278,7 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member) (tenure
 	}
 	o := st.o
 	if o.MemberID != m.ID {
-		return tenure.PointsOutcome{}, nil, tenure.Invalid("service.Ingest", p+"customer_id", "order %q belongs to another customer", ext)
+		return r, tenure.Invalid("service.Ingest", p+"customer_id", "order %q belongs to another customer", ext)
 	}
 	if e.Type == tenure.OrderRefunded {
 		o.AddRefund(e.Refund, e.ID, e.OccurredAt)
@@ -262,19 +289,60 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member) (tenure
 		o.Currency = u.prog.Currency
 	}
 	if o.Currency != u.prog.Currency {
-		return tenure.PointsOutcome{}, nil, tenure.Invalid("service.Ingest", p+"order.currency", "must be the program currency %s", u.prog.Currency)
+		return r, tenure.Invalid("service.Ingest", p+"order.currency", "must be the program currency %s", u.prog.Currency)
 	}
 	o.UpdatedAt = tx.Now
-	if o.PaidAt != nil && o.Points.Base == 0 && len(o.Lines) > 0 {
-		o.Points.Base = in.s.Earn(u.prog, o)
+	reason := fmt.Sprintf("%s %s", e.Type, ext)
+	if o.PaidAt != nil && !o.Points.Evaluated && len(o.Lines) > 0 {
+		// The rules judge the order once, as of its payment, whatever event completed it.
+		paid := tenure.Event{ID: e.ID, Type: tenure.OrderPaid, CustomerID: e.CustomerID, OccurredAt: *o.PaidAt, Properties: e.Properties}
+		res, rb, err := in.s.award(ctx, u, m, paid, o, *o.PaidAt)
+		if err != nil {
+			return r, err
+		}
+		o.Points.Base, o.Points.Evaluated, o.Points.RuleVersion = res.Points, true, rb.version
+		u.countOrder(m.ID, o.Subtotal())
+		r.Explanations = explanations(res)
+		if sum := summary(res); sum != "" {
+			reason += ": " + sum
+		}
+	} else if e.Type != tenure.OrderPaid {
+		// Other order events may carry action rules (e.g. a bonus on fulfilment).
+		res, _, err := in.s.award(ctx, u, m, *e, o, e.OccurredAt)
+		if err != nil {
+			return r, err
+		}
+		if res.Points > 0 || len(res.Explanations) > 0 {
+			if ar, err := in.applyAwarded(e, m, res); err != nil {
+				return r, err
+			} else if ar > 0 {
+				reason += ": +" + itoa64(ar) + " by rules"
+			}
+			r.Explanations = explanations(res)
+		}
 	}
 	book, err := u.book(ctx, m.ID, tenure.Points)
 	if err != nil {
-		return tenure.PointsOutcome{}, nil, err
+		return r, err
 	}
-	cause := ledger.Cause{Type: "event", ID: e.ID, Reason: fmt.Sprintf("%s %s", e.Type, ext)}
-	out := ledger.SettleOrder(book, u.prog, o, o.Points.Base, cause)
-	return out, o, in.s.announce(ctx, tx, u.tenantID, m, book, o, out, e.ID)
+	out := ledger.SettleOrder(book, u.prog, o, o.Points.Base, ledger.Cause{Type: "event", ID: e.ID, Reason: reason})
+	r.OrderID, r.Points = o.ID, &out
+	return r, in.s.announce(ctx, tx, u.tenantID, m, book, o, out, e.ID)
+}
+
+// applyAwarded credits points that rules gave to a non-paying order event as their own
+// lot, available at once. It returns the points credited.
+func (in *intake) applyAwarded(e *tenure.Event, m tenure.Member, res rules.Result) (int64, error) {
+	if res.Points <= 0 {
+		return 0, nil
+	}
+	book, err := in.u.book(in.ctx, m.ID, tenure.Points)
+	if err != nil {
+		return 0, err
+	}
+	lot := book.NewLot("event", e.ID)
+	book.Earn(lot, res.Points, false, in.u.prog.ExpiresAt(in.u.tx.Now), ledger.Cause{Type: "event", ID: e.ID, Reason: string(e.Type) + ": " + summary(res)})
+	return res.Points, nil
 }
 
 // announce writes the notifications and the release job that follow an order settlement.

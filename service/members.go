@@ -19,6 +19,10 @@ func (s *Service) CreateMember(ctx context.Context, tenantID, actor string, in N
 		return m, &tenure.Error{Kind: tenure.KindInvalid, Op: "service.CreateMember", Message: "validation failed", Fields: []tenure.FieldError{*fe}}
 	}
 	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.Member(ctx, tenantID, in.ExternalID, false); err == nil {
+			return &tenure.Error{Kind: tenure.KindConflict, Op: "service.CreateMember", Message: "a member with this external_id already exists",
+				Fields: []tenure.FieldError{{Field: "external_id", Message: "already exists"}}}
+		}
 		m, err = s.enrol(ctx, tx, tenantID, in.ExternalID, &in.MemberPatch, "")
 		if err != nil {
 			return err

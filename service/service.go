@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/ledger"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -20,13 +19,14 @@ type Service struct {
 	DB    *storage.DB
 	Clock tenure.Clock
 	Log   *slog.Logger
-	// Earn returns the points a paid order earns in full. It defaults to the program's flat
-	// rate; the rules engine replaces it without touching the ledger.
-	Earn func(p tenure.Program, o *tenure.Order) int64
+	// MemberTier, when set, returns a member's current tier key for the earning rules
+	// (member.tier in conditions, tier multipliers).
+	MemberTier func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error)
 	// Metrics, when set, is told what the service did.
 	Metrics Observer
 
-	keys sync.Map // secret hash -> cachedKey
+	keys      sync.Map // secret hash -> cachedKey
+	ruleCache ruleCache
 }
 
 // Observer receives counts for monitoring.
@@ -48,7 +48,7 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{DB: db, Clock: db.Clock(), Log: log, Earn: ledger.FlatPoints}
+	return &Service{DB: db, Clock: db.Clock(), Log: log}
 }
 
 // CreateTenant creates a tenant with the default program and an admin key, returning the

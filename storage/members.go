@@ -25,10 +25,8 @@ func (tx *Tx) InsertMember(ctx context.Context, tenantID string, m *tenure.Membe
 	if _, err := tx.exec(ctx, `INSERT INTO members (id, tenant_id, external_id, email, doc, enrolled_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		m.ID, tenantID, m.ExternalID, m.Email, string(doc), ts(m.EnrolledAt), ts(m.CreatedAt), ts(m.UpdatedAt)); err != nil {
-		if tx.d.uniqueViolated(err) {
-			return &tenure.Error{Kind: tenure.KindConflict, Op: "storage.InsertMember", Message: "a member with this external_id already exists",
-				Fields: []tenure.FieldError{{Field: "external_id", Message: "already exists"}}, Err: err}
-		}
+		// A unique violation here is a race with a concurrent enrolment of the same customer:
+		// DB.Write retries the transaction, which then finds the member.
 		return err
 	}
 	for _, w := range []tenure.Wallet{tenure.Points, tenure.Credit} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 )
@@ -88,4 +89,48 @@ func (tx *Tx) MemberOrderIDs(ctx context.Context, tenantID, memberID string) ([]
 		var id string
 		return id, s.Scan(&id)
 	})
+}
+
+// EachPaidOrder streams the tenant's orders paid in [from, to), oldest payment first,
+// with their lines, calling fn for each. Memory stays bounded by one order.
+func (tx *Tx) EachPaidOrder(ctx context.Context, tenantID string, from, to time.Time, fn func(o *tenure.Order) error) error {
+	rows, err := tx.query(ctx, `SELECT o.id, o.external_id, o.member_id, o.currency, o.shipping, o.discount, o.paid_at, o.cancelled_at,
+			l.line_id, l.product_id, l.sku, l.name, l.category, l.brand, l.quantity, l.unit_price, l.discount
+		FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.tenant_id = $1 AND o.paid_at >= $2 AND o.paid_at < $3
+		ORDER BY o.paid_at, o.id, l.line_no`, tenantID, ts(from), ts(to))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cur *tenure.Order
+	for rows.Next() {
+		var id, ext, member, currency string
+		var shipping, discount int64
+		var paid int64
+		var cancelled sql.NullInt64
+		var l tenure.OrderLine
+		if err := rows.Scan(&id, &ext, &member, &currency, &shipping, &discount, &paid, &cancelled,
+			&l.LineID, &l.ProductID, &l.SKU, &l.Name, &l.Category, &l.Brand, &l.Quantity, &l.UnitPrice, &l.Discount); err != nil {
+			return err
+		}
+		if cur == nil || cur.ID != id {
+			if cur != nil {
+				if err := fn(cur); err != nil {
+					return err
+				}
+			}
+			p := fromTS(paid)
+			cur = &tenure.Order{ID: id, ExternalID: ext, MemberID: member, Currency: currency, Shipping: shipping, Discount: discount,
+				PaidAt: &p, CancelledAt: fromNTS(cancelled)}
+		}
+		cur.Lines = append(cur.Lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if cur != nil {
+		return fn(cur)
+	}
+	return nil
 }

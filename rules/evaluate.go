@@ -1,0 +1,240 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/tenure-loyalty/tenure"
+)
+
+// Input is everything one evaluation depends on. Evaluate reads nothing else: no clock, no
+// database, no globals.
+type Input struct {
+	// At is the instant the rules are judged at — windows, schedules, time.* and the
+	// periods of caps and limits. Zero means Event.OccurredAt. A backtest passes the
+	// original event's time.
+	At    time.Time
+	Event tenure.Event
+	// Order is the order an order event is about, as merged so far. Nil means the order
+	// data carried by Event, if any.
+	Order  *tenure.Order
+	Member Member
+	// Usage is the member's use of each rule, by rule id, in the periods containing At.
+	Usage map[string]Usage
+	// Budgets is what is left of each budget, by Rule.BudgetKey. A budget missing here
+	// is taken as untouched (the rule's whole Budget).
+	Budgets map[string]int64
+}
+
+// Result is what an event earns under a rule set, and why.
+type Result struct {
+	Points int64 `json:"points"`
+	// Explanations has one entry per rule considered for the event, in evaluation order.
+	// Rules listening to other events are not considered and not listed.
+	Explanations []Explanation `json:"explanations"`
+	// Usage lists the counters to increase, one entry per rule that fired.
+	Usage []Increment `json:"usage,omitempty"`
+	// Budgets lists what to take from each budget.
+	Budgets []BudgetUse `json:"budgets,omitempty"`
+	// Periods names the periods the usage increments belong to.
+	Periods Periods `json:"periods"`
+}
+
+// Explanation says what one rule did. Points is what the rule gave after multipliers, caps
+// and budget (0 when it did not fire); BasePoints is before multipliers; Multiplier is the
+// product of the multipliers applied (OneX when none). Reason is a sentence for the store
+// owner: how the points were counted, or why the rule did not fire.
+type Explanation struct {
+	RuleID       string      `json:"rule_id"`
+	RuleName     string      `json:"rule_name,omitempty"`
+	Kind         Kind        `json:"kind"`
+	Fired        bool        `json:"fired"`
+	Points       int64       `json:"points"`
+	BasePoints   int64       `json:"base_points"`
+	Multiplier   BasisPoints `json:"multiplier_bp"`
+	MultipliedBy []string    `json:"multiplied_by,omitempty"`
+	Reason       string      `json:"reason"`
+}
+
+// evaluation is the scratch state of one Evaluate call.
+type evaluation struct {
+	cs      *CompiledSet
+	in      *Input
+	at      time.Time
+	local   time.Time
+	ord     *order
+	env     *Env
+	machine vm.VM
+	budgets budgets
+	active  []bool   // multipliers in force, by index in cs.rules
+	ids     []string // backing array of every Explanation.MultipliedBy
+	buf     []byte   // the reason being written
+	res     Result
+}
+
+// Evaluate judges one event against a compiled rule set. It is deterministic: the same
+// set and input give the same result, whatever the machine or time of the call. It never
+// panics: a condition that fails at run time (a missing key, a division by zero) counts as
+// false and its explanation says so. It never awards more than a rule's cap, limit or the
+// budget left in the input, and it never returns negative points.
+func Evaluate(cs *CompiledSet, in Input) Result {
+	e := &evaluation{cs: cs, in: &in, at: in.At, budgets: budgets{given: in.Budgets}}
+	if e.at.IsZero() {
+		e.at = in.Event.OccurredAt
+	}
+	e.local = e.at.In(cs.loc)
+	e.res.Periods = PeriodsAt(e.at, cs.loc)
+
+	n := len(cs.rules)
+	considered := make([]bool, 2*n)
+	e.active = considered[n:]
+	considered = considered[:n]
+	var anySpend bool
+	count := 0
+	for i := range cs.rules {
+		c := &cs.rules[i]
+		if c.Kind != KindMultiplier && e.listens(c) {
+			considered[i] = true
+			anySpend = anySpend || c.Kind == KindSpend
+			count++
+		}
+	}
+	for i := range cs.rules {
+		c := &cs.rules[i]
+		if c.Kind != KindMultiplier {
+			continue
+		}
+		if c.targets == nil {
+			considered[i] = anySpend
+		}
+		for _, t := range c.targets {
+			considered[i] = considered[i] || considered[t]
+		}
+		if considered[i] {
+			count++
+		}
+	}
+	if count == 0 {
+		return e.res
+	}
+
+	// Multipliers first, so that the rules they multiply know their factor.
+	e.ids = make([]string, 0, cs.multRefs)
+	e.buf = make([]byte, 0, 256)
+	slot := make([]int, n)
+	e.res.Explanations = make([]Explanation, 0, count)
+	e.res.Usage = make([]Increment, 0, count)
+	for i := range cs.rules {
+		if considered[i] {
+			slot[i] = len(e.res.Explanations)
+			c := &cs.rules[i]
+			e.res.Explanations = append(e.res.Explanations, Explanation{RuleID: c.ID, RuleName: c.Name,
+				Kind: c.Kind, Multiplier: OneX})
+		}
+	}
+	var stopped [3]*compiled // by kindIndex: the exclusive rule that fired
+	for i := range cs.rules {
+		c := &cs.rules[i]
+		if !considered[i] || c.Kind != KindMultiplier {
+			continue
+		}
+		x := &e.res.Explanations[slot[i]]
+		x.Multiplier = c.Multiplier
+		if by := stopped[kindIndex(c.Kind)]; by != nil {
+			x.Reason = "skipped: the exclusive multiplier " + quote(by.label()) + " applies instead"
+			continue
+		}
+		if why := e.gates(c, true); why != "" {
+			x.Reason = why
+			continue
+		}
+		e.active[i] = true
+		if c.Stacking == StackExclusive {
+			stopped[kindIndex(c.Kind)] = c
+		}
+	}
+
+	for i := range cs.rules {
+		c := &cs.rules[i]
+		if !considered[i] || c.Kind == KindMultiplier {
+			continue
+		}
+		x := &e.res.Explanations[slot[i]]
+		if by := stopped[kindIndex(c.Kind)]; by != nil {
+			x.Reason = "skipped: the exclusive rule " + quote(by.label()) + " fired first"
+			continue
+		}
+		e.award(c, x)
+		if x.Fired {
+			for _, mi := range c.multipliers {
+				if e.active[mi] {
+					e.res.Explanations[slot[mi]].Fired = true
+				}
+			}
+			if c.Stacking == StackExclusive {
+				stopped[kindIndex(c.Kind)] = c
+			}
+		}
+	}
+
+	for i := range cs.rules {
+		c := &cs.rules[i]
+		if considered[i] && c.Kind == KindMultiplier && e.active[i] {
+			x := &e.res.Explanations[slot[i]]
+			if x.Fired {
+				x.Reason = c.text.applied
+			} else {
+				x.Reason = c.text.idle
+			}
+		}
+	}
+	return e.res
+}
+
+func kindIndex(k Kind) int {
+	switch k {
+	case KindSpend:
+		return 0
+	case KindAction:
+		return 1
+	}
+	return 2
+}
+
+// listens reports whether a spend or action rule is about this event.
+func (e *evaluation) listens(c *compiled) bool {
+	ev := &e.in.Event
+	return c.Event == ev.Type && (ev.Type != tenure.CustomAction || c.Action == ev.Action)
+}
+
+// gates checks what every kind of rule shares: its window, its schedule, its limit and its
+// condition. It returns why the rule does not run, or "".
+func (e *evaluation) gates(c *compiled, skipLimit bool) string {
+	if c.StartsAt != nil && e.at.Before(*c.StartsAt) {
+		return "not started yet: starts " + e.stamp(*c.StartsAt)
+	}
+	if c.EndsAt != nil && !e.at.Before(*c.EndsAt) {
+		return "ended " + e.stamp(*c.EndsAt)
+	}
+	if s := c.Schedule; s != nil {
+		if c.days != 0 && c.days&(1<<e.local.Weekday()) == 0 {
+			return "outside campaign days (" + e.now() + "; runs " + c.text.days + ")"
+		}
+		if h := e.local.Hour(); h < s.FromHour || h >= s.endHour() {
+			return "outside campaign hours (" + e.now() + "; runs " + c.text.hours + ")"
+		}
+	}
+	if !skipLimit && c.Limit != nil && e.in.Usage[c.ID].In(c.Limit.Per).Times >= c.Limit.Count {
+		return c.text.limitReached
+	}
+	if c.cond != nil {
+		ok, err := e.run(c.cond)
+		if err != nil {
+			return "condition could not be evaluated, counted as false: " + exprMessage(err)
+		}
+		if !ok {
+			return c.text.condFalse
+		}
+	}
+	return ""
+}

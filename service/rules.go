@@ -1,0 +1,314 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rules"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// ruleBook is a tenant's compiled rule set with what the shell must load for it.
+type ruleBook struct {
+	version int64 // 0: derived from the program's flat setting
+	set     rules.Set
+	cs      *rules.CompiledSet
+	counted []string         // ids of rules with a cap or a limit: their usage is kept
+	budgets map[string]int64 // budget key -> total budget
+	stats   bool             // some condition reads member order counts or spend
+}
+
+// ruleCache holds compiled sets by tenant; an entry is reused while its version is current.
+type ruleCache struct {
+	mu sync.Mutex
+	m  map[string]*ruleBook
+}
+
+func newRuleBook(version int64, set rules.Set) (*ruleBook, error) {
+	cs, err := rules.Compile(set)
+	if err != nil {
+		return nil, err
+	}
+	rb := &ruleBook{version: version, set: set, cs: cs, budgets: map[string]int64{}}
+	for _, r := range set.Rules {
+		if r.Cap != nil || r.Limit != nil {
+			rb.counted = append(rb.counted, r.ID)
+		}
+		if r.Budget > 0 {
+			rb.budgets[r.BudgetKey()] = r.Budget
+		}
+		text := r.Condition
+		for _, b := range r.Bonuses {
+			text += " " + b.Condition
+		}
+		rb.stats = rb.stats || strings.Contains(text, "order_count") || strings.Contains(text, "total_spent")
+	}
+	return rb, nil
+}
+
+// rules returns the tenant's current compiled rule set, compiling it once per version.
+func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, prog tenure.Program) (*ruleBook, error) {
+	v, err := tx.RuleSetVersion(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	key := tenantID
+	if v == 0 {
+		key += "|" + tenure.MarshalProgram(prog)
+	}
+	s.ruleCache.mu.Lock()
+	rb, ok := s.ruleCache.m[key]
+	s.ruleCache.mu.Unlock()
+	if ok && rb.version == v {
+		return rb, nil
+	}
+	set := rules.SetFromProgram(prog)
+	if v > 0 {
+		rec, _, err := tx.RuleSet(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		set = rules.Set{} // decode into a fresh value: json reuses existing slice elements
+		if err := json.Unmarshal([]byte(rec.Doc), &set); err != nil {
+			return nil, err
+		}
+	}
+	if rb, err = newRuleBook(v, set); err != nil {
+		return nil, err
+	}
+	s.ruleCache.mu.Lock()
+	if s.ruleCache.m == nil {
+		s.ruleCache.m = map[string]*ruleBook{}
+	}
+	s.ruleCache.m[key] = rb
+	s.ruleCache.mu.Unlock()
+	return rb, nil
+}
+
+// memberStats is a member's order count and spend before the event being judged,
+// including orders paid earlier in the same transaction.
+type memberStats struct{ orders, spent int64 }
+
+// award judges an event with the tenant's rules and records the usage and budget the
+// result consumed, in the transaction. The points themselves are written by the caller.
+func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Event, o *tenure.Order, at time.Time) (rules.Result, *ruleBook, error) {
+	tx := u.tx
+	rb, err := s.rules(ctx, tx, u.tenantID, u.prog)
+	if err != nil {
+		return rules.Result{}, nil, err
+	}
+	periods := rules.PeriodsAt(at, rb.cs.Location())
+	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
+	in := rules.Input{At: at, Event: ev, Order: o, Member: rules.MemberOf(m)}
+	if len(rb.counted) > 0 {
+		raw, err := tx.RuleUsage(ctx, m.ID, rb.counted, keys)
+		if err != nil {
+			return rules.Result{}, nil, err
+		}
+		in.Usage = map[string]rules.Usage{}
+		for id, byPeriod := range raw {
+			c := func(k string) rules.Counter {
+				return rules.Counter{Times: byPeriod[k].Times, Points: byPeriod[k].Points}
+			}
+			in.Usage[id] = rules.Usage{Day: c(keys[0]), Week: c(keys[1]), Month: c(keys[2]), Year: c(keys[3]), Lifetime: c(keys[4])}
+		}
+	}
+	if len(rb.budgets) > 0 {
+		names := make([]string, 0, len(rb.budgets))
+		for k := range rb.budgets {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		spent, err := tx.LockBudgets(ctx, u.tenantID, names)
+		if err != nil {
+			return rules.Result{}, nil, err
+		}
+		in.Budgets = map[string]int64{}
+		for k, total := range rb.budgets {
+			in.Budgets[k] = max(total-spent[k], 0)
+		}
+	}
+	if rb.stats {
+		st, ok := u.stats[m.ID]
+		if !ok {
+			if st.orders, st.spent, err = tx.MemberOrderStats(ctx, u.tenantID, m.ID); err != nil {
+				return rules.Result{}, nil, err
+			}
+		}
+		in.Member.OrderCount, in.Member.TotalSpent = st.orders, st.spent
+		u.stats[m.ID] = st
+	}
+	book, err := u.book(ctx, m.ID, tenure.Points)
+	if err != nil {
+		return rules.Result{}, nil, err
+	}
+	in.Member.Points = book.Balance.Available
+	if s.MemberTier != nil {
+		if in.Member.Tier, err = s.MemberTier(ctx, tx, u.tenantID, m.ID); err != nil {
+			return rules.Result{}, nil, err
+		}
+	}
+	res := rules.Evaluate(rb.cs, in)
+	for _, inc := range res.Usage {
+		if slices.Contains(rb.counted, inc.RuleID) {
+			if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, inc.RuleID, keys, inc.Points); err != nil {
+				return res, rb, err
+			}
+		}
+	}
+	for _, b := range res.Budgets {
+		if err := tx.SpendBudget(ctx, u.tenantID, b.Key, b.Points); err != nil {
+			return res, rb, err
+		}
+	}
+	return res, rb, nil
+}
+
+// countOrder adds a paid order to the member's in-transaction stats.
+func (u *unit) countOrder(memberID string, subtotal int64) {
+	if st, ok := u.stats[memberID]; ok {
+		st.orders++
+		st.spent += subtotal
+		u.stats[memberID] = st
+	}
+}
+
+// summary says in one line which rules gave points, for ledger entry reasons.
+func summary(res rules.Result) string {
+	var parts []string
+	for _, x := range res.Explanations {
+		if x.Fired && x.Points > 0 {
+			name := x.RuleName
+			if name == "" {
+				name = x.RuleID
+			}
+			parts = append(parts, name+" +"+itoa64(x.Points))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// RuleSetView is a tenant's current rule set as the API shows it.
+type RuleSetView struct {
+	Version int64 `json:"version" doc:"0 when the rules come from the program's flat setting"`
+	rules.Set
+	Default bool `json:"default" doc:"True when no rule set was saved and the program's flat rate applies"`
+}
+
+// Rules returns the tenant's current rule set.
+func (s *Service) Rules(ctx context.Context, tenantID string) (out RuleSetView, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		t, err := tx.Tenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		rb, err := s.rules(ctx, tx, tenantID, t.Program)
+		if err != nil {
+			return err
+		}
+		out = RuleSetView{Version: rb.version, Set: rb.set, Default: rb.version == 0}
+		return nil
+	})
+	return out, err
+}
+
+// SaveRules validates and compiles a rule set and stores it as a new version. Errors name
+// each offending field with the position in a condition.
+func (s *Service) SaveRules(ctx context.Context, tenantID, actor string, set rules.Set) (RuleSetView, error) {
+	if _, err := rules.Compile(set); err != nil {
+		return RuleSetView{}, err
+	}
+	doc, _ := json.Marshal(set)
+	var v int64
+	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+		if v, err = tx.SaveRuleSet(ctx, tenantID, string(doc), actor); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "rules.saved", "rule_set", itoa64(v), map[string]any{"rules": len(set.Rules)})
+	})
+	return RuleSetView{Version: v, Set: set}, err
+}
+
+// RuleVersions lists saved versions, newest first.
+func (s *Service) RuleVersions(ctx context.Context, tenantID string) (out []RuleSetView, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		recs, err := tx.RuleSetHistory(ctx, tenantID, 100)
+		for _, r := range recs {
+			var set rules.Set
+			if err := json.Unmarshal([]byte(r.Doc), &set); err != nil {
+				return err
+			}
+			out = append(out, RuleSetView{Version: r.Version, Set: set})
+		}
+		return err
+	})
+	return out, err
+}
+
+// EvaluateRequest judges a sample event: with Rules given, a candidate set; otherwise the
+// current one. Member describes the member as the rules would see them.
+type EvaluateRequest struct {
+	Rules  *rules.Set    `json:"rules,omitempty"`
+	Event  tenure.Event  `json:"event"`
+	Member *SampleMember `json:"member,omitempty"`
+}
+
+// SampleMember is what a dry run assumes about the member.
+type SampleMember struct {
+	Tier       string         `json:"tier,omitempty"`
+	Segments   []string       `json:"segments,omitempty"`
+	Tags       []string       `json:"tags,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+	OrderCount int64          `json:"order_count,omitempty"`
+	TotalSpent int64          `json:"total_spent,omitempty"`
+	Points     int64          `json:"points,omitempty"`
+}
+
+// EvaluateRules runs the evaluator on a sample event and writes nothing: no usage, no
+// budget, no points. Caps, limits and budgets are judged as untouched.
+func (s *Service) EvaluateRules(ctx context.Context, tenantID string, req EvaluateRequest) (rules.Result, error) {
+	if probs := req.Event.Validate("event."); len(probs) > 0 {
+		return rules.Result{}, probs.Err("service.EvaluateRules")
+	}
+	var rb *ruleBook
+	if req.Rules != nil {
+		var err error
+		if rb, err = newRuleBook(0, *req.Rules); err != nil {
+			return rules.Result{}, err
+		}
+	} else {
+		err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+			t, err := tx.Tenant(ctx, tenantID)
+			if err != nil {
+				return err
+			}
+			rb, err = s.rules(ctx, tx, tenantID, t.Program)
+			return err
+		})
+		if err != nil {
+			return rules.Result{}, err
+		}
+	}
+	at := req.Event.OccurredAt
+	if at.IsZero() {
+		at = s.Clock.Now()
+	}
+	req.Event.OccurredAt = at
+	var snap rules.Member
+	if m := req.Member; m != nil {
+		snap = rules.Member{Tier: m.Tier, Segments: m.Segments, Tags: m.Tags, Attributes: m.Attributes, OrderCount: m.OrderCount, TotalSpent: m.TotalSpent, Points: m.Points}
+	}
+	var o *tenure.Order
+	if req.Event.Order != nil {
+		o = &tenure.Order{ExternalID: req.Event.Order.ID}
+		o.Merge(tenure.OrderPaid, req.Event.Order, at)
+	}
+	return rules.Evaluate(rb.cs, rules.Input{At: at, Event: req.Event, Order: o, Member: snap}), nil
+}

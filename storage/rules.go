@@ -1,0 +1,145 @@
+package storage
+
+import (
+	"context"
+	"strings"
+)
+
+// RuleSetRecord is one stored version of a tenant's rule set (the document is JSON).
+type RuleSetRecord struct {
+	Version   int64
+	Doc       string
+	Actor     string
+	CreatedAt int64
+}
+
+// RuleSet returns the newest rule set version; found is false when the tenant has none.
+func (tx *Tx) RuleSet(ctx context.Context, tenantID string) (r RuleSetRecord, found bool, err error) {
+	err = tx.queryRow(ctx, `SELECT version, doc, actor, created_at FROM rule_sets WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID).
+		Scan(&r.Version, &r.Doc, &r.Actor, &r.CreatedAt)
+	if isNoRows(err) {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// RuleSetVersion returns the version number of the newest rule set (0 if none), cheaply.
+func (tx *Tx) RuleSetVersion(ctx context.Context, tenantID string) (int64, error) {
+	var v *int64
+	err := tx.queryRow(ctx, `SELECT MAX(version) FROM rule_sets WHERE tenant_id = $1`, tenantID).Scan(&v)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return *v, nil
+}
+
+// SaveRuleSet stores a new version and returns its number. Versions are never changed.
+func (tx *Tx) SaveRuleSet(ctx context.Context, tenantID, doc, actor string) (int64, error) {
+	v, err := tx.RuleSetVersion(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	v++
+	_, err = tx.exec(ctx, `INSERT INTO rule_sets (tenant_id, version, doc, actor, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		tenantID, v, doc, actor, ts(tx.Now))
+	return v, err
+}
+
+// RuleSetHistory lists stored versions, newest first (documents included).
+func (tx *Tx) RuleSetHistory(ctx context.Context, tenantID string, limit int) ([]RuleSetRecord, error) {
+	rows, err := tx.query(ctx, `SELECT version, doc, actor, created_at FROM rule_sets WHERE tenant_id = $1 ORDER BY version DESC LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(s interface{ Scan(...any) error }) (RuleSetRecord, error) {
+		var r RuleSetRecord
+		return r, s.Scan(&r.Version, &r.Doc, &r.Actor, &r.CreatedAt)
+	})
+}
+
+// Counter is a usage counter of one rule for one member in one period.
+type Counter struct {
+	Times, Points int64
+}
+
+// RuleUsage returns a member's counters for the given rules and period keys, keyed
+// rule id -> period key.
+func (tx *Tx) RuleUsage(ctx context.Context, memberID string, ruleIDs, periods []string) (map[string]map[string]Counter, error) {
+	out := map[string]map[string]Counter{}
+	if len(ruleIDs) == 0 || len(periods) == 0 {
+		return out, nil
+	}
+	args := []any{memberID}
+	in := func(vals []string) string {
+		var b strings.Builder
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args = append(args, v)
+			b.WriteString("$" + itoa(len(args)))
+		}
+		return b.String()
+	}
+	q := `SELECT rule_id, period, times, points FROM rule_usage WHERE member_id = $1 AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rule, period string
+		var c Counter
+		if err := rows.Scan(&rule, &period, &c.Times, &c.Points); err != nil {
+			return nil, err
+		}
+		if out[rule] == nil {
+			out[rule] = map[string]Counter{}
+		}
+		out[rule][period] = c
+	}
+	return out, rows.Err()
+}
+
+// AddRuleUsage adds one firing worth points to a member's counters of a rule in each period.
+func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID, ruleID string, periods []string, points int64) error {
+	for _, p := range periods {
+		if _, err := tx.exec(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES ($1, $2, $3, $4, 1, $5)
+			ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + 1, points = rule_usage.points + excluded.points`,
+			tenantID, memberID, ruleID, p, points); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LockBudgets returns what each budget has spent, locking the budget rows until the
+// transaction ends so that concurrent awards from one budget are serialised (PostgreSQL;
+// SQLite's single writer already serialises them). Keys are locked in sorted order.
+func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, k := range keys {
+		if _, err := tx.exec(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES ($1, $2, 0) ON CONFLICT (tenant_id, budget_key) DO NOTHING`, tenantID, k); err != nil {
+			return nil, err
+		}
+		var spent int64
+		if err := tx.queryRow(ctx, `SELECT spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key = $2`+tx.d.forUpdate, tenantID, k).Scan(&spent); err != nil {
+			return nil, err
+		}
+		out[k] = spent
+	}
+	return out, nil
+}
+
+// SpendBudget adds points to what a budget has spent.
+func (tx *Tx) SpendBudget(ctx context.Context, tenantID, key string, points int64) error {
+	_, err := tx.exec(ctx, `UPDATE rule_budgets SET spent = spent + $1 WHERE tenant_id = $2 AND budget_key = $3`, points, tenantID, key)
+	return err
+}
+
+// MemberOrderStats counts a member's paid, uncancelled orders and their subtotal.
+func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID, memberID string) (count, spent int64, err error) {
+	err = tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders WHERE tenant_id = $1 AND member_id = $2 AND paid_at IS NOT NULL AND cancelled_at IS NULL`,
+		tenantID, memberID).Scan(&count, &spent)
+	return count, spent, err
+}
