@@ -13,7 +13,7 @@ import (
 // multipliers, cap and budget, in that order. It fills x and, when the rule fires, the
 // result's totals and counters. The reason is written into e.buf and copied once.
 func (e *evaluation) award(c *compiled, x *Explanation) {
-	if why := e.gates(c, false); why != "" {
+	if why := e.gates(c); why != "" {
 		x.Reason = why
 		return
 	}

@@ -49,7 +49,6 @@ type CompiledSet struct {
 // compiled is one normalised rule with its programs and precomputed lookups.
 type compiled struct {
 	Rule
-	pos         int         // position in Set.Rules
 	cond        *vm.Program // nil: no condition
 	bonuses     []*vm.Program
 	days        uint8       // bit per time.Weekday; 0: every day
@@ -84,14 +83,13 @@ func Compile(s Set) (*CompiledSet, error) {
 		p.Add("rules", "at most %d rules", MaxRules)
 		return nil, p.Err("rules.Compile")
 	}
+	loc := loadZone(s.TimeZone, &p)
+	cs := &CompiledSet{loc: loc, rules: make([]compiled, len(s.Rules))}
 	norm := make([]Rule, len(s.Rules))
 	for i, r := range s.Rules {
-		norm[i] = normalise(r, field(i), &p)
-	}
-	loc := checkSet(s, norm, &p)
-	cs := &CompiledSet{loc: loc, rules: make([]compiled, len(norm))}
-	for i, r := range norm {
-		c := compiled{Rule: r, pos: i, budgetKey: r.BudgetKey(), tag: r.Multiplier.String() + " " + r.label()}
+		r = normalise(r.clone(), field(i), &p)
+		norm[i] = r
+		c := compiled{Rule: r, budgetKey: r.BudgetKey(), tag: r.Multiplier.String() + " " + r.label()}
 		c.text.condFalse = "condition false: " + r.Condition
 		if r.Kind == KindMultiplier {
 			c.text.applied = r.Multiplier.String() + " applied"
@@ -131,6 +129,7 @@ func Compile(s Set) (*CompiledSet, error) {
 		}
 		cs.rules[i] = c
 	}
+	checkSet(norm, &p)
 	if err := p.Err("rules.Compile"); err != nil {
 		return nil, err
 	}
@@ -226,6 +225,7 @@ type builtinGuard struct {
 	at  file.Location
 }
 
+// Visit implements ast.Visitor.
 func (g *builtinGuard) Visit(node *ast.Node) {
 	if b, ok := (*node).(*ast.BuiltinNode); ok && g.bad == "" && !slices.Contains(allowedBuiltins, b.Name) {
 		g.bad, g.at = b.Name, b.Location()

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +127,39 @@ func TestCompiledSetIsSafeForConcurrentUse(t *testing.T) {
 			t.Fatalf("got %+v, want %+v", got, want)
 		}
 	}
+}
+
+func TestCompiledSetSharesNothingWithTheCaller(t *testing.T) {
+	s := Set{Rules: []Rule{seed003.clone(), {ID: "m", Kind: KindMultiplier, Multiplier: 20000, Targets: []string{"tiers"},
+		Schedule: &Schedule{Days: []string{"wed"}}}}}
+	cs := mustCompile(t, s)
+	s.Rules[0].Spend.Table[0].Points = 1000
+	s.Rules[1].Targets[0] = "nope"
+	s.Rules[1].Schedule.Days[0] = "thu"
+	if r := Evaluate(cs, paid(10000)); r.Points != 20 {
+		t.Fatalf("changing the saved rules changed the compiled set: %d pts, %+v", r.Points, r.Explanations)
+	}
+}
+
+func TestRuleSetsRoundTripThroughJSON(t *testing.T) {
+	start := time.Date(2024, 11, 29, 0, 0, 0, 0, time.UTC)
+	in := Set{TimeZone: "Europe/Warsaw", Rules: []Rule{
+		seed003, FromProgram(tenure.DefaultProgram()),
+		{ID: "review", Kind: KindAction, Event: tenure.ReviewPosted, Points: 20, Bonuses: []Bonus{{Name: "photo", Condition: "event.properties.photo == true", Points: 30}},
+			Limit: &Limit{Count: 1, Per: PerDay}, Cap: &Cap{Points: 100, Per: PerMonth}, Budget: 5000, Campaign: "reviews", StartsAt: &start},
+		{ID: "gold", Kind: KindMultiplier, Multiplier: 15000, Condition: `member.tier == "gold"`, Targets: []string{"base"}, Stacking: StackExclusive,
+			Schedule: &Schedule{Days: []string{"sat"}, FromHour: 8, ToHour: 20}, Priority: 3},
+	}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Set
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip changed the set:\n%s", b)
+	}
+	mustCompile(t, out)
 }

@@ -66,9 +66,11 @@ type evaluation struct {
 	env     *Env
 	machine vm.VM
 	budgets budgets
-	active  []bool   // multipliers in force, by index in cs.rules
-	ids     []string // backing array of every Explanation.MultipliedBy
-	buf     []byte   // the reason being written
+	slot    []int        // index in res.Explanations by index in cs.rules; -1: not considered
+	active  []bool       // multipliers in force, by index in cs.rules
+	stopped [3]*compiled // by kindIndex: the exclusive rule that fired
+	ids     []string     // backing array of every Explanation.MultipliedBy
+	buf     []byte       // the reason being written
 	res     Result
 }
 
@@ -77,6 +79,9 @@ type evaluation struct {
 // panics: a condition that fails at run time (a missing key, a division by zero) counts as
 // false and its explanation says so. It never awards more than a rule's cap, limit or the
 // budget left in the input, and it never returns negative points.
+//
+// Rules run in priority order, multipliers first so that the rules they multiply know
+// their factor. An exclusive rule that fires stops the later rules of its kind.
 func Evaluate(cs *CompiledSet, in Input) Result {
 	e := &evaluation{cs: cs, in: &in, at: in.At, budgets: budgets{given: in.Budgets}}
 	if e.at.IsZero() {
@@ -84,17 +89,42 @@ func Evaluate(cs *CompiledSet, in Input) Result {
 	}
 	e.local = e.at.In(cs.loc)
 	e.res.Periods = PeriodsAt(e.at, cs.loc)
+	e.res.Explanations = []Explanation{}
+	if e.consider() == 0 {
+		return e.res
+	}
+	e.multipliers()
+	for i := range cs.rules {
+		if c := &cs.rules[i]; e.slot[i] >= 0 && c.Kind != KindMultiplier {
+			e.earn(i, c)
+		}
+	}
+	for i := range cs.rules {
+		if c := &cs.rules[i]; e.slot[i] >= 0 && e.active[i] {
+			if x := &e.res.Explanations[e.slot[i]]; x.Fired {
+				x.Reason = c.text.applied
+			} else {
+				x.Reason = c.text.idle
+			}
+		}
+	}
+	return e.res
+}
 
+// consider picks the rules about this event — spend and action rules listening to its
+// type, and the multipliers of those — and opens an explanation for each. It returns how
+// many there are.
+func (e *evaluation) consider() int {
+	cs := e.cs
 	n := len(cs.rules)
-	considered := make([]bool, 2*n)
-	e.active = considered[n:]
-	considered = considered[:n]
+	e.slot, e.active = make([]int, n), make([]bool, n)
 	var anySpend bool
 	count := 0
 	for i := range cs.rules {
 		c := &cs.rules[i]
+		e.slot[i] = -1
 		if c.Kind != KindMultiplier && e.listens(c) {
-			considered[i] = true
+			e.slot[i] = 0
 			anySpend = anySpend || c.Kind == KindSpend
 			count++
 		}
@@ -104,91 +134,76 @@ func Evaluate(cs *CompiledSet, in Input) Result {
 		if c.Kind != KindMultiplier {
 			continue
 		}
-		if c.targets == nil {
-			considered[i] = anySpend
-		}
+		in := c.targets == nil && anySpend
 		for _, t := range c.targets {
-			considered[i] = considered[i] || considered[t]
+			in = in || e.slot[t] >= 0
 		}
-		if considered[i] {
+		if in {
+			e.slot[i] = 0
 			count++
 		}
 	}
 	if count == 0 {
-		return e.res
+		return 0
 	}
-
-	// Multipliers first, so that the rules they multiply know their factor.
 	e.ids = make([]string, 0, cs.multRefs)
 	e.buf = make([]byte, 0, 256)
-	slot := make([]int, n)
 	e.res.Explanations = make([]Explanation, 0, count)
 	e.res.Usage = make([]Increment, 0, count)
 	for i := range cs.rules {
-		if considered[i] {
-			slot[i] = len(e.res.Explanations)
+		if e.slot[i] >= 0 {
+			e.slot[i] = len(e.res.Explanations)
 			c := &cs.rules[i]
 			e.res.Explanations = append(e.res.Explanations, Explanation{RuleID: c.ID, RuleName: c.Name,
 				Kind: c.Kind, Multiplier: OneX})
 		}
 	}
-	var stopped [3]*compiled // by kindIndex: the exclusive rule that fired
-	for i := range cs.rules {
-		c := &cs.rules[i]
-		if !considered[i] || c.Kind != KindMultiplier {
+	return count
+}
+
+// multipliers decides which considered multipliers are in force.
+func (e *evaluation) multipliers() {
+	for i := range e.cs.rules {
+		c := &e.cs.rules[i]
+		if e.slot[i] < 0 || c.Kind != KindMultiplier {
 			continue
 		}
-		x := &e.res.Explanations[slot[i]]
+		x := &e.res.Explanations[e.slot[i]]
 		x.Multiplier = c.Multiplier
-		if by := stopped[kindIndex(c.Kind)]; by != nil {
+		if by := e.stopped[kindIndex(c.Kind)]; by != nil {
 			x.Reason = "skipped: the exclusive multiplier " + quote(by.label()) + " applies instead"
 			continue
 		}
-		if why := e.gates(c, true); why != "" {
+		if why := e.gates(c); why != "" {
 			x.Reason = why
 			continue
 		}
 		e.active[i] = true
 		if c.Stacking == StackExclusive {
-			stopped[kindIndex(c.Kind)] = c
+			e.stopped[kindIndex(c.Kind)] = c
 		}
 	}
+}
 
-	for i := range cs.rules {
-		c := &cs.rules[i]
-		if !considered[i] || c.Kind == KindMultiplier {
-			continue
-		}
-		x := &e.res.Explanations[slot[i]]
-		if by := stopped[kindIndex(c.Kind)]; by != nil {
-			x.Reason = "skipped: the exclusive rule " + quote(by.label()) + " fired first"
-			continue
-		}
-		e.award(c, x)
-		if x.Fired {
-			for _, mi := range c.multipliers {
-				if e.active[mi] {
-					e.res.Explanations[slot[mi]].Fired = true
-				}
-			}
-			if c.Stacking == StackExclusive {
-				stopped[kindIndex(c.Kind)] = c
-			}
+// earn runs one considered spend or action rule, unless an exclusive rule stopped it.
+func (e *evaluation) earn(i int, c *compiled) {
+	x := &e.res.Explanations[e.slot[i]]
+	if by := e.stopped[kindIndex(c.Kind)]; by != nil {
+		x.Reason = "skipped: the exclusive rule " + quote(by.label()) + " fired first"
+		return
+	}
+	e.award(c, x)
+	if !x.Fired {
+		return
+	}
+	for _, mi := range c.multipliers {
+		if e.active[mi] {
+			e.res.Explanations[e.slot[mi]].Fired = true
 		}
 	}
-
-	for i := range cs.rules {
-		c := &cs.rules[i]
-		if considered[i] && c.Kind == KindMultiplier && e.active[i] {
-			x := &e.res.Explanations[slot[i]]
-			if x.Fired {
-				x.Reason = c.text.applied
-			} else {
-				x.Reason = c.text.idle
-			}
-		}
+	if c.Stacking == StackExclusive {
+		e.stopped[kindIndex(c.Kind)] = c
 	}
-	return e.res
 }
 
 func kindIndex(k Kind) int {
@@ -209,7 +224,7 @@ func (e *evaluation) listens(c *compiled) bool {
 
 // gates checks what every kind of rule shares: its window, its schedule, its limit and its
 // condition. It returns why the rule does not run, or "".
-func (e *evaluation) gates(c *compiled, skipLimit bool) string {
+func (e *evaluation) gates(c *compiled) string {
 	if c.StartsAt != nil && e.at.Before(*c.StartsAt) {
 		return "not started yet: starts " + e.stamp(*c.StartsAt)
 	}
@@ -224,7 +239,7 @@ func (e *evaluation) gates(c *compiled, skipLimit bool) string {
 			return "outside campaign hours (" + e.now() + "; runs " + c.text.hours + ")"
 		}
 	}
-	if !skipLimit && c.Limit != nil && e.in.Usage[c.ID].In(c.Limit.Per).Times >= c.Limit.Count {
+	if c.Limit != nil && e.in.Usage[c.ID].In(c.Limit.Per).Times >= c.Limit.Count {
 		return c.text.limitReached
 	}
 	if c.cond != nil {

@@ -11,9 +11,20 @@
 // at save time, and rejects anything that could misbehave later with a tenure.Error of
 // KindInvalid naming the field ("rules[2].condition") and, for conditions, the line and
 // column. Whatever compiles evaluates without panicking.
+//
+// How an event is judged:
+//   - Only rules about the event are considered: spend and action rules whose Event is the
+//     event's type (and Action its custom action), and the multipliers of those.
+//   - Rules run by Priority, highest first; ties keep the set's order. Multipliers run
+//     first. A rule runs if it is inside its window and schedule, under its limit, and its
+//     condition holds; an exclusive rule that fires stops the later rules of its kind.
+//   - A rule's points are counted as one exact fraction — amount, line multipliers, points
+//     per unit and the product of the multipliers in force — and rounded once by its
+//     Rounding. Then its cap and the budget left may cut it down.
 package rules
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -202,6 +213,35 @@ func (r *Rule) BudgetKey() string {
 		return "campaign:" + r.Campaign
 	}
 	return "rule:" + r.ID
+}
+
+// clone copies everything a rule points to, so that a compiled set shares nothing with
+// the caller's rules and stays immutable.
+func (r Rule) clone() Rule {
+	r.StartsAt, r.EndsAt = clonePtr(r.StartsAt), clonePtr(r.EndsAt)
+	r.Cap, r.Limit = clonePtr(r.Cap), clonePtr(r.Limit)
+	r.Bonuses, r.Targets = slices.Clone(r.Bonuses), slices.Clone(r.Targets)
+	if r.Schedule != nil {
+		s := *r.Schedule
+		s.Days = slices.Clone(s.Days)
+		r.Schedule = &s
+	}
+	if r.Spend != nil {
+		s := *r.Spend
+		s.Table, s.LineMultipliers = slices.Clone(s.Table), slices.Clone(s.LineMultipliers)
+		s.ExcludeProducts, s.ExcludeCategories = slices.Clone(s.ExcludeProducts), slices.Clone(s.ExcludeCategories)
+		s.ExcludeBrands = slices.Clone(s.ExcludeBrands)
+		r.Spend = &s
+	}
+	return r
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // label is how explanations name a rule.

@@ -321,18 +321,21 @@ func checkPeriod(per Period, f string, p *tenure.Problems) {
 	}
 }
 
-// checkSet checks what spans rules: unique ids, multiplier targets, campaign budgets and
-// the time zone. It returns the time zone.
-func checkSet(s Set, rules []Rule, p *tenure.Problems) *time.Location {
-	loc := time.UTC
-	if s.TimeZone != "" {
-		l, err := time.LoadLocation(s.TimeZone)
-		if err != nil || s.TimeZone == "Local" {
-			p.Add("time_zone", "must be an IANA time zone like Europe/Warsaw")
-		} else {
-			loc = l
-		}
+// loadZone reads the set's time zone; empty means UTC.
+func loadZone(name string, p *tenure.Problems) *time.Location {
+	if name == "" {
+		return time.UTC
 	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		p.Add("time_zone", "must be an IANA time zone like Europe/Warsaw")
+		return time.UTC
+	}
+	return loc
+}
+
+// checkSet checks what spans rules: unique ids, multiplier targets and campaign budgets.
+func checkSet(rules []Rule, p *tenure.Problems) {
 	index := make(map[string]int, len(rules))
 	budgets := map[string]int64{}
 	for i, r := range rules {
@@ -365,7 +368,6 @@ func checkSet(s Set, rules []Rule, p *tenure.Problems) *time.Location {
 			seen[t] = true
 		}
 	}
-	return loc
 }
 
 func field(i int) string { return "rules[" + strconv.Itoa(i) + "]." }

@@ -20,17 +20,36 @@ const (
 // JobLease is how long a node holds a claimed job before others may take it over.
 const JobLease = 30 * time.Second
 
-// RunDueJobs claims due jobs as owner and runs each in its own transaction, which also
-// marks it done, so that a job's effects and its completion commit together. It returns
-// how many jobs completed.
+// RunDueJobs claims due jobs as owner and runs them, each job's effects committing together
+// with its completion, so that a job is never done twice. Jobs are first run together in
+// one transaction (an expiry storm at month end is one commit, not thousands); if any of
+// them fails, that transaction rolls back and each job runs on its own, so one bad job
+// cannot hold back the others. It returns how many jobs completed.
 func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int, error) {
 	var jobs []storage.Job
 	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
 		jobs, err = tx.ClaimJobs(ctx, owner, tx.Now.Add(JobLease), limit)
 		return err
 	})
-	if err != nil {
+	if err != nil || len(jobs) == 0 {
 		return 0, err
+	}
+	if len(jobs) > 1 {
+		err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+			for _, j := range jobs {
+				if err := s.runJob(ctx, tx, j); err != nil {
+					return err
+				}
+				if err := tx.CompleteJob(ctx, j.ID, owner); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			return len(jobs), nil
+		}
+		s.Log.Debug("batched jobs failed; running them one by one", "jobs", len(jobs), "err", err)
 	}
 	done := 0
 	for _, j := range jobs {

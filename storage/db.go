@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -35,6 +37,8 @@ type DB struct {
 	log     *slog.Logger
 	Engine  string // "sqlite" or "postgres"
 	display string
+
+	writeStmts, readStmts *stmtCache
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an
@@ -53,6 +57,12 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	db.writeStmts = &stmtCache{pool: db.write}
+	db.readStmts = &stmtCache{pool: db.read}
+	if db.Engine == "postgres" {
+		// pgx already caches prepared statements per connection.
+		db.writeStmts, db.readStmts = nil, nil
+	}
 	return db, nil
 }
 
@@ -70,6 +80,11 @@ func redact(dsn string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	for _, c := range []*stmtCache{db.writeStmts, db.readStmts} {
+		if c != nil {
+			c.m.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
+		}
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -171,6 +186,8 @@ type Tx struct {
 
 	webhooks map[string][]tenure.Webhook // per tenant, loaded once per transaction
 	onCommit []func()
+	cache    *stmtCache
+	missed   []string // statements to prepare once the transaction is over
 }
 
 // OnCommit registers fn to run after the transaction commits (never if it rolls back).
@@ -211,11 +228,17 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db}
+	tx := &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db, cache: db.writeStmts}
+	if pool == db.read && db.read != db.write {
+		tx.cache = db.readStmts
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
 			panic(p)
+		}
+		if len(tx.missed) > 0 {
+			tx.cache.prepare(context.WithoutCancel(ctx), tx.missed)
 		}
 	}()
 	if err := fn(tx); err != nil {
@@ -235,15 +258,70 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 func (db *DB) Raw() *sql.DB { return db.write }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return tx.tx.ExecContext(ctx, q, args...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return tx.tx.QueryContext(ctx, q, args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
+// stmt returns q prepared for this transaction, from a per-pool cache of prepared
+// statements: parsing SQL is a large share of a small statement's cost in SQLite. A miss
+// runs unprepared and is prepared on the pool after the transaction ends (preparing
+// inside it would wait for the single writer connection the transaction holds). Only the
+// first stmtCacheSize distinct statements are cached (multi-row inserts vary in shape).
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	c := tx.cache
+	if c == nil {
+		return nil
+	}
+	if v, ok := c.m.Load(q); ok {
+		return tx.tx.StmtContext(ctx, v.(*sql.Stmt))
+	}
+	if c.n.Load() < stmtCacheSize && len(q) <= 4000 {
+		tx.missed = append(tx.missed, q)
+	}
+	return nil
+}
+
+// prepare adds statements to the cache; called with no transaction open on the pool.
+func (c *stmtCache) prepare(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if _, ok := c.m.Load(q); ok || c.n.Load() >= stmtCacheSize {
+			continue
+		}
+		st, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		if _, loaded := c.m.LoadOrStore(q, st); loaded {
+			_ = st.Close()
+		} else {
+			c.n.Add(1)
+		}
+	}
+}
+
+const stmtCacheSize = 512
+
+// stmtCache holds statements prepared on one pool.
+type stmtCache struct {
+	pool *sql.DB
+	m    sync.Map // query -> *sql.Stmt
+	n    atomic.Int64
 }
 
 // ts converts a time to stored microseconds.

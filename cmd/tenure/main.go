@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/tenure-loyalty/tenure/app"
 	"github.com/tenure-loyalty/tenure/config"
@@ -23,6 +24,7 @@ const usage = `Tenure: a loyalty, points-ledger and retention engine for online 
 Usage: tenure <command> [flags]
 
 Commands:
+  demo      build a demo store (customers, orders, a program) and serve it
   serve     run the HTTP API and background workers (creates a tenant on first start)
   migrate   apply database migrations and exit
   verify    re-derive every balance from the ledger and report mismatches
@@ -46,8 +48,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	if path := getenv("TENURE_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
+	}
 	var err error
 	switch cmd {
+	case "demo":
+		err = runDemo(ctx, rest, stdout, stderr, getenv)
 	case "serve":
 		err = serve(ctx, rest, stdout, stderr, getenv)
 	case "migrate":

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/tenure-loyalty/tenure/app"
+	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/demo"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// runDemo builds a demo store in a fresh SQLite file, replays its history through the real
+// intake, rules and jobs, then serves it.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var customers, months int
+	var seed uint64
+	var noServe bool
+	cfg, _, err := config.Load("tenure demo", args, func(k string) string {
+		if k == "TENURE_DATABASE_URL" && getenv(k) == "" {
+			return "tenure-demo.db"
+		}
+		return getenv(k)
+	}, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&customers, "customers", 3000, "customers in the generated store")
+		fs.IntVar(&months, "months", 15, "months of history")
+		fs.Uint64Var(&seed, "seed", 42, "random seed: the same seed gives the same store")
+		fs.BoolVar(&noServe, "no-serve", false, "build the demo and exit without serving")
+	})
+	if err != nil {
+		return err
+	}
+	if customers < 1 || customers > 1_000_000 || months < 1 || months > 120 {
+		return fmt.Errorf("-customers must be 1..1000000 and -months 1..120")
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(cfg.DatabaseURL + suffix)
+	}
+	started := time.Now()
+	end := time.Now().UTC()
+	h := demo.Generate(demo.Options{Customers: customers, Months: months, Seed: seed, End: end})
+	clock := demo.NewClock(h.Start)
+	a, err := app.New(ctx, cfg, clock, newLogger(config.Config{LogLevel: "warn", LogFormat: cfg.LogFormat}, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, key, err := a.Service.CreateTenant(ctx, "Kawa & Herbata (demo)")
+	if err != nil {
+		return err
+	}
+	prog, set := demo.Program()
+	if _, err := a.Service.UpdateProgram(ctx, t.ID, "demo", prog); err != nil {
+		return err
+	}
+	if _, err := a.Service.SaveRules(ctx, t.ID, "demo", set); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Generating %d customers over %d months (seed %d): %d orders, %d events\n", customers, months, seed, h.Orders, len(h.Events))
+	bar := newProgress(stderr, "events")
+	if err := demo.Replay(ctx, a.Service, clock, t.ID, h, bar.update); err != nil {
+		return err
+	}
+	clock.Live()
+	var members int64
+	var verr error
+	_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
+		members, verr = tx.CountMembers(ctx, t.ID)
+		return verr
+	})
+	fmt.Fprintf(stdout, "Demo store ready in %.1fs: %d members, %d orders.\n", time.Since(started).Seconds(), members, h.Orders)
+	if noServe {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, `
+  API          %[1]s/v1   (OpenAPI: %[1]s/openapi.json)
+  Admin key    %[2]s
+
+Try:
+  curl -s %[1]s/v1/members?limit=3 -H "Authorization: Bearer %[2]s"
+  curl -s %[1]s/v1/members/cust-00001/balance -H "Authorization: Bearer %[2]s"
+  curl -s %[1]s/v1/rules -H "Authorization: Bearer %[2]s"
+
+Press Ctrl+C to stop.
+`, base, key)
+	return a.Serve(ctx, ln)
+}
