@@ -29,6 +29,7 @@ Commands:
   migrate   apply database migrations and exit
   verify    re-derive every balance from the ledger and report mismatches
   keys      create, list or revoke API keys: keys create|list|revoke
+  backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
   bench     measure ingest throughput and balance reads: bench ingest|reads
   listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = verify(ctx, rest, stdout, stderr, getenv)
 	case "keys":
 		err = keys(ctx, rest, stdout, stderr, getenv)
+	case "backtest":
+		err = backtest(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = bench(ctx, rest, stdout, stderr, getenv)
 	case "listen":
