@@ -1,0 +1,201 @@
+package analytics
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// DefaultActivityWindow is the activity window used when Options leaves it zero: a customer
+// who bought in the past year is part of the customer base.
+const DefaultActivityWindow = 365 * 24 * time.Hour
+
+// Lifetime as an activity window makes anyone who ever bought a customer for good. The
+// retention rate is then 1 in every period (nobody ever leaves); it is offered for
+// completeness and for stores that count their base that way.
+const Lifetime time.Duration = math.MaxInt64
+
+// Options tune the period metrics.
+type Options struct {
+	// ActivityWindow decides who is "a customer at time t": someone with at least one order
+	// in [t - ActivityWindow, t). Zero means DefaultActivityWindow.
+	ActivityWindow time.Duration
+}
+
+func (o Options) windowSeconds() int64 {
+	w := o.ActivityWindow
+	if w <= 0 {
+		w = DefaultActivityWindow
+	}
+	return int64(w / time.Second)
+}
+
+// Basket summarises a set of orders.
+type Basket struct {
+	Orders        int
+	Revenue       int64   // minor units
+	Items         int64   // units
+	AOV           float64 // Revenue / Orders, minor units; 0 without orders
+	ItemsPerOrder float64 // Items / Orders; 0 without orders
+}
+
+func (b *Basket) add(orders int, revenue, items int64) {
+	b.Orders += orders
+	b.Revenue += revenue
+	b.Items += items
+}
+
+func (b *Basket) finish() {
+	b.AOV = ratio(float64(b.Revenue), b.Orders)
+	b.ItemsPerOrder = ratio(float64(b.Items), b.Orders)
+}
+
+// ratio is a / b, or 0 when b is 0: a rate over nobody is reported as 0, and the counts
+// beside it tell the two apart.
+func ratio(a float64, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / float64(b)
+}
+
+// PeriodMetrics are the metrics of one period [Start, End). METRICS.md gives every
+// definition; in short, with W the activity window:
+//
+//   - a customer at time t has an order in [t-W, t);
+//   - a new customer's first-ever order falls in the period;
+//   - RetentionRate = (CustomersAtEnd - NewAtEnd) / CustomersAtStart (seed 004), where
+//     NewAtEnd counts the new customers who are customers at End (all of them when W is at
+//     least the period's length); ChurnRate = 1 - RetentionRate.
+//
+// Every ratio is 0 when its denominator is 0.
+type PeriodMetrics struct {
+	Period
+
+	Orders          int   // orders placed in the period
+	Customers       int   // distinct customers who ordered in the period
+	Revenue         int64 // their orders' amounts, minor units
+	Items           int64 // their orders' units
+	NewCustomers    int   // customers whose first-ever order is in the period
+	RepeatCustomers int   // customers with 2 or more orders in the period
+
+	CustomersAtStart int // customers at Start
+	CustomersAtEnd   int // customers at End
+	NewAtEnd         int // new customers who are customers at End
+	Retained         int // customers at both Start and End
+	Reactivated      int // customers at End but not at Start whose first order was before Start
+	RetentionRate    float64
+	ChurnRate        float64
+
+	RepeatPurchaseRate float64 // RepeatCustomers / Customers
+	PurchaseFrequency  float64 // Orders / Customers
+	AOV                float64 // Revenue / Orders, minor units
+	RevenuePerCustomer float64 // Revenue / Customers, minor units
+
+	CustomersToDate int     // customers with an order before End
+	RevenueToDate   int64   // all their revenue before End
+	HistoricalCLV   float64 // RevenueToDate / CustomersToDate: average historical CLV at End
+
+	FirstOrders  Basket // first-ever orders placed in the period (new customers' baskets)
+	RepeatOrders Basket // second and later orders placed in the period (returning customers')
+}
+
+// Series computes the metrics of each calendar period of granularity g overlapping
+// [from, to).
+func (h *History) Series(g Granularity, from, to time.Time, opt Options) []PeriodMetrics {
+	return h.Metrics(Periods(g, from, to), opt)
+}
+
+// Metrics computes the metrics of each given period (any intervals: a whole date range
+// gives its totals). The whole history is used, so a customer's status at a period's start
+// depends on orders before the period. Cost: one pass over the orders plus one walk over
+// the period bounds per customer.
+func (h *History) Metrics(periods []Period, opt Options) []PeriodMetrics {
+	out := make([]PeriodMetrics, len(periods))
+	if len(periods) == 0 {
+		return out
+	}
+	w := opt.windowSeconds()
+	// The distinct bounds, ascending; each period points at its start and end among them.
+	var ts []int64
+	for _, p := range periods {
+		ts = append(ts, p.Start.Unix(), p.End.Unix())
+	}
+	slices.Sort(ts)
+	ts = slices.Compact(ts)
+	si, ei := make([]int, len(periods)), make([]int, len(periods))
+	for k, p := range periods {
+		out[k].Period = p
+		si[k], _ = slices.BinarySearch(ts, p.Start.Unix())
+		ei[k], _ = slices.BinarySearch(ts, p.End.Unix())
+	}
+	cut := make([]int, len(ts))
+	for c := range h.ids {
+		h.cuts(c, ts, cut)
+		lo, _ := h.orders(c)
+		for k := range periods {
+			m := &out[k]
+			a, b := cut[si[k]], cut[ei[k]]
+			start, end := ts[si[k]], ts[ei[k]]
+			if b == lo {
+				continue // no order before End: not yet a customer
+			}
+			m.CustomersToDate++
+			m.RevenueToDate += h.cumAmt[b] - h.cumAmt[lo]
+			isNew := a == lo && b > lo
+			atStart := a > lo && h.at[a-1] >= start-w
+			atEnd := b > lo && h.at[b-1] >= end-w
+			if n := b - a; n > 0 {
+				amt, items := h.sumBetween(a, b)
+				m.Orders += n
+				m.Customers++
+				m.Revenue += amt
+				m.Items += items
+				if n >= 2 {
+					m.RepeatCustomers++
+				}
+				if isNew {
+					m.FirstOrders.add(1, h.amount[lo], h.items[lo])
+					m.RepeatOrders.add(n-1, amt-h.amount[lo], items-h.items[lo])
+				} else {
+					m.RepeatOrders.add(n, amt, items)
+				}
+			}
+			switch {
+			case isNew:
+				m.NewCustomers++
+				if atEnd {
+					m.NewAtEnd++
+				}
+			case atStart && atEnd:
+				m.Retained++
+			case atEnd:
+				m.Reactivated++
+			}
+			if atStart {
+				m.CustomersAtStart++
+			}
+			if atEnd {
+				m.CustomersAtEnd++
+			}
+		}
+	}
+	for k := range out {
+		out[k].finish()
+	}
+	return out
+}
+
+func (m *PeriodMetrics) finish() {
+	m.RetentionRate = ratio(float64(m.CustomersAtEnd-m.NewAtEnd), m.CustomersAtStart)
+	if m.CustomersAtStart > 0 {
+		m.ChurnRate = 1 - m.RetentionRate
+	}
+	m.RepeatPurchaseRate = ratio(float64(m.RepeatCustomers), m.Customers)
+	m.PurchaseFrequency = ratio(float64(m.Orders), m.Customers)
+	m.AOV = ratio(float64(m.Revenue), m.Orders)
+	m.RevenuePerCustomer = ratio(float64(m.Revenue), m.Customers)
+	m.HistoricalCLV = ratio(float64(m.RevenueToDate), m.CustomersToDate)
+	m.FirstOrders.finish()
+	m.RepeatOrders.finish()
+}
