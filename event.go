@@ -59,7 +59,7 @@ type Event struct {
 type OrderData struct {
 	ID       string     `json:"id" minLength:"1" maxLength:"128" doc:"The store's order id"`
 	Currency string     `json:"currency,omitempty" doc:"ISO 4217; defaults to the program currency"`
-	Lines    []LineData `json:"lines,omitempty" maxItems:"500"`
+	Lines    []LineData `json:"lines,omitempty" maxItems:"2000"`
 	Shipping int64      `json:"shipping,omitempty" doc:"Shipping charged, minor units"`
 	Discount int64      `json:"discount,omitempty" doc:"Order-level discount, minor units"`
 }
@@ -84,7 +84,7 @@ type RefundData struct {
 	OrderID  string           `json:"order_id" minLength:"1" maxLength:"128"`
 	Amount   int64            `json:"amount,omitempty" doc:"Refunded amount of goods, minor units; derived from lines when omitted"`
 	Shipping int64            `json:"shipping,omitempty" doc:"Refunded shipping, minor units"`
-	Lines    []RefundLineData `json:"lines,omitempty" maxItems:"500"`
+	Lines    []RefundLineData `json:"lines,omitempty" maxItems:"2000"`
 	Full     bool             `json:"full,omitempty" doc:"Refund everything that is left"`
 }
 
@@ -97,6 +97,9 @@ type RefundLineData struct {
 
 // MaxMoney bounds any amount: 10^12 minor units (ten billion in a two-decimal currency).
 const MaxMoney = 1_000_000_000_000
+
+// MaxLines bounds the lines of one order or refund (wholesale invoices run to a thousand).
+const MaxLines = 2000
 
 // MaxQuantity bounds a line's quantity.
 const MaxQuantity = 1_000_000
@@ -169,8 +172,8 @@ func (o *OrderData) validate(prefix string, p *Problems) {
 	}
 	checkMoney(p, prefix+"shipping", o.Shipping)
 	checkMoney(p, prefix+"discount", o.Discount)
-	if len(o.Lines) > 500 {
-		p.Add(prefix+"lines", "at most 500 lines")
+	if len(o.Lines) > MaxLines {
+		p.Add(prefix+"lines", "at most %d lines", MaxLines)
 		return
 	}
 	seen := map[string]bool{}
@@ -215,8 +218,8 @@ func (r *RefundData) validate(prefix string, p *Problems) {
 	}
 	checkMoney(p, prefix+"amount", r.Amount)
 	checkMoney(p, prefix+"shipping", r.Shipping)
-	if len(r.Lines) > 500 {
-		p.Add(prefix+"lines", "at most 500 lines")
+	if len(r.Lines) > MaxLines {
+		p.Add(prefix+"lines", "at most %d lines", MaxLines)
 		return
 	}
 	if r.Full && (r.Amount != 0 || len(r.Lines) != 0) {

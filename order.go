@@ -61,7 +61,7 @@ type RefundLine struct {
 type OrderPoints struct {
 	Base        int64      `json:"base" doc:"Points the whole order earns, fixed by the earning rules when it is first paid"`
 	Evaluated   bool       `json:"evaluated" doc:"Whether the earning rules have judged the order"`
-	RuleVersion int64      `json:"rule_version,omitempty" doc:"Version of the rule set that judged it (0: the program's flat rate)"`
+	RuleVersion int64      `json:"rule_version,omitempty" doc:"Version of the rule set that judged it (0: the program's flat rate; -1: imported history that earned nothing)"`
 	Credited    int64      `json:"credited" doc:"Net points currently credited for this order"`
 	WrittenOff  int64      `json:"written_off" doc:"Claw-back that could not be collected (cap policy)"`
 	LotID       string     `json:"lot_id,omitempty"`

@@ -25,6 +25,10 @@ type IngestOptions struct {
 	Batch bool
 	// DryRun computes every effect and returns it, then rolls everything back.
 	DryRun bool
+	// History marks an import of past orders: customers are enrolled whatever the
+	// program's enrolment setting, and orders earn points only with GrantPoints.
+	History     bool
+	GrantPoints bool
 }
 
 var errDryRun = errors.New("dry run")
@@ -206,7 +210,7 @@ func (in *intake) apply(e *tenure.Event, p string) (tenure.EventResult, error) {
 			return r, err
 		}
 		in.members[e.CustomerID] = m
-	case !ok && (e.Type == tenure.CustomerCreated || u.prog.AutoEnrol):
+	case !ok && (e.Type == tenure.CustomerCreated || u.prog.AutoEnrol || in.opt.History):
 		var err error
 		if m, err = in.s.enrol(ctx, tx, u.tenantID, e.CustomerID, e.Customer, p+"customer."); err != nil {
 			return r, err
@@ -220,6 +224,9 @@ func (in *intake) apply(e *tenure.Event, p string) (tenure.EventResult, error) {
 	r.MemberID = m.ID
 	if e.Type.IsOrderEvent() {
 		return in.applyOrder(e, p, m, r)
+	}
+	if in.opt.History && !in.opt.GrantPoints {
+		return r, nil
 	}
 	return in.applyAction(e, m, r)
 }
@@ -293,6 +300,10 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 	}
 	o.UpdatedAt = tx.Now
 	reason := fmt.Sprintf("%s %s", e.Type, ext)
+	if in.opt.History && !in.opt.GrantPoints && !o.Points.Evaluated {
+		o.Points.Evaluated, o.Points.RuleVersion = true, -1 // imported history: recorded, earns nothing
+		u.countOrder(m.ID, o.Subtotal())
+	}
 	if o.PaidAt != nil && !o.Points.Evaluated && len(o.Lines) > 0 {
 		// The rules judge the order once, as of its payment, whatever event completed it.
 		paid := tenure.Event{ID: e.ID, Type: tenure.OrderPaid, CustomerID: e.CustomerID, OccurredAt: *o.PaidAt, Properties: e.Properties}
@@ -306,7 +317,7 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 		if sum := summary(res); sum != "" {
 			reason += ": " + sum
 		}
-	} else if e.Type != tenure.OrderPaid {
+	} else if e.Type != tenure.OrderPaid && !(in.opt.History && !in.opt.GrantPoints) {
 		// Other order events may carry action rules (e.g. a bonus on fulfilment).
 		res, _, err := in.s.award(ctx, u, m, *e, o, e.OccurredAt)
 		if err != nil {

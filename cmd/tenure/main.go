@@ -28,6 +28,7 @@ Commands:
   serve     run the HTTP API and background workers (creates a tenant on first start)
   migrate   apply database migrations and exit
   verify    re-derive every balance from the ledger and report mismatches
+  import    load a history of orders from CSV: import orders FILE [-grant-points]
   keys      create, list or revoke API keys: keys create|list|revoke
   backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
   bench     measure ingest throughput and balance reads: bench ingest|reads
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = migrate(ctx, rest, stdout, stderr, getenv)
 	case "verify":
 		err = verify(ctx, rest, stdout, stderr, getenv)
+	case "import":
+		err = importOrders(ctx, rest, stdout, stderr, getenv)
 	case "keys":
 		err = keys(ctx, rest, stdout, stderr, getenv)
 	case "backtest":
