@@ -29,6 +29,7 @@ const (
 	EntryTransferIn  EntryKind = "transfer_in"  // received from another member
 	EntryTransferOut EntryKind = "transfer_out" // sent to another member
 	EntrySettle      EntryKind = "settle"       // new points paying off a negative balance (a pair, net zero)
+	EntryRestore     EntryKind = "restore"      // spent points returned, e.g. by a cancelled coupon; counts against Spent
 )
 
 // Bucket says which part of a balance an entry moves.
@@ -81,7 +82,7 @@ type Balance struct {
 	Available        int64      `json:"available"`
 	Pending          int64      `json:"pending"`
 	Earned           int64      `json:"lifetime_earned" doc:"Sum of earn entries"`
-	Spent            int64      `json:"lifetime_spent" doc:"Sum of spend entries, as a positive number"`
+	Spent            int64      `json:"lifetime_spent" doc:"Sum of spend entries as a positive number, less points restored by cancelled coupons"`
 	Expired          int64      `json:"lifetime_expired"`
 	Reversed         int64      `json:"lifetime_reversed" doc:"Clawed back after cancellations and refunds"`
 	Adjusted         int64      `json:"lifetime_adjusted" doc:"Net manual adjustments"`
@@ -103,7 +104,9 @@ func (b *Balance) Apply(e Entry) {
 	switch e.Kind {
 	case EntryEarn:
 		b.Earned += e.Amount
-	case EntrySpend:
+	case EntrySpend, EntryRestore:
+		// A restore gives back what a spend took, so lifetime spent stays net of it and the
+		// balances row needs no column of its own.
 		b.Spent -= e.Amount
 	case EntryExpire:
 		b.Expired -= e.Amount

@@ -11,11 +11,11 @@ import (
 // month by month. Index k of each slice is the k-th month after the cohort month (k = 0 is
 // the cohort month itself).
 type Cohort struct {
-	Month   time.Time // first instant of the cohort month, UTC
-	Size    int       // customers in the cohort
-	Active  []int     // cohort customers with at least one order in month k (Active[0] == Size)
-	Orders  []int     // the cohort's orders in month k
-	Revenue []int64   // the cohort's revenue in month k, minor units
+	Month   time.Time `json:"month"`   // first instant of the cohort month, UTC
+	Size    int       `json:"size"`    // customers in the cohort
+	Active  []int     `json:"active"`  // cohort customers with at least one order in month k (Active[0] == Size)
+	Orders  []int     `json:"orders"`  // the cohort's orders in month k
+	Revenue []int64   `json:"revenue"` // the cohort's revenue in month k, minor units
 }
 
 // Retention is Active[k] / Size: the share of the cohort that ordered in month k (0 when k

@@ -32,11 +32,11 @@ func (o Options) windowSeconds() int64 {
 
 // Basket summarises a set of orders.
 type Basket struct {
-	Orders        int
-	Revenue       int64   // minor units
-	Items         int64   // units
-	AOV           float64 // Revenue / Orders, minor units; 0 without orders
-	ItemsPerOrder float64 // Items / Orders; 0 without orders
+	Orders        int     `json:"orders"`
+	Revenue       int64   `json:"revenue"`         // minor units
+	Items         int64   `json:"items"`           // units
+	AOV           float64 `json:"aov"`             // Revenue / Orders, minor units; 0 without orders
+	ItemsPerOrder float64 `json:"items_per_order"` // Items / Orders; 0 without orders
 }
 
 func (b *Basket) add(orders int, revenue, items int64) {
@@ -72,32 +72,32 @@ func ratio(a float64, b int) float64 {
 type PeriodMetrics struct {
 	Period
 
-	Orders          int   // orders placed in the period
-	Customers       int   // distinct customers who ordered in the period
-	Revenue         int64 // their orders' amounts, minor units
-	Items           int64 // their orders' units
-	NewCustomers    int   // customers whose first-ever order is in the period
-	RepeatCustomers int   // customers with 2 or more orders in the period
+	Orders          int   `json:"orders"`           // orders placed in the period
+	Customers       int   `json:"customers"`        // distinct customers who ordered in the period
+	Revenue         int64 `json:"revenue"`          // their orders' amounts, minor units
+	Items           int64 `json:"items"`            // their orders' units
+	NewCustomers    int   `json:"new_customers"`    // customers whose first-ever order is in the period
+	RepeatCustomers int   `json:"repeat_customers"` // customers with 2 or more orders in the period
 
-	CustomersAtStart int // customers at Start
-	CustomersAtEnd   int // customers at End
-	NewAtEnd         int // new customers who are customers at End
-	Retained         int // customers at both Start and End
-	Reactivated      int // customers at End but not at Start whose first order was before Start
-	RetentionRate    float64
-	ChurnRate        float64
+	CustomersAtStart int     `json:"customers_at_start"` // customers at Start
+	CustomersAtEnd   int     `json:"customers_at_end"`   // customers at End
+	NewAtEnd         int     `json:"new_at_end"`         // new customers who are customers at End
+	Retained         int     `json:"retained"`           // customers at both Start and End
+	Reactivated      int     `json:"reactivated"`        // customers at End but not at Start whose first order was before Start
+	RetentionRate    float64 `json:"retention_rate"`
+	ChurnRate        float64 `json:"churn_rate"`
 
-	RepeatPurchaseRate float64 // RepeatCustomers / Customers
-	PurchaseFrequency  float64 // Orders / Customers
-	AOV                float64 // Revenue / Orders, minor units
-	RevenuePerCustomer float64 // Revenue / Customers, minor units
+	RepeatPurchaseRate float64 `json:"repeat_purchase_rate"` // RepeatCustomers / Customers
+	PurchaseFrequency  float64 `json:"purchase_frequency"`   // Orders / Customers
+	AOV                float64 `json:"aov"`                  // Revenue / Orders, minor units
+	RevenuePerCustomer float64 `json:"revenue_per_customer"` // Revenue / Customers, minor units
 
-	CustomersToDate int     // customers with an order before End
-	RevenueToDate   int64   // all their revenue before End
-	HistoricalCLV   float64 // RevenueToDate / CustomersToDate: average historical CLV at End
+	CustomersToDate int     `json:"customers_to_date"` // customers with an order before End
+	RevenueToDate   int64   `json:"revenue_to_date"`   // all their revenue before End
+	HistoricalCLV   float64 `json:"historical_clv"`    // RevenueToDate / CustomersToDate: average historical CLV at End
 
-	FirstOrders  Basket // first-ever orders placed in the period (new customers' baskets)
-	RepeatOrders Basket // second and later orders placed in the period (returning customers')
+	FirstOrders  Basket `json:"first_orders"`  // first-ever orders placed in the period (new customers' baskets)
+	RepeatOrders Basket `json:"repeat_orders"` // second and later orders placed in the period (returning customers')
 }
 
 // Series computes the metrics of each calendar period of granularity g overlapping

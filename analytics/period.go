@@ -54,8 +54,8 @@ func (g Granularity) Next(start time.Time) time.Time {
 
 // Period is the half-open interval [Start, End).
 type Period struct {
-	Start time.Time
-	End   time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Contains reports whether t is in [Start, End).

@@ -9,19 +9,22 @@ import (
 // CustomerRFM is one customer's recency, frequency and monetary value at a reference date,
 // their quintile scores and their lifecycle segment.
 type CustomerRFM struct {
-	Customer    string
-	First, Last time.Time // first and last order before the reference date, UTC
-	RecencyDays int       // whole days from Last to the reference date (rounded down)
-	Frequency   int       // orders before the reference date
-	Monetary    int64     // their total amount, minor units: the customer's historical CLV
+	Customer    string    `json:"customer"`
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`         // first and last order before the reference date, UTC
+	RecencyDays int       `json:"recency_days"` // whole days from Last to the reference date (rounded down)
+	Frequency   int       `json:"frequency"`    // orders before the reference date
+	Monetary    int64     `json:"monetary"`     // their total amount, minor units: the customer's historical CLV
 
 	// Quintile scores 1..5, 5 the best (most recent, most frequent, highest spend). A score
 	// is 1 + floor(5 x share of scored customers who are strictly worse on that measure),
 	// so tied customers share one score, the lowest their group reaches, and a tie spanning
 	// several quintiles leaves the scores above it unused.
-	R, F, M int
+	R int `json:"r"`
+	F int `json:"f"`
+	M int `json:"m"`
 
-	Segment Segment
+	Segment Segment `json:"segment"`
 }
 
 // RFM scores every customer with an order before asOf, in customer id order, and gives each

@@ -59,6 +59,8 @@ func (s *Server) routes() {
 	huma.Register(a, op("list-audit", http.MethodGet, "/v1/audit-log", "List the audit log, newest first", "Audit", admin), s.listAudit)
 
 	s.ruleRoutes()
+	s.rewardRoutes()
+	s.analyticsRoutes()
 }
 
 type idPath struct {

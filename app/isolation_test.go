@@ -33,6 +33,7 @@ func TestTenantIsolation(t *testing.T) {
 		ids := map[string]string{
 			"members": member, "events": ev["id"].(string), "orders": ev["order_id"].(string), "webhooks": wh,
 			"deliveries": dlv["id"].(string), "messages": dlv["message_id"].(string), "keys": key,
+			"rewards": isolationReward(t, s, a), "coupons": isolationCoupon(t, s, a, "a-cust"),
 		}
 		external := map[string]string{"members": "a-cust", "events": "a-evt", "orders": "a-ord"}
 		secrets := []string{"a@example.com", "zebra-tag", hook.URL}
@@ -65,6 +66,12 @@ func TestTenantIsolation(t *testing.T) {
 			"put-rules":         `{"rules":[{"id":"b","kind":"action","event":"review.posted","points":5}]}`,
 			"evaluate-rules":    `{"event":{"id":"x","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":100}]}}}`,
 			"backtest-rules":    `{"rules":{"rules":[{"id":"b","kind":"spend","spend":{"points":5}}]},"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}`,
+			"create-reward":     `{"name":"B reward","type":"free_shipping","cost":1}`,
+			"update-reward":     `{"name":"stolen","type":"free_shipping","cost":0}`,
+			"add-reward-codes":  `{"codes":["B-STOLEN"]}`,
+			"create-redemption": `{"reward_id":"` + ids["rewards"] + `"}`,
+			"use-coupon":        `{"order_id":"b-order"}`,
+			"cancel-coupon":     `{"reason":"steal"}`,
 		}
 		walked := 0
 		doc := s.app.API.OpenAPI()

@@ -22,21 +22,21 @@ var (
 
 // ComparisonRow is one calibration-frequency class of a [Comparison].
 type ComparisonRow struct {
-	Frequency int     // calibration repeat purchases x; the last row holds x >= Frequency
-	Open      bool    // true for the last, open-ended row ("7+")
-	Customers int     // customers in the class
-	Actual    float64 // mean holdout purchases per customer
-	Predicted float64 // mean conditional expectation per customer
+	Frequency int     `json:"frequency"` // calibration repeat purchases x; the last row holds x >= Frequency
+	Open      bool    `json:"open"`      // true for the last, open-ended row ("7+")
+	Customers int     `json:"customers"` // customers in the class
+	Actual    float64 `json:"actual"`    // mean holdout purchases per customer
+	Predicted float64 `json:"predicted"` // mean conditional expectation per customer
 }
 
 // Comparison sets the model's conditional expectations for a holdout period against the
 // purchases actually observed, by calibration frequency (as in Fader, Hardie & Lee 2005,
 // Figure 5), plus totals over all customers.
 type Comparison struct {
-	Rows      []ComparisonRow
-	Customers int
-	Actual    float64 // total holdout purchases
-	Predicted float64 // total predicted holdout purchases
+	Rows      []ComparisonRow `json:"rows"`
+	Customers int             `json:"customers"`
+	Actual    float64         `json:"actual"`    // total holdout purchases
+	Predicted float64         `json:"predicted"` // total predicted holdout purchases
 }
 
 // CompareHoldout predicts each customer's purchases in a holdout period of the given

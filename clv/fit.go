@@ -16,16 +16,16 @@ import (
 // listed in Warnings; Warnings may also hold advisory notes on a converged fit (for
 // example a weakly identified parameter). Use OK for "safe to use without review".
 type Fit struct {
-	Model         string    // "BG/NBD", "Pareto/NBD" or "Gamma-Gamma"
-	Names         []string  // parameter names
-	Params        []float64 // maximum-likelihood estimates
-	StdErr        []float64 // asymptotic standard errors; NaN when the Hessian is not positive definite
-	LogLikelihood float64   // total log-likelihood at Params, on the input data
-	N             int       // customers that contributed to the likelihood
-	Iterations    int       // optimiser iterations (Nelder–Mead plus Newton)
-	Evaluations   int       // likelihood evaluations
-	Converged     bool      // see the type documentation
-	Warnings      []string  // human-readable diagnostics
+	Model         string    `json:"model"`          // "BG/NBD", "Pareto/NBD" or "Gamma-Gamma"
+	Names         []string  `json:"names"`          // parameter names
+	Params        []float64 `json:"params"`         // maximum-likelihood estimates
+	StdErr        []float64 `json:"std_err"`        // asymptotic standard errors; NaN when the Hessian is not positive definite
+	LogLikelihood float64   `json:"log_likelihood"` // total log-likelihood at Params, on the input data
+	N             int       `json:"n"`              // customers that contributed to the likelihood
+	Iterations    int       `json:"iterations"`     // optimiser iterations (Nelder–Mead plus Newton)
+	Evaluations   int       `json:"evaluations"`    // likelihood evaluations
+	Converged     bool      `json:"converged"`      // see the type documentation
+	Warnings      []string  `json:"warnings"`       // human-readable diagnostics
 }
 
 // OK reports whether the fit converged without any warning.
@@ -62,7 +62,7 @@ const (
 	degenHi        = 1e6
 	polishTol      = 1e-15 // Newton decrement per customer: target
 	convergedTol   = 1e-9  // Newton decrement per customer: accepted as converged
-	weakRelativeSE = 10    // StdErr/Param above this is reported as weakly identified
+	weakRelativeSE = 1     // StdErr above the estimate (a 95% interval spanning zero) is reported as weakly identified
 )
 
 // spec describes one model's fitting problem to runFit.

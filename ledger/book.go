@@ -1,8 +1,9 @@
 // Package ledger is the pure decision core of the points and store-credit ledger. A Book
 // holds one member's open lots and balance for one wallet, as loaded in a transaction;
-// its methods decide entries (earn, release, spend, claw back, expire, adjust, transfer)
-// and apply them to the in-memory state. It does no I/O: the shell writes what the Book
-// recorded, in the same transaction, and the Book's invariants hold by construction:
+// its methods decide entries (earn, release, spend, restore, claw back, expire, adjust,
+// transfer) and apply them to the in-memory state. It does no I/O: the shell writes what
+// the Book recorded, in the same transaction, and the Book's invariants hold by
+// construction:
 //
 //   - Balance.Available == sum of lots' Remaining, Balance.Pending == sum of lots' Pending;
 //   - every change is an Entry naming its cause; nothing is edited in place;
@@ -257,6 +258,20 @@ func (b *Book) Adjust(amount int64, expiresAt *time.Time, c Cause) error {
 		return b.Spend(tenure.EntryAdjust, -amount, c)
 	}
 	return tenure.Invalid("ledger.Adjust", "amount", "must not be zero")
+}
+
+// Restore gives back points that a spend took (a cancelled coupon, an expired one whose
+// reward returns its points) as a new available lot expiring at expiresAt, as the
+// program would date newly earned points. Restored points settle any debt first.
+func (b *Book) Restore(amount int64, expiresAt *time.Time, c Cause) {
+	if amount <= 0 {
+		return
+	}
+	lot := b.NewLot("restore", c.ID)
+	t := b.now
+	lot.AvailableAt, lot.ExpiresAt = &t, expiresAt
+	b.record(tenure.EntryRestore, tenure.Available, amount, lot, c)
+	b.settleDebt(lot, c)
 }
 
 // ExpireDue expires the remainder of every lot whose expiry is at or before now and

@@ -86,6 +86,9 @@ func backoff(n int) time.Duration {
 }
 
 func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
+	if handled, err := s.runRewardJob(ctx, tx, j); handled {
+		return err
+	}
 	u, err := s.newUnit(ctx, tx, j.TenantID)
 	if err != nil {
 		return err

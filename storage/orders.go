@@ -58,16 +58,21 @@ func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, i
 		refunds = []byte("[]")
 	}
 	points, _ := json.Marshal(o.Points)
+	var items int64
+	for _, l := range o.Lines {
+		items += l.Quantity
+	}
+	refunded, _, _ := o.Refunded()
 	var err error
 	if isNew {
-		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.CreatedAt), ts(o.UpdatedAt))
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded)
 	} else {
-		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11
-			WHERE id = $12`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.UpdatedAt), o.ID)
+		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11, items = $12, refunded = $13
+			WHERE id = $14`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.UpdatedAt), items, refunded, o.ID)
 	}
 	if err != nil || hadLines || len(o.Lines) == 0 {
 		return err
@@ -133,4 +138,62 @@ func (tx *Tx) EachPaidOrder(ctx context.Context, tenantID string, from, to time.
 		return fn(cur)
 	}
 	return nil
+}
+
+// OrderFact is one paid, uncancelled order as the analytics read it.
+type OrderFact struct {
+	MemberID string
+	PaidAt   time.Time
+	Net      int64 // subtotal minus refunded goods, minor units
+	Items    int64
+}
+
+// EachOrderFact streams the tenant's paid, uncancelled orders in member order, reading
+// only the orders table.
+func (tx *Tx) EachOrderFact(ctx context.Context, tenantID string, fn func(OrderFact) error) error {
+	rows, err := tx.query(ctx, `SELECT member_id, paid_at, subtotal - refunded, items FROM orders
+		WHERE tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL ORDER BY member_id, paid_at`, tenantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f OrderFact
+		var paid int64
+		if err := rows.Scan(&f.MemberID, &paid, &f.Net, &f.Items); err != nil {
+			return err
+		}
+		f.PaidAt = fromTS(paid)
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// LedgerTotals sums a tenant's ledger entries in one wallet by kind, for program metrics.
+func (tx *Tx) LedgerTotals(ctx context.Context, tenantID string, w tenure.Wallet, from, to time.Time) (map[tenure.EntryKind]int64, error) {
+	rows, err := tx.query(ctx, `SELECT kind, SUM(amount) FROM ledger_entries WHERE tenant_id = $1 AND wallet = $2 AND created_at >= $3 AND created_at < $4 GROUP BY kind`,
+		tenantID, string(w), ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tenure.EntryKind]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[tenure.EntryKind(k)] = n
+	}
+	return out, rows.Err()
+}
+
+// Outstanding sums a tenant's balances in one wallet: available and pending.
+func (tx *Tx) Outstanding(ctx context.Context, tenantID string, w tenure.Wallet) (available, pending, holders int64, err error) {
+	err = tx.queryRow(ctx, `SELECT COALESCE(SUM(available), 0), COALESCE(SUM(pending), 0), COUNT(CASE WHEN available > 0 THEN 1 END) FROM balances WHERE tenant_id = $1 AND wallet = $2`,
+		tenantID, string(w)).Scan(&available, &pending, &holders)
+	return available, pending, holders, err
 }

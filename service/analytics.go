@@ -1,0 +1,253 @@
+package service
+
+import (
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/analytics"
+	"github.com/tenure-loyalty/tenure/clv"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// history loads the tenant's paid, uncancelled orders (net of refunds) as the analytics
+// see them, keyed by member id. It reads only the orders table.
+func (s *Service) history(ctx context.Context, tenantID string) (*analytics.History, []clv.Transaction, error) {
+	var orders []analytics.Order
+	var txns []clv.Transaction
+	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
+			net := max(f.Net, 0)
+			orders = append(orders, analytics.Order{Customer: f.MemberID, At: f.PaidAt, Amount: net, Items: f.Items})
+			txns = append(txns, clv.Transaction{CustomerID: f.MemberID, Time: f.PaidAt, Amount: float64(net)})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := analytics.NewHistory(orders)
+	return h, txns, err
+}
+
+// span returns [from, to) defaulting to the history's extent.
+func span(h *analytics.History, from, to time.Time) (time.Time, time.Time) {
+	first, last := h.Span()
+	if from.IsZero() {
+		from = first
+	}
+	if to.IsZero() {
+		to = last.Add(time.Second)
+	}
+	return from, to
+}
+
+// CustomerMetrics returns the customer metrics per period (definitions in docs/metrics.md).
+func (s *Service) CustomerMetrics(ctx context.Context, tenantID string, g analytics.Granularity, from, to time.Time) ([]analytics.PeriodMetrics, error) {
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil || h.Orders() == 0 {
+		return nil, err
+	}
+	from, to = span(h, from, to)
+	return h.Series(g, from, to, analytics.Options{}), nil
+}
+
+// Cohorts returns the retention matrix by first-order month.
+func (s *Service) Cohorts(ctx context.Context, tenantID string, from, to time.Time) (analytics.CohortTable, error) {
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil || h.Orders() == 0 {
+		return nil, err
+	}
+	from, to = span(h, from, to)
+	return h.Cohorts(from, to), nil
+}
+
+// RFM scores every member with an order before asOf (now when zero).
+func (s *Service) RFM(ctx context.Context, tenantID string, asOf time.Time) ([]analytics.CustomerRFM, error) {
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil || h.Orders() == 0 {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = s.Clock.Now()
+	}
+	return h.RFM(asOf, analytics.DefaultSegmentConfig()), nil
+}
+
+// ProgramMetrics are the loyalty program's own numbers over a period.
+type ProgramMetrics struct {
+	From              time.Time `json:"from"`
+	To                time.Time `json:"to"`
+	Members           int64     `json:"members"`
+	ActiveMembers     int64     `json:"active_members" doc:"Members with an order in the 90 days before To"`
+	Participating     int64     `json:"participating_members" doc:"Members holding available points at To"`
+	ParticipationRate float64   `json:"participation_rate" doc:"Participating / members"`
+	Issued            int64     `json:"points_issued" doc:"Earned plus positive adjustments in the period"`
+	Redeemed          int64     `json:"points_redeemed" doc:"Spent in the period"`
+	Expired           int64     `json:"points_expired"`
+	Reversed          int64     `json:"points_reversed" doc:"Clawed back after refunds and cancellations"`
+	RedemptionRate    float64   `json:"redemption_rate" doc:"Redeemed / issued"`
+	Outstanding       int64     `json:"points_outstanding" doc:"Available points now"`
+	Pending           int64     `json:"points_pending"`
+	LiabilityMinor    int64     `json:"liability_minor" doc:"Outstanding points at the program's point value, minor units"`
+	Currency          string    `json:"currency"`
+}
+
+// ProgramMetrics sums the ledger over [from, to) (the last 365 days by default).
+func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
+	now := s.Clock.Now()
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.AddDate(-1, 0, 0)
+	}
+	pm.From, pm.To = from, to
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		t, err := tx.Tenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		pm.Currency = t.Program.Currency
+		if pm.Members, err = tx.CountMembers(ctx, tenantID); err != nil {
+			return err
+		}
+		sums, err := tx.LedgerTotals(ctx, tenantID, tenure.Points, from, to)
+		if err != nil {
+			return err
+		}
+		pm.Issued = sums[tenure.EntryEarn] + max(sums[tenure.EntryAdjust], 0)
+		pm.Redeemed, pm.Expired, pm.Reversed = -sums[tenure.EntrySpend], -sums[tenure.EntryExpire], -sums[tenure.EntryReverse]
+		if pm.Outstanding, pm.Pending, pm.Participating, err = tx.Outstanding(ctx, tenantID, tenure.Points); err != nil {
+			return err
+		}
+		pm.LiabilityMinor = pm.Outstanding * t.Program.PointValue / 1_000_000
+		return nil
+	})
+	if err != nil {
+		return pm, err
+	}
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil {
+		return pm, err
+	}
+	if h.Orders() > 0 {
+		for _, r := range h.RFM(to, analytics.DefaultSegmentConfig()) {
+			if r.RecencyDays <= 90 {
+				pm.ActiveMembers++
+			}
+		}
+	}
+	pm.ParticipationRate = ratio(pm.Participating, pm.Members)
+	pm.RedemptionRate = ratio(pm.Redeemed, pm.Issued)
+	return pm, nil
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// CLVReport is a predictive CLV fit on the tenant's orders: BG/NBD for purchases and
+// Gamma-Gamma for spend, with fit diagnostics and the members of highest predicted value.
+type CLVReport struct {
+	CalibrationEnd  time.Time   `json:"calibration_end"`
+	Customers       int         `json:"customers"`
+	Repeaters       int         `json:"repeat_customers"`
+	BGNBD           clv.Fit     `json:"bgnbd"`
+	GammaGamma      *clv.Fit    `json:"gamma_gamma,omitempty"`
+	GammaGammaError string      `json:"gamma_gamma_error,omitempty"`
+	Usable          bool        `json:"usable" doc:"Both fits converged without warnings; otherwise treat the numbers with care"`
+	HorizonMonths   int         `json:"horizon_months"`
+	DiscountRate    float64     `json:"monthly_discount_rate"`
+	TotalCLVMinor   float64     `json:"total_clv_minor"`
+	Top             []MemberCLV `json:"top"`
+	AliveBuckets    [10]int     `json:"p_alive_deciles" doc:"Members by P(alive) in tenths: [0,0.1), [0.1,0.2) ..."`
+}
+
+// MemberCLV is one member's prediction.
+type MemberCLV struct {
+	MemberID           string  `json:"member_id"`
+	PAlive             float64 `json:"p_alive"`
+	ExpectedPurchases  float64 `json:"expected_purchases"`
+	ExpectedSpendMinor float64 `json:"expected_spend_minor"`
+	CLVMinor           float64 `json:"clv_minor"`
+}
+
+// CLV fits the models on orders up to asOf (now when zero), in weeks, and predicts each
+// member's purchases and value over horizonMonths with a monthly discount rate.
+func (s *Service) CLV(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top int) (CLVReport, error) {
+	rep := CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount}
+	if asOf.IsZero() {
+		asOf = s.Clock.Now()
+	}
+	rep.CalibrationEnd = asOf
+	_, txns, err := s.history(ctx, tenantID)
+	if err != nil {
+		return rep, err
+	}
+	txns = slices.DeleteFunc(txns, func(t clv.Transaction) bool { return !t.Time.Before(asOf) })
+	if len(txns) == 0 {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "no orders before %s to fit on", asOf.Format(time.DateOnly))
+	}
+	week := 7 * 24 * time.Hour
+	cs, err := clv.Summarize(txns, asOf, week)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "%v", err)
+	}
+	rep.Customers = len(cs)
+	m, fit, err := clv.FitBGNBD(cs, nil)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "BG/NBD: %v", err)
+	}
+	rep.BGNBD = fit
+	var repeaters []clv.Customer
+	for _, c := range cs {
+		if c.X > 0 && c.Monetary > 0 { // fully refunded repeat orders leave no spend to model
+			repeaters = append(repeaters, c)
+		}
+	}
+	rep.Repeaters = len(repeaters)
+	g, gfit, gerr := clv.FitGammaGamma(repeaters, nil)
+	if gerr == nil {
+		rep.GammaGamma = &gfit
+	} else {
+		rep.GammaGammaError = gerr.Error()
+	}
+	rep.Usable = fit.OK() && gerr == nil && gfit.OK()
+	members := make([]MemberCLV, len(cs))
+	var values []float64
+	if gerr == nil {
+		values, _ = clv.CLV(m, g, cs, clv.CLVOptions{Periods: horizonMonths, PeriodLength: 52.0 / 12, DiscountRate: discount})
+	}
+	horizonWeeks := float64(horizonMonths) * 52 / 12
+	for i, c := range cs {
+		mc := MemberCLV{MemberID: c.ID, PAlive: m.PAlive(c.X, c.Tx, c.T), ExpectedPurchases: m.ConditionalExpectedPurchases(horizonWeeks, c.X, c.Tx, c.T)}
+		if gerr == nil {
+			mc.ExpectedSpendMinor = g.ConditionalExpectedSpend(c.X, max(c.Monetary, 0))
+		}
+		if values != nil && !math.IsNaN(values[i]) {
+			mc.CLVMinor = values[i]
+			rep.TotalCLVMinor += values[i]
+		}
+		if d := int(mc.PAlive * 10); d >= 0 {
+			rep.AliveBuckets[min(d, 9)]++
+		}
+		members[i] = mc
+	}
+	slices.SortFunc(members, func(a, b MemberCLV) int {
+		switch {
+		case a.CLVMinor > b.CLVMinor:
+			return -1
+		case a.CLVMinor < b.CLVMinor:
+			return 1
+		}
+		return 0
+	})
+	rep.Top = members[:min(top, len(members))]
+	return rep, nil
+}
