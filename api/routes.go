@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	s.ruleRoutes()
 	s.rewardRoutes()
 	s.analyticsRoutes()
+	s.importRoutes()
 }
 
 type idPath struct {

@@ -63,6 +63,7 @@ func TestTenantIsolation(t *testing.T) {
 			"ingest-batch":      `{"events":[{"id":"a-evt2","type":"order.cancelled","customer_id":"a-cust","order":{"id":"a-ord"}}]}`,
 			"create-webhook":    `{"url":"http://127.0.0.1:9/b-hook"}`,
 			"update-webhook":    `{"url":"http://127.0.0.1:1/stolen","active":false}`,
+			"import-orders":     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,X,Mug,1,2011-01-01 10:00:00,2.50,a-cust,UK\n",
 			"put-rules":         `{"rules":[{"id":"b","kind":"action","event":"review.posted","points":5}]}`,
 			"evaluate-rules":    `{"event":{"id":"x","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":100}]}}}`,
 			"backtest-rules":    `{"rules":{"rules":[{"id":"b","kind":"spend","spend":{"points":5}}]},"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}`,

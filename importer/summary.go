@@ -46,33 +46,35 @@ const (
 // Summary counts what an import read and produced. Amounts are minor units of the
 // mapping's currency.
 type Summary struct {
-	Currency string
-	Bytes    int64 // input bytes read (compressed bytes for gzip)
-	Rows     int64 // data rows read, the header excluded
+	Currency string `json:"currency"`
+	Bytes    int64  `json:"bytes"` // input bytes read (compressed bytes for gzip)
+	Rows     int64  `json:"rows"`  // data rows read, the header excluded
 
-	Orders      int64 // member orders emitted
-	Lines       int64 // lines in those orders
-	Revenue     int64 // sum of quantity x unit price over those lines
-	Refunds     int64 // refunds emitted (one per cancellation invoice and order it touches)
-	RefundLines int64 // refund lines in those refunds
-	Refunded    int64 // sum of refund amounts
-	Customers   int64 // distinct customers with at least one emitted order
+	Orders      int64 `json:"orders"`       // member orders emitted
+	Lines       int64 `json:"lines"`        // lines in those orders
+	Revenue     int64 `json:"revenue"`      // sum of quantity x unit price over those lines
+	Refunds     int64 `json:"refunds"`      // refunds emitted (one per cancellation invoice and order it touches)
+	RefundLines int64 `json:"refund_lines"` // refund lines in those refunds
+	Refunded    int64 `json:"refunded"`     // sum of refund amounts
+	Customers   int64 `json:"customers"`    // distinct customers with at least one emitted order
 
 	// Guest lines (no customer id) that passed every skip rule: counted, never emitted.
 	// GuestRevenue is their signed sum, so guest cancellations reduce it.
-	GuestLines, GuestInvoices, GuestRevenue int64
+	GuestLines    int64 `json:"guest_lines"`
+	GuestInvoices int64 `json:"guest_invoices"`
+	GuestRevenue  int64 `json:"guest_revenue"`
 
-	Skipped  map[Reason]int64
-	Rejected map[Reason]int64
+	Skipped  map[Reason]int64 `json:"skipped"`
+	Rejected map[Reason]int64 `json:"rejected"`
 
 	// FileTotal is the sum of quantity x unit price over every row whose quantity and price
 	// could be read, whatever else is wrong with it (cancellations, adjustments, guests and
 	// fees included), computed exactly and rounded half to even to minor units at the end.
 	// FileTotalExact is the same sum unrounded, in major units ("9747747.934").
-	FileTotal      int64
-	FileTotalExact string
+	FileTotal      int64  `json:"file_total"`
+	FileTotalExact string `json:"file_total_exact"`
 
-	Elapsed time.Duration
+	Elapsed time.Duration `json:"elapsed"`
 }
 
 // SkippedTotal is the number of skipped rows.
