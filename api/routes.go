@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	s.rewardRoutes()
 	s.analyticsRoutes()
 	s.importRoutes()
+	s.segmentRoutes()
 }
 
 type idPath struct {

@@ -198,12 +198,20 @@ func compileExpr(src string, loc *time.Location, f string, p *tenure.Problems) *
 }
 
 func compileSafely(src string, loc *time.Location) (prog *vm.Program, err error) {
+	return CompileCondition(src, Env{}, loc)
+}
+
+// CompileCondition compiles a boolean expr-lang condition against env's type with the same
+// safety as rule conditions: allowed builtins only, bounded size, never a panic. Other
+// condition languages of Tenure (segments) use it so that every condition behaves alike.
+// Errors carry the line and column.
+func CompileCondition(src string, env any, loc *time.Location) (prog *vm.Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			prog, err = nil, fmt.Errorf("cannot compile: %v", r)
 		}
 	}()
-	opts := []expr.Option{expr.Env(Env{}), expr.AsBool(), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
+	opts := []expr.Option{expr.Env(env), expr.AsBool(), expr.MaxNodes(MaxNodes), expr.DisableAllBuiltins()}
 	for _, b := range allowedBuiltins {
 		opts = append(opts, expr.EnableBuiltin(b))
 	}
@@ -251,3 +259,27 @@ func exprMessage(err error) string {
 
 var typeNames = strings.NewReplacer("rules.EventEnv", "event", "rules.OrderEnv", "order",
 	"rules.LineEnv", "order line", "rules.MemberEnv", "member", "rules.TimeEnv", "time", "rules.Env", "the environment")
+
+// RunCondition evaluates a compiled condition on env within the memory budget of rule
+// conditions. A run-time failure (a panic, a non-boolean) is an error, never a crash.
+func RunCondition(p *vm.Program, env any) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("%v", r)
+		}
+	}()
+	var machine vm.VM
+	machine.MemoryBudget = MemoryBudget
+	out, err := machine.Run(p, env)
+	if err != nil {
+		return false, err
+	}
+	b, isBool := out.(bool)
+	if !isBool {
+		return false, fmt.Errorf("gave %v, not true or false", out)
+	}
+	return b, nil
+}
+
+// ConditionMessage renders a compile error of CompileCondition for a store owner.
+func ConditionMessage(err error) string { return exprMessage(err) }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
@@ -183,6 +184,11 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 		}
 	}
 	if err := tx.InsertEvents(ctx, in.u.tenantID, in.stored, in.occured); err != nil {
+		return nil, err
+	}
+	// Segments follow the new activity within the hour.
+	hour := tx.Now.Truncate(time.Hour).Add(time.Hour)
+	if err := tx.Schedule(ctx, in.u.tenantID, jobSegments, "hourly:"+hour.Format(time.RFC3339), "", hour); err != nil {
 		return nil, err
 	}
 	return results, nil

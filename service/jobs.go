@@ -94,6 +94,9 @@ func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) err
 		return err
 	}
 	switch j.Kind {
+	case jobSegments:
+		_, err := s.refreshSegments(ctx, tx, j.TenantID)
+		return err
 	case jobRelease:
 		o, found, err := tx.Order(ctx, j.TenantID, j.Payload)
 		if err != nil || !found {

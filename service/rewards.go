@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
@@ -163,10 +162,8 @@ func (s *Service) AvailableRewards(ctx context.Context, tenantID, memberRef stri
 	return out, err
 }
 
-// memberAudience is what reward visibility is checked against. Integration point: the tier
-// comes from s.MemberTier when the tier engine sets it, otherwise from the member's "tier"
-// attribute; segments come from the "segments" attribute (a list of strings) until the
-// segment engine supplies them.
+// memberAudience is what reward visibility is checked against: the member's tier (from
+// the tier engine when wired, else the "tier" attribute) and the segments they are in.
 func (s *Service) memberAudience(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member) (rewards.Member, error) {
 	var who rewards.Member
 	who.Tier, _ = m.Attributes["tier"].(string)
@@ -177,17 +174,9 @@ func (s *Service) memberAudience(ctx context.Context, tx *storage.Tx, tenantID s
 		}
 		who.Tier = t
 	}
-	switch v := m.Attributes["segments"].(type) {
-	case []any:
-		for _, x := range v {
-			if str, ok := x.(string); ok {
-				who.Segments = append(who.Segments, str)
-			}
-		}
-	case string:
-		who.Segments = strings.Split(v, ",")
-	}
-	return who, nil
+	var err error
+	who.Segments, err = tx.MemberSegments(ctx, m.ID)
+	return who, err
 }
 
 // RedeemRequest asks for a reward on a member's behalf.

@@ -21,6 +21,7 @@ type ruleBook struct {
 	counted []string         // ids of rules with a cap or a limit: their usage is kept
 	budgets map[string]int64 // budget key -> total budget
 	stats   bool             // some condition reads member order counts or spend
+	segs    bool             // some condition reads member segments
 }
 
 // ruleCache holds compiled sets by tenant; an entry is reused while its version is current.
@@ -47,6 +48,7 @@ func newRuleBook(version int64, set rules.Set) (*ruleBook, error) {
 			text += " " + b.Condition
 		}
 		rb.stats = rb.stats || strings.Contains(text, "order_count") || strings.Contains(text, "total_spent")
+		rb.segs = rb.segs || strings.Contains(text, "segments")
 	}
 	return rb, nil
 }
@@ -142,6 +144,11 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 		in.Member.OrderCount, in.Member.TotalSpent = st.orders, st.spent
 		u.stats[m.ID] = st
+	}
+	if rb.segs {
+		if in.Member.Segments, err = tx.MemberSegments(ctx, m.ID); err != nil {
+			return rules.Result{}, nil, err
+		}
 	}
 	book, err := u.book(ctx, m.ID, tenure.Points)
 	if err != nil {

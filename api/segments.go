@@ -1,0 +1,105 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/segments"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+func (s *Server) segmentRoutes() {
+	a := s.api
+	huma.Register(a, op("list-segments", http.MethodGet, "/v1/segments", "List segments with their member counts", "Segments", tenure.ScopeReadOnly), s.listSegments)
+	huma.Register(a, op("put-segment", http.MethodPut, "/v1/segments/{id}", "Create or replace a segment (an expression over member metrics)", "Segments", tenure.ScopeAdmin), s.putSegment)
+	huma.Register(a, op("delete-segment", http.MethodDelete, "/v1/segments/{id}", "Delete a segment", "Segments", tenure.ScopeAdmin, 404), s.deleteSegment)
+	huma.Register(a, op("list-segment-members", http.MethodGet, "/v1/segments/{id}/members", "List a segment's members", "Segments", tenure.ScopeReadOnly, 404), s.segmentMembers)
+	huma.Register(a, op("export-segment-members", http.MethodGet, "/v1/segments/{id}/members.csv", "Export a segment's members as CSV", "Segments", tenure.ScopeReadOnly, 404), s.segmentMembersCSV)
+	huma.Register(a, op("refresh-segments", http.MethodPost, "/v1/segments/refresh", "Recompute every segment's members now", "Segments", tenure.ScopeAdmin), s.refreshSegments)
+}
+
+func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[storage.SegmentRecord]], error) {
+	out, err := s.svc.Segments(ctx, caller(ctx).TenantID)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return list(out, ""), nil
+}
+
+type segmentIn struct {
+	ID   string `path:"id" maxLength:"64" doc:"The segment key"`
+	Body struct {
+		Name        string `json:"name" maxLength:"128"`
+		Description string `json:"description,omitempty" maxLength:"1000"`
+		Condition   string `json:"condition" maxLength:"1000" doc:"e.g. member.recency_days > 90 && member.m >= 4"`
+	}
+}
+
+func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[storage.SegmentRecord], error) {
+	k := caller(ctx)
+	r, err := s.svc.SaveSegment(ctx, k.TenantID, actor(k), segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(r), nil
+}
+
+func (s *Server) deleteSegment(ctx context.Context, in *idPath) (*body[deleted], error) {
+	k := caller(ctx)
+	if err := s.svc.DeleteSegment(ctx, k.TenantID, actor(k), in.ID); err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(deleted{ID: in.ID, Deleted: true}), nil
+}
+
+type segmentMembersIn struct {
+	ID     string `path:"id" maxLength:"64"`
+	Cursor string `query:"cursor" maxLength:"64"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"500"`
+}
+
+func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*body[listBody[tenure.Member]], error) {
+	ms, next, err := s.svc.SegmentMembers(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return list(ms, next), nil
+}
+
+func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*csvOut, error) {
+	var all []tenure.Member
+	cursor := ""
+	for {
+		ms, next, err := s.svc.SegmentMembers(ctx, caller(ctx).TenantID, in.ID, cursor, 500)
+		if err != nil {
+			return nil, s.problem(err)
+		}
+		all = append(all, ms...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return csvFile(in.ID+".csv", func(b *bytes.Buffer) error {
+		w := csv.NewWriter(b)
+		_ = w.Write([]string{"member_id", "customer_id", "email", "first_name", "last_name", "country", "city"})
+		for _, m := range all {
+			_ = w.Write([]string{m.ID, m.ExternalID, m.Email, m.FirstName, m.LastName, m.Country, m.City})
+		}
+		w.Flush()
+		return w.Error()
+	})
+}
+
+func (s *Server) refreshSegments(ctx context.Context, _ *struct{}) (*body[map[string]int], error) {
+	counts, err := s.svc.RefreshSegments(ctx, caller(ctx).TenantID)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(counts), nil
+}

@@ -1,0 +1,188 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/analytics"
+	"github.com/tenure-loyalty/tenure/segments"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// jobSegments refreshes a tenant's segment membership; payload: nothing.
+const jobSegments = "segments.refresh"
+
+// SaveSegment validates a segment (errors name the field and, for the condition, the
+// position) and stores it; its members are computed by a refresh job that runs at once.
+func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d segments.Definition) (storage.SegmentRecord, error) {
+	if _, err := segments.Compile([]segments.Definition{d}); err != nil {
+		if e, ok := err.(*tenure.Error); ok {
+			for i := range e.Fields {
+				e.Fields[i].Field = strings.TrimPrefix(e.Fields[i].Field, "segments[0].")
+			}
+		}
+		return storage.SegmentRecord{}, err
+	}
+	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if err := tx.SaveSegment(ctx, tenantID, d); err != nil {
+			return err
+		}
+		if err := tx.Schedule(ctx, tenantID, jobSegments, "saved:"+strconv.FormatInt(tx.Now.UnixMicro(), 10), "", tx.Now); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "segment.saved", "segment", d.Key, map[string]any{"condition": d.Condition})
+	})
+	return storage.SegmentRecord{Definition: d}, err
+}
+
+// DeleteSegment removes a segment.
+func (s *Service) DeleteSegment(ctx context.Context, tenantID, actor, key string) error {
+	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if err := tx.DeleteSegment(ctx, tenantID, key); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "segment.deleted", "segment", key, nil)
+	})
+}
+
+// Segments lists a tenant's segments with their member counts.
+func (s *Service) Segments(ctx context.Context, tenantID string) (out []storage.SegmentRecord, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
+	return out, err
+}
+
+// SegmentMembers lists the members of a segment, in id order.
+func (s *Service) SegmentMembers(ctx context.Context, tenantID, key, after string, limit int) (ms []tenure.Member, next string, err error) {
+	limit = clampLimit(limit)
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		defs, err := tx.Segments(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, d := range defs {
+			found = found || d.Key == key
+		}
+		if !found {
+			return tenure.NotFound("service.SegmentMembers", "segment", key)
+		}
+		ids, err := tx.SegmentMembers(ctx, tenantID, key, after, limit+1)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			m, err := tx.Member(ctx, tenantID, id, false)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, m)
+		}
+		return nil
+	})
+	if len(ms) > limit {
+		ms = ms[:limit]
+		next = ms[limit-1].ID
+	}
+	return ms, next, err
+}
+
+// RefreshSegments recomputes every segment's members from each member's profile: RFM and
+// lifecycle from the orders, categories bought, points, tier, tags and attributes, and —
+// when a condition reads them — predicted CLV and P(alive). It returns members per segment.
+func (s *Service) RefreshSegments(ctx context.Context, tenantID string) (map[string]int, error) {
+	var counts map[string]int
+	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+		counts, err = s.refreshSegments(ctx, tx, tenantID)
+		return err
+	})
+	return counts, err
+}
+
+func (s *Service) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID string) (map[string]int, error) {
+	recs, err := tx.Segments(ctx, tenantID)
+	if err != nil || len(recs) == 0 {
+		return map[string]int{}, err
+	}
+	defs := make([]segments.Definition, len(recs))
+	needCLV := false
+	for i, r := range recs {
+		defs[i] = r.Definition
+		needCLV = needCLV || strings.Contains(r.Condition, "clv") || strings.Contains(r.Condition, "p_alive")
+	}
+	set, err := segments.Compile(defs)
+	if err != nil {
+		return nil, err
+	}
+	now := tx.Now
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	rfm := map[string]analytics.CustomerRFM{}
+	if h.Orders() > 0 {
+		// Orders up to and including now count (RFM excludes its reference instant).
+		for _, r := range h.RFM(now.Add(time.Second), analytics.DefaultSegmentConfig()) {
+			rfm[r.Customer] = r
+		}
+	}
+	cats, err := tx.MemberCategories(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	points, err := tx.PointsBalances(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	clvs := map[string]MemberCLV{}
+	if needCLV {
+		if rep, err := s.CLV(ctx, tenantID, now, 12, 0.01, 1<<30); err == nil && rep.Usable {
+			for _, m := range rep.Top {
+				clvs[m.MemberID] = m
+			}
+		}
+	}
+	members := map[string][]string{}
+	for _, d := range defs {
+		members[d.Key] = nil
+	}
+	err = tx.EachMember(ctx, tenantID, func(m tenure.Member) error {
+		p := segments.Profile{ID: m.ID, ExternalID: m.ExternalID, Email: m.Email, Country: m.Country, City: m.City, Tags: m.Tags,
+			Attributes: m.Attributes, Points: points[m.ID], EnrolledDays: int(now.Sub(m.EnrolledAt) / (24 * time.Hour)),
+			Categories: cats[m.ID], RecencyDays: -1, FirstOrderDays: -1}
+		if r, ok := rfm[m.ID]; ok {
+			p.RecencyDays, p.FirstOrderDays = r.RecencyDays, int(now.Sub(r.First)/(24*time.Hour))
+			p.Frequency, p.OrderCount, p.Monetary = r.Frequency, r.Frequency, r.Monetary
+			p.R, p.F, p.M, p.Lifecycle = r.R, r.F, r.M, string(r.Segment)
+			if r.Frequency > 0 {
+				p.AOV = float64(r.Monetary) / float64(r.Frequency)
+			}
+		}
+		if c, ok := clvs[m.ID]; ok {
+			p.CLV, p.PAlive = c.CLVMinor, c.PAlive
+		}
+		if s.MemberTier != nil {
+			var err error
+			if p.Tier, err = s.MemberTier(ctx, tx, tenantID, m.ID); err != nil {
+				return err
+			}
+		}
+		for _, k := range set.Match(p) {
+			members[k] = append(members[k], m.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.ReplaceSegmentMembers(ctx, tenantID, members); err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for k, ids := range members {
+		counts[k] = len(ids)
+	}
+	return counts, nil
+}
