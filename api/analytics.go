@@ -22,6 +22,7 @@ func (s *Server) analyticsRoutes() {
 	huma.Register(a, op("analytics-rfm", http.MethodGet, "/v1/analytics/rfm", "RFM scores and lifecycle segment counts", "Analytics", read), s.analyticsRFM)
 	huma.Register(a, op("analytics-rfm-csv", http.MethodGet, "/v1/analytics/rfm.csv", "Every member's RFM scores and segment as CSV", "Analytics", read), s.analyticsRFMCSV)
 	huma.Register(a, op("analytics-program", http.MethodGet, "/v1/analytics/program", "Program metrics: participation, points issued, redeemed, expired, liability", "Analytics", read), s.analyticsProgram)
+	huma.Register(a, op("rule-lift", http.MethodGet, "/v1/rules/{id}/lift", "Lift of a rule with a holdout: treated vs control, net of reward cost, with 95% intervals", "Analytics", read, 404), s.ruleLift)
 	huma.Register(a, op("analytics-clv", http.MethodGet, "/v1/analytics/clv", "Predictive CLV: BG/NBD and Gamma-Gamma fits with diagnostics and top members", "Analytics", read, 409), s.analyticsCLV)
 }
 
@@ -139,6 +140,19 @@ type clvQuery struct {
 
 func (s *Server) analyticsCLV(ctx context.Context, in *clvQuery) (*body[service.CLVReport], error) {
 	r, err := s.svc.CLV(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(r), nil
+}
+
+type liftQuery struct {
+	ID         string `path:"id" maxLength:"64" doc:"Rule id"`
+	WindowDays int    `query:"window_days" minimum:"1" maximum:"730" default:"90"`
+}
+
+func (s *Server) ruleLift(ctx context.Context, in *liftQuery) (*body[service.LiftReport], error) {
+	r, err := s.svc.Lift(ctx, caller(ctx).TenantID, in.ID, in.WindowDays)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -35,7 +35,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		ids := map[string]string{
 			"members": member, "events": ev["id"].(string), "orders": ev["order_id"].(string), "webhooks": wh,
-			"deliveries": dlv["id"].(string), "messages": dlv["message_id"].(string), "keys": key, "segments": "a-only-seg",
+			"deliveries": dlv["id"].(string), "messages": dlv["message_id"].(string), "keys": key, "segments": "a-only-seg", "rules": "a-rule",
 			"rewards": isolationReward(t, s, a), "coupons": isolationCoupon(t, s, a, "a-cust"),
 		}
 		external := map[string]string{"members": "a-cust", "events": "a-evt", "orders": "a-ord"}

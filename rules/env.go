@@ -88,6 +88,7 @@ type TimeEnv struct {
 // OrderCount and TotalSpent do not yet include the order being judged, so "first order" is
 // member.order_count == 0. The shell fills it from its own state.
 type Member struct {
+	ID         string // Tenure's member id: decides holdout membership; empty in dry runs
 	Tier       string
 	Segments   []string
 	Tags       []string
@@ -102,7 +103,7 @@ type Member struct {
 // MemberOf copies what a tenure.Member knows into a snapshot; the caller adds tier,
 // segments, counts and balance, which live elsewhere.
 func MemberOf(m tenure.Member) Member {
-	return Member{Tags: m.Tags, Attributes: m.Attributes, EnrolledAt: m.EnrolledAt}
+	return Member{ID: m.ID, Tags: m.Tags, Attributes: m.Attributes, EnrolledAt: m.EnrolledAt}
 }
 
 // order is the judged order reduced to what spend rules need, computed once per Evaluate.

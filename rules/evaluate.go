@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -38,6 +39,8 @@ type Result struct {
 	Budgets []BudgetUse `json:"budgets,omitempty"`
 	// Periods names the periods the usage increments belong to.
 	Periods Periods `json:"periods"`
+	// Exposures lists the rules with a holdout this member was eligible for.
+	Exposures []Exposure `json:"exposures,omitempty"`
 }
 
 // Explanation says what one rule did. Points is what the rule gave after multipliers, caps
@@ -251,5 +254,35 @@ func (e *evaluation) gates(c *compiled) string {
 			return c.text.condFalse
 		}
 	}
+	if c.Holdout > 0 && e.in.Member.ID != "" {
+		held := InHoldout(c.ID, e.in.Member.ID, c.Holdout)
+		e.res.Exposures = append(e.res.Exposures, Exposure{RuleID: c.ID, Holdout: held})
+		if held {
+			return "held out: this member is in the " + c.Holdout.Percent() + " control group of this rule"
+		}
+	}
 	return ""
+}
+
+// Exposure records that a member was eligible for a rule with a holdout, and in which
+// group: the shell keeps the first one per rule and member for lift reports.
+type Exposure struct {
+	RuleID  string `json:"rule_id"`
+	Holdout bool   `json:"holdout"`
+}
+
+// InHoldout reports whether a member falls in a rule's control group: FNV-1a of
+// "rule/member" modulo 10000 below the share. Stable across processes and versions.
+func InHoldout(ruleID, memberID string, share BasisPoints) bool {
+	h := uint64(14695981039346656037)
+	for _, b := range []byte(ruleID + "/" + memberID) {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return BasisPoints(h%10_000) < share
+}
+
+// Percent renders a share as a percentage ("10%").
+func (m BasisPoints) Percent() string {
+	return strconv.FormatFloat(float64(m)/100, 'f', -1, 64) + "%"
 }

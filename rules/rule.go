@@ -136,8 +136,12 @@ type Rule struct {
 	Limit    *Limit   `json:"limit,omitempty" doc:"Most times this rule fires for one member per period"`
 	// Budget is the most points the rule (or its campaign) may ever give, over all members.
 	// Rules sharing a Campaign share one budget and must state the same amount.
-	Budget   int64  `json:"budget,omitempty"`
-	Campaign string `json:"campaign,omitempty" doc:"Rules with the same campaign share one budget"`
+	Budget int64 `json:"budget,omitempty"`
+	// Holdout keeps a random, stable share of the members the rule would reward out of it,
+	// as a control group for lift reports (1000 = 10%). Membership depends only on the rule
+	// id and the member id.
+	Holdout  BasisPoints `json:"holdout_bp,omitempty" doc:"Control-group share kept out of the rule, in basis points (1000 = 10%)"`
+	Campaign string      `json:"campaign,omitempty" doc:"Rules with the same campaign share one budget"`
 }
 
 // Schedule restricts a rule to some days of the week and hours of the day, in the set's

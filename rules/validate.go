@@ -42,6 +42,9 @@ func normalise(r Rule, f string, p *tenure.Problems) Rule {
 	if len(r.Name) > MaxNameChars {
 		p.Add(f+"name", "must be at most %d characters", MaxNameChars)
 	}
+	if r.Holdout < 0 || r.Holdout > 5000 {
+		p.Add(f+"holdout_bp", "must be between 0 and 5000 (at most half the members held out)")
+	}
 	switch r.Stacking {
 	case "":
 		r.Stacking = StackAlways

@@ -173,6 +173,17 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 			return res, rb, err
 		}
 	}
+	for _, x := range res.Exposures {
+		var pts int64
+		for _, ex := range res.Explanations {
+			if ex.RuleID == x.RuleID && ex.Fired {
+				pts += ex.Points
+			}
+		}
+		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, pts); err != nil {
+			return res, rb, err
+		}
+	}
 	return res, rb, nil
 }
 

@@ -1,0 +1,72 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/analytics"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// LiftReport is what a rule with a holdout did: members' behaviour in the window after
+// their first exposure, treated against held out, net of the points' cost.
+type LiftReport struct {
+	RuleID     string `json:"rule_id"`
+	WindowDays int    `json:"window_days"`
+	analytics.LiftReport
+}
+
+// Lift compares treated and held-out members of a rule over windowDays after each
+// member's first exposure (orders at the exposure instant itself are the trigger, not the
+// outcome, and are left out). Reward cost is the points the rule gave, at the program's
+// point value.
+func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays int) (LiftReport, error) {
+	rep := LiftReport{RuleID: ruleID, WindowDays: windowDays}
+	var exps []storage.Exposure
+	var pointValue int64
+	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		t, err := tx.Tenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		pointValue = t.Program.PointValue
+		exps, err = tx.Exposures(ctx, tenantID, ruleID)
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+	if len(exps) == 0 {
+		return rep, tenure.NotFound("service.Lift", "exposures of rule", ruleID)
+	}
+	orders := map[string][]storage.OrderFact{}
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
+			orders[f.MemberID] = append(orders[f.MemberID], f)
+			return nil
+		})
+	})
+	if err != nil {
+		return rep, err
+	}
+	window := time.Duration(windowDays) * 24 * time.Hour
+	var treated, holdout []analytics.Outcome
+	for _, e := range exps {
+		var o analytics.Outcome
+		for _, f := range orders[e.MemberID] {
+			if f.PaidAt.After(e.FirstAt) && !f.PaidAt.After(e.FirstAt.Add(window)) {
+				o.Orders++
+				o.Revenue += max(f.Net, 0)
+			}
+		}
+		if e.Holdout {
+			holdout = append(holdout, o)
+		} else {
+			o.Cost = e.Points * pointValue / 1_000_000
+			treated = append(treated, o)
+		}
+	}
+	rep.LiftReport = analytics.Lift(treated, holdout)
+	return rep, nil
+}
