@@ -22,6 +22,7 @@ type unit struct {
 	order    []string
 	metrics  Observer
 	stats    map[string]memberStats // order counts for rules, loaded on first use
+	rules    *ruleBook              // the tenant's rules, loaded once per transaction
 }
 
 func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {

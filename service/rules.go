@@ -100,10 +100,14 @@ type memberStats struct{ orders, spent int64 }
 // result consumed, in the transaction. The points themselves are written by the caller.
 func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Event, o *tenure.Order, at time.Time) (rules.Result, *ruleBook, error) {
 	tx := u.tx
-	rb, err := s.rules(ctx, tx, u.tenantID, u.prog)
-	if err != nil {
-		return rules.Result{}, nil, err
+	if u.rules == nil {
+		var err error
+		if u.rules, err = s.rules(ctx, tx, u.tenantID, u.prog); err != nil {
+			return rules.Result{}, nil, err
+		}
 	}
+	rb := u.rules
+	var err error
 	periods := rules.PeriodsAt(at, rb.cs.Location())
 	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
 	in := rules.Input{At: at, Event: ev, Order: o, Member: rules.MemberOf(m)}

@@ -188,6 +188,9 @@ type Tx struct {
 	onCommit []func()
 	cache    *stmtCache
 	missed   []string // statements to prepare once the transaction is over
+
+	// Rows buffered until just before the commit, written with one INSERT per table.
+	outbox, deliveries, jobs [][]any
 }
 
 // OnCommit registers fn to run after the transaction commits (never if it rolls back).
@@ -242,6 +245,10 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 		}
 	}()
 	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := tx.flushBuffered(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}

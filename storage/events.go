@@ -95,6 +95,41 @@ func (tx *Tx) InsertEvents(ctx context.Context, tenantID string, evs []StoredEve
 		})
 }
 
+// insertManySuffix is insertMany over buffered rows with a clause after the VALUES list
+// (ON CONFLICT ...).
+func (tx *Tx) insertManySuffix(ctx context.Context, head, suffix string, buf [][]any) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	cols := len(buf[0])
+	per := max(1, 30000/cols)
+	for start := 0; start < len(buf); start += per {
+		end := min(start+per, len(buf))
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for c := 0; c < cols; c++ {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString("$" + itoa(len(args)+c+1))
+			}
+			b.WriteByte(')')
+			args = append(args, buf[i]...)
+		}
+		b.WriteString(suffix)
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // insertMany runs a multi-row INSERT in chunks that stay under both engines' parameter
 // limits. row appends row i's values to args.
 func (tx *Tx) insertMany(ctx context.Context, head string, n, cols int, row func(i int, args []any) []any) error {

@@ -19,12 +19,11 @@ type Job struct {
 	RunAt    time.Time
 }
 
-// Schedule stores a job to run at runAt unless one with the same kind and key exists.
+// Schedule stores a job to run at runAt unless one with the same kind and key exists. The
+// row is written with the transaction's other buffered rows just before it commits.
 func (tx *Tx) Schedule(ctx context.Context, tenantID, kind, key, payload string, runAt time.Time) error {
-	_, err := tx.exec(ctx, `INSERT INTO jobs (id, tenant_id, kind, job_key, payload, state, attempts, run_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7) ON CONFLICT (tenant_id, kind, job_key) DO NOTHING`,
-		tx.NewID(tenure.PrefixJob), tenantID, kind, key, payload, ts(runAt), ts(tx.Now))
-	return err
+	tx.jobs = append(tx.jobs, []any{tx.NewID(tenure.PrefixJob), tenantID, kind, key, payload, "pending", 0, ts(runAt), ts(tx.Now)})
+	return nil
 }
 
 // ClaimJobs leases up to limit due jobs to owner until leaseUntil; jobs whose lease ran out

@@ -9,35 +9,48 @@ import (
 
 // Emit writes a notification to the outbox and a pending delivery for every active
 // endpoint of the tenant that subscribes to its type, in the current transaction: if the
-// business change commits, so does the notification.
+// business change commits, so does the notification. Rows are buffered and written with
+// one multi-row INSERT each just before the commit.
 func (tx *Tx) Emit(ctx context.Context, tenantID, typ, memberID string, data any) (string, error) {
 	body, err := json.Marshal(data)
 	if err != nil {
 		return "", err
 	}
 	id := tx.NewID(tenure.PrefixMessage)
-	if _, err := tx.exec(ctx, `INSERT INTO outbox (id, tenant_id, type, member_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, tenantID, typ, memberID, string(body), ts(tx.Now)); err != nil {
-		return "", err
-	}
+	tx.outbox = append(tx.outbox, []any{id, tenantID, typ, memberID, string(body), ts(tx.Now)})
 	hooks, err := tx.activeWebhooks(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
 	for _, h := range hooks {
 		if h.Wants(typ) {
-			if err := tx.insertDelivery(ctx, tenantID, h.ID, id); err != nil {
-				return "", err
-			}
+			now := ts(tx.Now)
+			tx.deliveries = append(tx.deliveries, []any{tx.NewID(tenure.PrefixDelivery), tenantID, h.ID, id, "pending", 0, now, now, now})
 		}
 	}
 	return id, nil
 }
 
-func (tx *Tx) insertDelivery(ctx context.Context, tenantID, webhookID, messageID string) error {
-	_, err := tx.exec(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, message_id, state, attempts, run_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)`, tx.NewID(tenure.PrefixDelivery), tenantID, webhookID, messageID, ts(tx.Now))
-	return err
+// flushBuffered writes the rows buffered by Emit and Schedule.
+func (tx *Tx) flushBuffered(ctx context.Context) error {
+	rows := func(head string, buf [][]any) error {
+		if len(buf) == 0 {
+			return nil
+		}
+		return tx.insertMany(ctx, head, len(buf), len(buf[0]), func(i int, args []any) []any { return append(args, buf[i]...) })
+	}
+	if err := rows(`INSERT INTO outbox (id, tenant_id, type, member_id, payload, created_at) VALUES `, tx.outbox); err != nil {
+		return err
+	}
+	if err := rows(`INSERT INTO deliveries (id, tenant_id, webhook_id, message_id, state, attempts, run_at, created_at, updated_at) VALUES `, tx.deliveries); err != nil {
+		return err
+	}
+	if err := tx.insertManySuffix(ctx, `INSERT INTO jobs (id, tenant_id, kind, job_key, payload, state, attempts, run_at, created_at) VALUES `,
+		` ON CONFLICT (tenant_id, kind, job_key) DO NOTHING`, tx.jobs); err != nil {
+		return err
+	}
+	tx.outbox, tx.deliveries, tx.jobs = nil, nil, nil
+	return nil
 }
 
 func (tx *Tx) activeWebhooks(ctx context.Context, tenantID string) ([]tenure.Webhook, error) {
