@@ -42,7 +42,7 @@ var MessageTypes = []string{
 	"member.created", "member.updated", "points.earned", "points.available", "points.reversed",
 	"points.expired", "points.adjusted", "points.spent", "points.transferred",
 	"credit.adjusted", "credit.spent", "credit.transferred", "order.points_settled",
-	"reward.redeemed", "coupon.used", "coupon.cancelled", "coupon.expired",
+	"reward.redeemed", "coupon.used", "coupon.cancelled", "coupon.expired", "tier.changed",
 }
 
 // ValidateWebhook checks an endpoint's URL and filters.

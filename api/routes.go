@@ -63,6 +63,7 @@ func (s *Server) routes() {
 	s.analyticsRoutes()
 	s.importRoutes()
 	s.segmentRoutes()
+	s.tierRoutes()
 }
 
 type idPath struct {

@@ -72,6 +72,8 @@ func TestTenantIsolation(t *testing.T) {
 			"put-rules":         `{"rules":[{"id":"b","kind":"action","event":"review.posted","points":5}]}`,
 			"evaluate-rules":    `{"event":{"id":"x","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":100}]}}}`,
 			"backtest-rules":    `{"rules":{"rules":[{"id":"b","kind":"spend","spend":{"points":5}}]},"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}`,
+			"put-tiers":         `{"metric":"orders","window":"lifetime","tiers":[{"key":"b-tier","name":"B","threshold":1}]}`,
+			"put-member-tier":   `{"tier":"b-tier","reason":"steal"}`,
 			"create-reward":     `{"name":"B reward","type":"free_shipping","cost":1}`,
 			"update-reward":     `{"name":"stolen","type":"free_shipping","cost":0}`,
 			"add-reward-codes":  `{"codes":["B-STOLEN"]}`,

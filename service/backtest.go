@@ -60,7 +60,7 @@ func (s *Service) Backtest(ctx context.Context, tenantID string, req BacktestReq
 	if !req.To.After(req.From) {
 		return rep, tenure.Invalid("service.Backtest", "to", "must be after from")
 	}
-	candidate, err := newRuleBook(0, req.Rules)
+	candidate, err := newRuleBook(0, req.Rules, nil)
 	if err != nil {
 		return rep, err
 	}

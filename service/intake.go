@@ -290,6 +290,7 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 		in.orders[ext] = st
 	}
 	o := st.o
+	tierBefore := orderTierOf(o)
 	if o.MemberID != m.ID {
 		return r, tenure.Invalid("service.Ingest", p+"customer_id", "order %q belongs to another customer", ext)
 	}
@@ -344,6 +345,9 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 	}
 	out := ledger.SettleOrder(book, u.prog, o, o.Points.Base, ledger.Cause{Type: "event", ID: e.ID, Reason: reason})
 	r.OrderID, r.Points = o.ID, &out
+	if err := in.s.tierOrderChange(ctx, u, m.ID, o, tierBefore); err != nil {
+		return r, err
+	}
 	return r, in.s.announce(ctx, tx, u.tenantID, m, book, o, out, e.ID)
 }
 

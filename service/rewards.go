@@ -172,7 +172,9 @@ func (s *Service) memberAudience(ctx context.Context, tx *storage.Tx, tenantID s
 		if err != nil {
 			return who, err
 		}
-		who.Tier = t
+		if t != "" { // a store without Tenure tiers may keep its own in the "tier" attribute
+			who.Tier = t
+		}
 	}
 	var err error
 	who.Segments, err = tx.MemberSegments(ctx, m.ID)

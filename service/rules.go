@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/tiers"
 )
 
 // ruleBook is a tenant's compiled rule set with what the shell must load for it.
@@ -22,6 +24,7 @@ type ruleBook struct {
 	budgets map[string]int64 // budget key -> total budget
 	stats   bool             // some condition reads member order counts or spend
 	segs    bool             // some condition reads member segments
+	tier    bool             // some condition reads the member's tier
 }
 
 // ruleCache holds compiled sets by tenant; an entry is reused while its version is current.
@@ -30,13 +33,25 @@ type ruleCache struct {
 	m  map[string]*ruleBook
 }
 
-func newRuleBook(version int64, set rules.Set) (*ruleBook, error) {
-	cs, err := rules.Compile(set)
+// newRuleBook compiles a rule set. Each tier with an earn multiplier becomes a multiplier
+// rule of its own ("Gold members x1.5" in explanations), so tier benefits are applied by
+// the same evaluator and explained like any other rule.
+func newRuleBook(version int64, set rules.Set, ladder []tiers.Tier) (*ruleBook, error) {
+	full := set
+	full.Rules = slices.Clone(set.Rules)
+	for _, t := range ladder {
+		id := "tier." + t.Key
+		if m := t.Benefits.Multiplier(); m != tiers.OneX && !slices.ContainsFunc(set.Rules, func(r rules.Rule) bool { return r.ID == id }) {
+			full.Rules = append(full.Rules, rules.Rule{ID: id, Name: t.Name + " members", Kind: rules.KindMultiplier,
+				Multiplier: rules.BasisPoints(m), Condition: "member.tier == " + strconv.Quote(t.Key)})
+		}
+	}
+	cs, err := rules.Compile(full)
 	if err != nil {
 		return nil, err
 	}
 	rb := &ruleBook{version: version, set: set, cs: cs, budgets: map[string]int64{}}
-	for _, r := range set.Rules {
+	for _, r := range full.Rules {
 		if r.Cap != nil || r.Limit != nil {
 			rb.counted = append(rb.counted, r.ID)
 		}
@@ -49,6 +64,7 @@ func newRuleBook(version int64, set rules.Set) (*ruleBook, error) {
 		}
 		rb.stats = rb.stats || strings.Contains(text, "order_count") || strings.Contains(text, "total_spent")
 		rb.segs = rb.segs || strings.Contains(text, "segments")
+		rb.tier = rb.tier || strings.Contains(text, "tier")
 	}
 	return rb, nil
 }
@@ -59,7 +75,11 @@ func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, pr
 	if err != nil {
 		return nil, err
 	}
-	key := tenantID
+	ladder, lv, err := tx.TierLadder(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	key := tenantID + "|tiers " + strconv.FormatInt(lv, 10)
 	if v == 0 {
 		key += "|" + tenure.MarshalProgram(prog)
 	}
@@ -80,7 +100,7 @@ func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, pr
 			return nil, err
 		}
 	}
-	if rb, err = newRuleBook(v, set); err != nil {
+	if rb, err = newRuleBook(v, set, ladder.Tiers); err != nil {
 		return nil, err
 	}
 	s.ruleCache.mu.Lock()
@@ -159,9 +179,16 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		return rules.Result{}, nil, err
 	}
 	in.Member.Points = book.Balance.Available
-	if s.MemberTier != nil {
-		if in.Member.Tier, err = s.MemberTier(ctx, tx, u.tenantID, m.ID); err != nil {
-			return rules.Result{}, nil, err
+	if rb.tier {
+		in.Member.Tier, _ = m.Attributes["tier"].(string)
+		if s.MemberTier != nil {
+			t, err := s.MemberTier(ctx, tx, u.tenantID, m.ID)
+			if err != nil {
+				return rules.Result{}, nil, err
+			}
+			if t != "" {
+				in.Member.Tier = t
+			}
 		}
 	}
 	res := rules.Evaluate(rb.cs, in)
@@ -302,7 +329,7 @@ func (s *Service) EvaluateRules(ctx context.Context, tenantID string, req Evalua
 	var rb *ruleBook
 	if req.Rules != nil {
 		var err error
-		if rb, err = newRuleBook(0, *req.Rules); err != nil {
+		if rb, err = newRuleBook(0, *req.Rules, nil); err != nil {
 			return rules.Result{}, err
 		}
 	} else {

@@ -144,6 +144,10 @@ func (s *Service) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID 
 			}
 		}
 	}
+	tierOf, err := s.TierKeys(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
 	members := map[string][]string{}
 	for _, d := range defs {
 		members[d.Key] = nil
@@ -163,12 +167,7 @@ func (s *Service) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID 
 		if c, ok := clvs[m.ID]; ok {
 			p.CLV, p.PAlive = c.CLVMinor, c.PAlive
 		}
-		if s.MemberTier != nil {
-			var err error
-			if p.Tier, err = s.MemberTier(ctx, tx, tenantID, m.ID); err != nil {
-				return err
-			}
-		}
+		p.Tier = tierOf(m.ID)
 		for _, k := range set.Match(p) {
 			members[k] = append(members[k], m.ID)
 		}

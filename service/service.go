@@ -48,7 +48,12 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{DB: db, Clock: db.Clock(), Log: log}
+	s := &Service{DB: db, Clock: db.Clock(), Log: log}
+	s.MemberTier = func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error) {
+		key, _, err := s.TierOf(ctx, tx, tenantID, memberID)
+		return key, err
+	}
+	return s
 }
 
 // CreateTenant creates a tenant with the default program and an admin key, returning the

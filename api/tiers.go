@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/tiers"
+)
+
+// tierRoutes lists the tier configuration and member tier operations.
+func (s *Server) tierRoutes() {
+	a := s.api
+	huma.Register(a, op("get-tiers", http.MethodGet, "/v1/tiers", "Get the tier configuration", "Tiers", tenure.ScopeReadOnly), s.getTiers)
+	huma.Register(a, op("put-tiers", http.MethodPut, "/v1/tiers", "Replace the tier configuration; every member is then re-evaluated", "Tiers", tenure.ScopeAdmin), s.putTiers)
+	huma.Register(a, op("get-member-tier", http.MethodGet, "/v1/members/{id}/tier", "Get a member's tier with its benefits and progress", "Tiers", tenure.ScopeReadOnly, 404), s.getMemberTier)
+	huma.Register(a, op("put-member-tier", http.MethodPut, "/v1/members/{id}/tier", "Assign a member's tier by hand, optionally until a date, with a reason; an empty tier removes the assignment", "Tiers", tenure.ScopeIntegration, 404), s.putMemberTier)
+}
+
+func (s *Server) getTiers(ctx context.Context, _ *struct{}) (*body[service.TierConfig], error) {
+	c, err := s.svc.Tiers(ctx, caller(ctx).TenantID)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(c), nil
+}
+
+func (s *Server) putTiers(ctx context.Context, in *body[tiers.Ladder]) (*body[service.TierConfig], error) {
+	k := caller(ctx)
+	c, err := s.svc.SaveTiers(ctx, k.TenantID, actor(k), in.Body)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(c), nil
+}
+
+func (s *Server) getMemberTier(ctx context.Context, in *idPath) (*body[service.TierStatus], error) {
+	ts, err := s.svc.MemberTierStatus(ctx, caller(ctx).TenantID, in.ID)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(ts), nil
+}
+
+type tierAssignIn struct {
+	ID   string `path:"id" maxLength:"160" doc:"Member id or the store's customer id"`
+	Body service.TierAssignment
+}
+
+func (s *Server) putMemberTier(ctx context.Context, in *tierAssignIn) (*body[service.TierStatus], error) {
+	k := caller(ctx)
+	ts, err := s.svc.AssignTier(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(ts), nil
+}
