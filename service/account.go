@@ -22,6 +22,7 @@ type unit struct {
 	order    []string
 	metrics  Observer
 	stats    map[string]memberStats // order counts for rules, loaded on first use
+	fresh    map[string]bool        // members enrolled in this transaction: empty books
 	rules    *ruleBook              // the tenant's rules, loaded once per transaction
 }
 
@@ -30,7 +31,7 @@ func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) 
 	if err != nil {
 		return nil, err
 	}
-	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}}, nil
+	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}, fresh: map[string]bool{}}, nil
 }
 
 // book returns the member's book for a wallet, loading and locking it on first use.
@@ -39,14 +40,47 @@ func (u *unit) book(ctx context.Context, memberID string, w tenure.Wallet) (*led
 	if b, ok := u.books[k]; ok {
 		return b, nil
 	}
-	bal, lots, err := u.tx.LoadAccount(ctx, u.tenantID, memberID, w)
-	if err != nil {
-		return nil, err
+	var bal tenure.Balance
+	var lots []*tenure.Lot
+	if u.fresh[memberID] {
+		bal = tenure.Balance{MemberID: memberID, Wallet: w, UpdatedAt: u.tx.Now} // enrolled in this transaction
+	} else {
+		var err error
+		if bal, lots, err = u.tx.LoadAccount(ctx, u.tenantID, memberID, w); err != nil {
+			return nil, err
+		}
 	}
-	b := ledger.NewBook(bal, lots, u.tx.Now, u.tx.NewID)
+	u.add(k, ledger.NewBook(bal, lots, u.tx.Now, u.tx.NewID))
+	return u.books[k], nil
+}
+
+func (u *unit) add(k string, b *ledger.Book) {
 	u.books[k] = b
 	u.order = append(u.order, k)
-	return b, nil
+}
+
+// preload loads the books of many members in one wallet with a few queries.
+func (u *unit) preload(ctx context.Context, memberIDs []string, w tenure.Wallet) error {
+	var need []string
+	for _, id := range memberIDs {
+		if _, ok := u.books[id+"/"+string(w)]; !ok && !u.fresh[id] {
+			need = append(need, id)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	slices.Sort(need)
+	bals, lots, err := u.tx.LoadAccounts(ctx, u.tenantID, need, w)
+	if err != nil {
+		return err
+	}
+	for _, id := range need {
+		if bal, ok := bals[id]; ok {
+			u.add(id+"/"+string(w), ledger.NewBook(bal, lots[id], u.tx.Now, u.tx.NewID))
+		}
+	}
+	return nil
 }
 
 // flush writes every book's entries, lots and balance, and schedules the expiry of every
@@ -59,13 +93,18 @@ func (u *unit) flush(ctx context.Context) error {
 			u.tx.OnCommit(func() { u.metrics.LedgerEntries(written) })
 		}
 	}()
+	changes := make([]storage.AccountChange, 0, len(u.order))
 	for _, k := range u.order {
 		b := u.books[k]
 		b.RefreshNextExpiry()
-		touched := b.Touched()
-		if err := u.tx.SaveAccount(ctx, u.tenantID, b.Balance, touched, b.Entries()); err != nil {
-			return err
-		}
+		changes = append(changes, storage.AccountChange{Balance: b.Balance, Lots: b.Touched(), Entries: b.Entries()})
+	}
+	if err := u.tx.SaveAccounts(ctx, u.tenantID, changes); err != nil {
+		return err
+	}
+	for i, k := range u.order {
+		b := u.books[k]
+		touched := changes[i].Lots
 		written += len(b.Entries())
 		var scheduled []int64
 		for _, l := range touched {

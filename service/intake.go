@@ -146,6 +146,31 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 		return nil, err
 	}
 	in.orders = map[string]*orderState{}
+	// Load what the batch touches up front: the members' books and the orders it names.
+	memberIDs := make([]string, 0, len(in.members))
+	for _, m := range in.members {
+		memberIDs = append(memberIDs, m.ID)
+	}
+	if err := in.u.preload(ctx, memberIDs, tenure.Points); err != nil {
+		return nil, err
+	}
+	var orderIDs []string
+	for _, e := range events {
+		switch {
+		case e.Order != nil:
+			orderIDs = append(orderIDs, e.Order.ID)
+		case e.Refund != nil:
+			orderIDs = append(orderIDs, e.Refund.OrderID)
+		}
+	}
+	slices.Sort(orderIDs)
+	known, err := tx.OrdersByExternalID(ctx, in.u.tenantID, slices.Compact(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	for ext, o := range known {
+		in.orders[ext] = &orderState{o: o, hadLines: len(o.Lines) > 0}
+	}
 	hashOf := map[string]string{}
 	for id, st := range seen {
 		hashOf[id] = st.BodyHash
@@ -178,10 +203,12 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 	if err := in.u.flush(ctx); err != nil {
 		return nil, err
 	}
+	writes := make([]storage.OrderWrite, 0, len(in.orders))
 	for _, st := range in.orders {
-		if err := tx.SaveOrder(ctx, in.u.tenantID, st.o, st.isNew, st.hadLines); err != nil {
-			return nil, err
-		}
+		writes = append(writes, storage.OrderWrite{Order: st.o, IsNew: st.isNew, HadLines: st.hadLines})
+	}
+	if err := tx.SaveOrders(ctx, in.u.tenantID, writes); err != nil {
+		return nil, err
 	}
 	if err := tx.InsertEvents(ctx, in.u.tenantID, in.stored, in.occured); err != nil {
 		return nil, err
@@ -221,6 +248,7 @@ func (in *intake) apply(e *tenure.Event, p string) (tenure.EventResult, error) {
 		if m, err = in.s.enrol(ctx, tx, u.tenantID, e.CustomerID, e.Customer, p+"customer."); err != nil {
 			return r, err
 		}
+		u.fresh[m.ID] = true
 		in.members[e.CustomerID] = m
 		r.Enrolled = true
 	case !ok:
@@ -278,15 +306,8 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 		ext = e.Refund.OrderID
 	}
 	st, ok := in.orders[ext]
-	if !ok {
-		o, found, err := tx.Order(ctx, u.tenantID, ext)
-		if err != nil {
-			return r, err
-		}
-		if !found {
-			o = &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now}
-		}
-		st = &orderState{o: o, isNew: !found, hadLines: len(o.Lines) > 0}
+	if !ok { // every existing order of the batch was loaded in run: this one is new
+		st = &orderState{o: &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now}, isNew: true}
 		in.orders[ext] = st
 	}
 	o := st.o

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,6 +26,10 @@ type dialect struct {
 	lockMigrations func(ctx context.Context, conn *sql.Conn) (func(), error)
 	retryable      func(error) bool
 	uniqueViolated func(error) bool
+	// placeholder returns the n-th parameter of a statement made only of positional
+	// parameters (multi-row inserts). SQLite looks each "$n" name up in a list, which is
+	// quadratic in statements with thousands of parameters; "?" is bound by position.
+	placeholder func(n int) string
 }
 
 func (db *DB) openSQLite(ctx context.Context, path string) error {
@@ -58,6 +63,7 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	}
 	db.write, db.read, db.Engine, db.display = w, r, "sqlite", "sqlite:"+path
 	db.d = dialect{
+		placeholder:    func(int) string { return "?" },
 		lockMigrations: func(context.Context, *sql.Conn) (func(), error) { return func() {}, nil },
 		retryable: func(err error) bool {
 			var se *sqlite.Error
@@ -89,8 +95,9 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	}
 	db.write, db.read, db.Engine, db.display = p, p, "postgres", redact(dsn)
 	db.d = dialect{
-		forUpdate:  " FOR UPDATE",
-		skipLocked: " FOR UPDATE SKIP LOCKED",
+		placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+		forUpdate:   " FOR UPDATE",
+		skipLocked:  " FOR UPDATE SKIP LOCKED",
 		lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 			// An arbitrary constant key: "tenure" in ASCII.
 			if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(116101110117114)`); err != nil {

@@ -117,7 +117,7 @@ func (tx *Tx) insertManySuffix(ctx context.Context, head, suffix string, buf [][
 				if c > 0 {
 					b.WriteByte(',')
 				}
-				b.WriteString("$" + itoa(len(args)+c+1))
+				b.WriteString(tx.d.placeholder(len(args) + c + 1))
 			}
 			b.WriteByte(')')
 			args = append(args, buf[i]...)
@@ -148,7 +148,7 @@ func (tx *Tx) insertMany(ctx context.Context, head string, n, cols int, row func
 				if c > 0 {
 					b.WriteByte(',')
 				}
-				b.WriteString("$" + itoa(len(args)+c+1))
+				b.WriteString(tx.d.placeholder(len(args) + c + 1))
 			}
 			b.WriteByte(')')
 			args = row(i, args)

@@ -68,30 +68,7 @@ func (tx *Tx) LoadAccount(ctx context.Context, tenantID, memberID string, w tenu
 // SaveAccount writes what a ledger decision recorded: the entries (append-only), the lots
 // it touched, and the balance.
 func (tx *Tx) SaveAccount(ctx context.Context, tenantID string, b tenure.Balance, lots []*tenure.Lot, entries []tenure.Entry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	if err := tx.insertMany(ctx, `INSERT INTO ledger_entries (id, tenant_id, member_id, wallet, kind, bucket, amount, lot_id, cause_type, cause_id, reason, actor, created_at) VALUES `,
-		len(entries), 13, func(i int, args []any) []any {
-			e := entries[i]
-			return append(args, e.ID, tenantID, e.MemberID, string(e.Wallet), string(e.Kind), string(e.Bucket), e.Amount, e.LotID, e.CauseType, e.CauseID, e.Reason, e.Actor, ts(e.CreatedAt))
-		}); err != nil {
-		return err
-	}
-	for _, l := range lots {
-		if _, err := tx.exec(ctx, `INSERT INTO lots (id, tenant_id, member_id, wallet, source_type, source_id, pending, remaining, available_at, expires_at, debt, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, remaining = excluded.remaining, available_at = excluded.available_at, expires_at = excluded.expires_at`,
-			l.ID, tenantID, l.MemberID, string(l.Wallet), l.SourceType, l.SourceID, l.Pending, l.Remaining, nts(l.AvailableAt), nts(l.ExpiresAt), l.Debt, ts(l.CreatedAt)); err != nil {
-			return err
-		}
-	}
-	_, err := tx.exec(ctx, `UPDATE balances SET available = $1, pending = $2, earned = $3, spent = $4, expired = $5, reversed = $6, adjusted = $7,
-		transferred_in = $8, transferred_out = $9, next_expiry_at = $10, next_expiry_amount = $11, updated_at = $12
-		WHERE tenant_id = $13 AND member_id = $14 AND wallet = $15`,
-		b.Available, b.Pending, b.Earned, b.Spent, b.Expired, b.Reversed, b.Adjusted, b.TransferredIn, b.TransferredOut,
-		nts(b.NextExpiryAt), b.NextExpiryAmount, ts(b.UpdatedAt), tenantID, b.MemberID, string(b.Wallet))
-	return err
+	return tx.SaveAccounts(ctx, tenantID, []AccountChange{{Balance: b, Lots: lots, Entries: entries}})
 }
 
 // Entries lists a member's ledger entries in one wallet, newest first, before a cursor.

@@ -53,26 +53,17 @@ func (tx *Tx) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, 
 // SaveOrder inserts or updates an order. Lines are written once, when they first become
 // known (hadLines tells whether they were stored before).
 func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, isNew, hadLines bool) error {
-	refunds, _ := json.Marshal(o.Refunds)
-	if o.Refunds == nil {
-		refunds = []byte("[]")
-	}
-	points, _ := json.Marshal(o.Points)
-	var items int64
-	for _, l := range o.Lines {
-		items += l.Quantity
-	}
-	refunded, _, _ := o.Refunded()
+	refunds, points, items, refunded := orderDocs(o)
 	var err error
 	if isNew {
 		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded)
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded)
 	} else {
 		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11, items = $12, refunded = $13
 			WHERE id = $14`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), string(refunds), string(points), ts(o.UpdatedAt), items, refunded, o.ID)
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.UpdatedAt), items, refunded, o.ID)
 	}
 	if err != nil || hadLines || len(o.Lines) == 0 {
 		return err
