@@ -9,6 +9,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
 	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/tiers"
 )
 
 // unit is the state of one write transaction: the tenant's program and the ledger books
@@ -23,7 +24,10 @@ type unit struct {
 	metrics  Observer
 	stats    map[string]memberStats // order counts for rules, loaded on first use
 	fresh    map[string]bool        // members enrolled in this transaction: empty books
-	rules    *ruleBook              // the tenant's rules, loaded once per transaction
+	tiers    *tierEnv               // the tier ladder, loaded on first use
+	// tierStats buffers qualifying activity while no ladder is configured.
+	tierStats map[storage.TierMonth]tiers.Totals
+	rules     *ruleBook // the tenant's rules, loaded once per transaction
 }
 
 func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
@@ -31,7 +35,7 @@ func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) 
 	if err != nil {
 		return nil, err
 	}
-	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}, fresh: map[string]bool{}}, nil
+	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}, fresh: map[string]bool{}, tierStats: map[storage.TierMonth]tiers.Totals{}}, nil
 }
 
 // book returns the member's book for a wallet, loading and locking it on first use.
@@ -102,6 +106,10 @@ func (u *unit) flush(ctx context.Context) error {
 	if err := u.tx.SaveAccounts(ctx, u.tenantID, changes); err != nil {
 		return err
 	}
+	if err := u.tx.AddTierActivities(ctx, u.tenantID, u.tierStats); err != nil {
+		return err
+	}
+	clear(u.tierStats)
 	for i, k := range u.order {
 		b := u.books[k]
 		touched := changes[i].Lots

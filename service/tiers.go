@@ -419,6 +419,27 @@ func (s *Service) tierOrderChange(ctx context.Context, u *unit, memberID string,
 	if o.PaidAt != nil {
 		at = *o.PaidAt
 	}
-	return s.tierActivity(ctx, u.tx, u.tenantID, u.prog.Location(), memberID, at,
-		tiers.Totals{Points: now.points - before.points, Spend: now.spend - before.spend, Orders: now.orders - before.orders})
+	delta := tiers.Totals{Points: now.points - before.points, Spend: now.spend - before.spend, Orders: now.orders - before.orders}
+	if delta == (tiers.Totals{}) {
+		return nil
+	}
+	if u.tiers == nil {
+		e, err := s.tierEnv(ctx, u.tx, u.tenantID, u.prog.Location())
+		if err != nil {
+			return err
+		}
+		u.tiers = &e
+	}
+	if len(u.tiers.set.Tiers) == 0 {
+		// No ladder to review against: keep the activity for when one is configured, written
+		// with the unit's other rows in one statement.
+		if at.IsZero() || at.After(u.tx.Now) {
+			at = u.tx.Now
+		}
+		k := storage.TierMonth{MemberID: memberID, Month: tiers.MonthKey(at, u.tiers.loc)}
+		t := u.tierStats[k]
+		u.tierStats[k] = tiers.Totals{Points: t.Points + delta.Points, Spend: t.Spend + delta.Spend, Orders: t.Orders + delta.Orders}
+		return nil
+	}
+	return s.tierActivity(ctx, u.tx, u.tenantID, u.prog.Location(), memberID, at, delta)
 }

@@ -102,6 +102,20 @@ func (tx *Tx) AddTierActivity(ctx context.Context, tenantID, memberID, month str
 	return err
 }
 
+// TierMonth keys buffered tier activity.
+type TierMonth struct{ MemberID, Month string }
+
+// AddTierActivities adds many members' monthly activity with one upsert (keys are unique).
+func (tx *Tx) AddTierActivities(ctx context.Context, tenantID string, acts map[TierMonth]tiers.Totals) error {
+	rows := make([][]any, 0, len(acts))
+	for k, t := range acts {
+		rows = append(rows, []any{k.MemberID, k.Month, tenantID, t.Points, t.Spend, t.Orders})
+	}
+	return tx.insertManySuffix(ctx, `INSERT INTO tier_stats (member_id, month, tenant_id, points, spend, orders) VALUES `,
+		` ON CONFLICT (member_id, month) DO UPDATE SET points = tier_stats.points + excluded.points,
+			spend = tier_stats.spend + excluded.spend, orders = tier_stats.orders + excluded.orders`, rows)
+}
+
 // TierStats loads a member's months from the key from on and, when before is set, the sum
 // of the older ones (lifetime windows need it).
 func (tx *Tx) TierStats(ctx context.Context, tenantID, memberID, from string, before bool) (tiers.Stats, error) {
