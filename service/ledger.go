@@ -18,20 +18,11 @@ type Balances struct {
 	Credit     tenure.Balance `json:"credit"`
 }
 
-// Balance reads both balances from their cached rows (no ledger scan).
+// Balance reads both balances from their cached rows: one indexed statement, no ledger
+// scan, no transaction.
 func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-		m, err := tx.Member(ctx, tenantID, memberRef, false)
-		if err != nil {
-			return err
-		}
-		out.MemberID, out.ExternalID = m.ID, m.ExternalID
-		if out.Points, err = tx.Balance(ctx, tenantID, m.ID, tenure.Points, false); err != nil {
-			return err
-		}
-		out.Credit, err = tx.Balance(ctx, tenantID, m.ID, tenure.Credit, false)
-		return err
-	})
+	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
+	out.MemberID = out.Points.MemberID
 	return out, err
 }
 
