@@ -18,10 +18,12 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/api"
 	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/dashboard"
 	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/webhook"
+	"github.com/tenure-loyalty/tenure/widget"
 )
 
 // App is one Tenure process.
@@ -34,6 +36,7 @@ type App struct {
 	Metrics *metrics.Metrics
 	API     *api.Server
 	Worker  *webhook.Worker
+	Widget  *widget.Handler
 	Handler http.Handler
 }
 
@@ -63,6 +66,12 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.Handle("/admin/", dashboard.New(a.Service, log))
+	// The storefront widget: its script and stylesheet under /widget/, the member API
+	// (member tokens, not API keys) under /v1/member.
+	a.Widget = widget.New(a.Service, log)
+	a.Widget.Register(mux)
+	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
 }

@@ -144,7 +144,3 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 	return fmt.Errorf("unknown keys command %q", sub)
 }
-
-func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	return fmt.Errorf("bench: not built yet")
-}

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/tenure-loyalty/tenure/app"
 	"github.com/tenure-loyalty/tenure/config"
 	"github.com/tenure-loyalty/tenure/demo"
+	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/widget"
 )
 
 // runDemo builds a demo store in a fresh SQLite file, replays its history through the real
@@ -67,6 +70,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	clock.Live()
+	owner, password, err := a.Service.CreateStaff(ctx, t.ID, "demo", service.NewStaff{Email: "owner@demo.example", Name: "Demo owner", Role: service.RoleOwner})
+	if err != nil {
+		return err
+	}
+	// The demo storefront plays the store's backend: it holds the widget secret and signs
+	// a member token for whichever demo customer the page is opened as.
+	_, widgetSecret, err := a.Service.RotateWidgetSecret(ctx, t.ID, "demo")
+	if err != nil {
+		return err
+	}
+	shop := http.NewServeMux()
+	shop.Handle("GET /demo/shop", &widget.Storefront{Shop: "Kawa & Herbata", TenantID: t.ID, Secret: widgetSecret, Clock: clock,
+		Members: []string{"cust-00001", "cust-00002", "cust-00003", "cust-00004", "cust-00005"}})
+	shop.Handle("/", a.Handler)
+	a.Handler = shop
 	var members int64
 	var verr error
 	_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
@@ -83,6 +101,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `
+  Dashboard    %[1]s/admin/
+  Sign in as   %[3]s / %[4]s
+  Storefront   %[1]s/demo/shop?member=cust-00001   (a demo shop with the loyalty widget)
   API          %[1]s/v1   (OpenAPI: %[1]s/openapi.json)
   Admin key    %[2]s
 
@@ -92,6 +113,6 @@ Try:
   curl -s %[1]s/v1/rules -H "Authorization: Bearer %[2]s"
 
 Press Ctrl+C to stop.
-`, base, key)
+`, base, key, owner.Email, password)
 	return a.Serve(ctx, ln)
 }

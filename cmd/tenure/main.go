@@ -29,6 +29,7 @@ Commands:
   migrate   apply database migrations and exit
   verify    re-derive every balance from the ledger and report mismatches
   import    load a history of orders from CSV: import orders FILE [-grant-points]
+  staff     create dashboard accounts: staff create -email E -role owner|marketer|support|read_only
   keys      create, list or revoke API keys: keys create|list|revoke
   backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
   bench     measure ingest throughput and balance reads: bench ingest|reads
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = verify(ctx, rest, stdout, stderr, getenv)
 	case "import":
 		err = importOrders(ctx, rest, stdout, stderr, getenv)
+	case "staff":
+		err = staff(ctx, rest, stdout, stderr, getenv)
 	case "keys":
 		err = keys(ctx, rest, stdout, stderr, getenv)
 	case "backtest":

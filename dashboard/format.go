@@ -1,0 +1,139 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenure-loyalty/tenure/rules"
+)
+
+// funcs are the helpers templates format numbers, money and times with. Times are shown
+// in UTC and say so; amounts keep integer precision.
+func (d *Dashboard) funcs() template.FuncMap {
+	return template.FuncMap{
+		"num":    num,
+		"signed": signed,
+		"money":  money,
+		"moneyf": func(minor float64, cur string) string { return money(int64(math.Round(minor)), cur) },
+		"pct":    func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2 Jan 2006")
+		},
+		"datetime": datetime,
+		"optdatetime": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return datetime(*t)
+		},
+		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"explanations": explanations,
+		"json":         jsonText,
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"pointvalue": pointValue,
+		"label":      func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"add":        func(a, b int) int { return a + b },
+		"sub":        func(a, b int64) int64 { return a - b },
+		"list":       func(s ...string) []string { return s },
+	}
+}
+
+func datetime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// num formats an integer with thousands separators.
+func num(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+// signed formats an amount with its sign, as ledger entries read.
+func signed(n int64) string {
+	if n > 0 {
+		return "+" + num(n)
+	}
+	return num(n)
+}
+
+// money formats minor units as major units with two decimals and the currency code.
+func money(minor int64, currency string) string {
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	s := num(minor/100) + "." + leftPad(strconv.FormatInt(minor%100, 10))
+	if neg {
+		s = "−" + s
+	}
+	return strings.TrimSpace(s + " " + currency)
+}
+
+func leftPad(s string) string {
+	if len(s) < 2 {
+		return "0" + s
+	}
+	return s
+}
+
+// explanations decodes an event's stored rule explanations; nil when there are none.
+func explanations(raw json.RawMessage) []rules.Explanation {
+	if len(raw) == 0 {
+		return nil
+	}
+	var out []rules.Explanation
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil
+	}
+	return out
+}
+
+// pointValue shows a point's value, kept in millionths of a minor unit, in major units:
+// 10,000,000 PLN micro-grosze is "0.10 PLN".
+func pointValue(micros int64, currency string) string {
+	s := strconv.FormatFloat(float64(micros)/1e8, 'f', -1, 64)
+	if i := strings.IndexByte(s, '.'); i < 0 {
+		s += ".00"
+	} else if len(s)-i == 2 {
+		s += "0"
+	}
+	return s + " " + currency
+}
+
+// jsonText indents a value as JSON without escaping HTML characters: the template
+// escapes the text for the page, so "&" stays readable.
+func jsonText(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
+}

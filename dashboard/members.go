@@ -1,0 +1,274 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rewards"
+	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// membersData is the member list with its search.
+type membersData struct {
+	Query     string
+	By        string // any, email, id, tag
+	MatchedBy string
+	Members   []tenure.Member
+	Next      string // URL of the next page, empty on the last
+	First     string // URL of the first page, empty on it
+}
+
+func (d *Dashboard) members(q *req) error {
+	ctx := q.r.Context()
+	v := q.r.URL.Query()
+	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by")}
+	if !slices.Contains([]string{"email", "id", "tag"}, data.By) {
+		data.By = "any"
+	}
+	f := storage.MemberFilter{After: v.Get("after"), Limit: 25}
+	var err error
+	var next string
+	switch {
+	case data.Query == "":
+		data.Members, next, err = d.svc.Members(ctx, q.tenant.ID, f)
+	case data.By == "any" && tenure.HasPrefix(data.Query, tenure.PrefixMember):
+		var m tenure.Member
+		if m, err = d.svc.Member(ctx, q.tenant.ID, data.Query); err == nil {
+			data.Members, data.MatchedBy = []tenure.Member{m}, "Tenure id"
+		} else if tenure.KindOf(err) == tenure.KindNotFound {
+			err = nil
+		}
+	default:
+		data.Members, next, data.MatchedBy, err = d.searchMembers(ctx, q.tenant.ID, data.Query, data.By, f)
+	}
+	if err != nil {
+		return err
+	}
+	if next != "" {
+		nv := url.Values{"after": {next}}
+		if data.Query != "" {
+			nv.Set("q", data.Query)
+			nv.Set("by", data.By)
+		}
+		data.Next = "/admin/members?" + nv.Encode()
+	}
+	if f.After != "" {
+		data.First = "/admin/members?" + url.Values{"q": {data.Query}, "by": {data.By}}.Encode()
+	}
+	d.render(q, http.StatusOK, "members", "Members", data)
+	return nil
+}
+
+// searchMembers looks a query up by email, the store's id or a tag; "any" tries the
+// likely ones in turn and says which matched.
+func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by string, f storage.MemberFilter) ([]tenure.Member, string, string, error) {
+	tries := []string{by}
+	if by == "any" {
+		tries = []string{"id", "tag"}
+		if strings.Contains(query, "@") {
+			tries = []string{"email"}
+		}
+	}
+	names := map[string]string{"email": "email", "id": "your customer id", "tag": "tag"}
+	for _, how := range tries {
+		g := f
+		switch how {
+		case "email":
+			g.Email = query
+		case "id":
+			g.ExternalID = query
+		case "tag":
+			g.Tag = query
+		}
+		ms, next, err := d.svc.Members(ctx, tenantID, g)
+		if err != nil || len(ms) > 0 {
+			return ms, next, names[how], err
+		}
+	}
+	return nil, "", "", nil
+}
+
+// memberData is the member's 360° page.
+type memberData struct {
+	Member     tenure.Member
+	Balances   service.Balances
+	Currency   string
+	Entries    []entryView
+	OlderURL   string
+	Events     []tenure.EventResult
+	Orders     []*tenure.Order
+	Coupons    []rewards.Coupon
+	Adjust     adjustForm
+	Attributes [][2]string
+	OrderCount int64
+	Actors     map[string]string // "staff:<id>" -> email, for entries made in the dashboard
+}
+
+// entryView is a ledger entry with the event that caused it, if any.
+type entryView struct {
+	tenure.Entry
+	Event *tenure.EventResult
+}
+
+// adjustForm is the manual adjustment form, kept on a validation error.
+type adjustForm struct {
+	Wallet string
+	Amount string
+	Reason string
+	Key    string // idempotency key: a double submit adjusts once
+	Errors map[string]string
+}
+
+func (d *Dashboard) member(q *req) error {
+	data, err := d.memberData(q.r.Context(), q, q.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	data.Adjust = adjustForm{Wallet: "points", Key: randomToken()}
+	d.render(q, http.StatusOK, "member", memberTitle(data.Member), data)
+	return nil
+}
+
+func memberTitle(m tenure.Member) string {
+	name := strings.TrimSpace(m.FirstName + " " + m.LastName)
+	if name == "" {
+		name = m.Email
+	}
+	if name == "" {
+		name = m.ExternalID
+	}
+	return name
+}
+
+// memberData loads the 360° view: profile, balances, the newest ledger entries with the
+// events behind them and their rule explanations, recent orders and coupons.
+func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data memberData, err error) {
+	tid := q.tenant.ID
+	data.Currency = q.tenant.Program.Currency
+	if data.Member, err = d.svc.Member(ctx, tid, ref); err != nil {
+		return data, err
+	}
+	m := data.Member
+	if data.Balances, err = d.svc.Balance(ctx, tid, m.ID); err != nil {
+		return data, err
+	}
+	before := q.r.URL.Query().Get("before")
+	entries, next, err := d.svc.History(ctx, tid, m.ID, tenure.Points, before, 50)
+	if err != nil {
+		return data, err
+	}
+	if next != "" {
+		data.OlderURL = "/admin/members/" + url.PathEscape(m.ID) + "?before=" + url.QueryEscape(next) + "#ledger"
+	}
+	if data.Events, _, err = d.svc.MemberEvents(ctx, tid, m.ID, "", 200); err != nil {
+		return data, err
+	}
+	byID := map[string]*tenure.EventResult{}
+	for i := range data.Events { // entries name an event by the store's id
+		byID[data.Events[i].EventID] = &data.Events[i]
+		byID[data.Events[i].ID] = &data.Events[i]
+	}
+	for _, e := range entries {
+		v := entryView{Entry: e}
+		if e.CauseType == "event" {
+			v.Event = byID[e.CauseID]
+		}
+		data.Entries = append(data.Entries, v)
+	}
+	if len(data.Events) > 20 {
+		data.Events = data.Events[:20]
+	}
+	if data.Orders, data.OrderCount, err = d.memberOrders(ctx, tid, m.ID, 10); err != nil {
+		return data, err
+	}
+	if data.Coupons, _, err = d.svc.MemberCoupons(ctx, tid, m.ID, "", "", 20); err != nil {
+		return data, err
+	}
+	staff, err := d.svc.StaffList(ctx, tid)
+	if err != nil {
+		return data, err
+	}
+	data.Actors = map[string]string{}
+	for _, s := range staff {
+		data.Actors[s.Actor()] = s.Email
+	}
+	for k, v := range m.Attributes {
+		data.Attributes = append(data.Attributes, [2]string{k, attrText(v)})
+	}
+	slices.SortFunc(data.Attributes, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return data, nil
+}
+
+// memberOrders loads a member's newest orders with their lines and the member's order count.
+func (d *Dashboard) memberOrders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
+	err = d.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+		ids, err := tx.MemberOrderIDs(ctx, tenantID, memberID)
+		if err != nil {
+			return err
+		}
+		total = int64(len(ids))
+		for i := len(ids) - 1; i >= 0 && len(out) < limit; i-- {
+			o, found, err := tx.Order(ctx, tenantID, ids[i])
+			if err != nil {
+				return err
+			}
+			if found {
+				out = append(out, o)
+			}
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// attrText shows an attribute value: strings as they are, anything else as JSON.
+func attrText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// adjust applies a manual adjustment with a required reason; the service records it in
+// the audit log with the staff member as actor.
+func (d *Dashboard) adjust(q *req) error {
+	r := q.r
+	id := r.PathValue("id")
+	form := adjustForm{Wallet: r.PostFormValue("wallet"), Amount: strings.TrimSpace(r.PostFormValue("amount")),
+		Reason: r.PostFormValue("reason"), Key: r.PostFormValue("key")}
+	op := service.LedgerOp{Wallet: tenure.Wallet(form.Wallet), Reason: form.Reason}
+	amount, perr := strconv.ParseInt(form.Amount, 10, 64)
+	var err error
+	if perr != nil {
+		err = tenure.Invalid("dashboard.adjust", "amount", "must be a whole number, negative to take away")
+	} else {
+		op.Amount = amount
+		key := ""
+		if form.Key != "" {
+			key = "dashboard-adjust-" + form.Key
+		}
+		_, err = d.svc.Adjust(r.Context(), q.tenant.ID, q.actor(), id, key, op)
+	}
+	if err == nil {
+		redirect(q, "/admin/members/"+url.PathEscape(id), "adjusted")
+		return nil
+	}
+	if form.Errors, err = fieldErrors(err); err != nil {
+		return err
+	}
+	data, err := d.memberData(r.Context(), q, id)
+	if err != nil {
+		return err
+	}
+	data.Adjust = form
+	d.render(q, http.StatusUnprocessableEntity, "member", memberTitle(data.Member), data)
+	return nil
+}

@@ -1,0 +1,176 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/service"
+)
+
+// keysData is the API keys page. Secret is set only in the response that created a key:
+// it is shown once and never stored.
+type keysData struct {
+	Settings []navLink
+	Keys     []tenure.APIKey
+	Created  *tenure.APIKey
+	Secret   string
+	Name     string
+	Scope    string
+	Errors   map[string]string
+}
+
+func (d *Dashboard) keys(q *req) error {
+	return d.showKeys(q, http.StatusOK, keysData{Scope: string(tenure.ScopeIntegration)})
+}
+
+func (d *Dashboard) showKeys(q *req, status int, data keysData) error {
+	ks, err := d.svc.Keys(q.r.Context(), q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	data.Keys, data.Settings = ks, d.settingsLinks(q)
+	d.render(q, status, "keys", "API keys", data)
+	return nil
+}
+
+func (d *Dashboard) createKey(q *req) error {
+	data := keysData{Name: strings.TrimSpace(q.r.PostFormValue("name")), Scope: q.r.PostFormValue("scope")}
+	k, secret, err := d.svc.CreateKey(q.r.Context(), q.tenant.ID, q.actor(), data.Name, tenure.Scope(data.Scope))
+	if err != nil {
+		if data.Errors, err = fieldErrors(err); err != nil {
+			return err
+		}
+		return d.showKeys(q, http.StatusUnprocessableEntity, data)
+	}
+	data.Created, data.Secret, data.Name = &k, secret, ""
+	return d.showKeys(q, http.StatusOK, data)
+}
+
+func (d *Dashboard) revokeKey(q *req) error {
+	if _, err := d.svc.RevokeKey(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
+		return err
+	}
+	redirect(q, "/admin/settings/keys", "revoked")
+	return nil
+}
+
+// webhooksData is the webhooks page; Secret is the new endpoint's signing secret, shown
+// once.
+type webhooksData struct {
+	Settings    []navLink
+	Webhooks    []tenure.Webhook
+	Created     *service.CreatedWebhook
+	URL         string
+	Types       string
+	Description string
+	Errors      map[string]string
+}
+
+func (d *Dashboard) webhooks(q *req) error {
+	return d.showWebhooks(q, http.StatusOK, webhooksData{Types: "points.*"})
+}
+
+func (d *Dashboard) showWebhooks(q *req, status int, data webhooksData) error {
+	ws, err := d.svc.Webhooks(q.r.Context(), q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	data.Webhooks, data.Settings = ws, d.settingsLinks(q)
+	d.render(q, status, "webhooks", "Webhooks", data)
+	return nil
+}
+
+func (d *Dashboard) createWebhook(q *req) error {
+	r := q.r
+	data := webhooksData{URL: strings.TrimSpace(r.PostFormValue("url")), Types: r.PostFormValue("event_types"),
+		Description: strings.TrimSpace(r.PostFormValue("description"))}
+	in := service.WebhookInput{URL: data.URL, Description: data.Description}
+	for _, t := range strings.FieldsFunc(data.Types, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
+		in.EventTypes = append(in.EventTypes, t)
+	}
+	created, err := d.svc.CreateWebhook(r.Context(), q.tenant.ID, q.actor(), in)
+	if err != nil {
+		if data.Errors, err = fieldErrors(err); err != nil {
+			return err
+		}
+		return d.showWebhooks(q, http.StatusUnprocessableEntity, data)
+	}
+	data = webhooksData{Created: &created, Types: "points.*"}
+	return d.showWebhooks(q, http.StatusOK, data)
+}
+
+// webhookData is one endpoint with its delivery log.
+type webhookData struct {
+	Settings   []navLink
+	Webhook    tenure.Webhook
+	Deliveries []tenure.Delivery
+	State      string
+	Next       string
+}
+
+func (d *Dashboard) webhook(q *req) error {
+	ctx, id := q.r.Context(), q.r.PathValue("id")
+	data := webhookData{State: q.r.URL.Query().Get("state"), Settings: d.settingsLinks(q)}
+	var err error
+	if data.Webhook, err = d.svc.Webhook(ctx, q.tenant.ID, id); err != nil {
+		return err
+	}
+	ds, next, err := d.svc.Deliveries(ctx, q.tenant.ID, id, data.State, q.r.URL.Query().Get("before"), 50)
+	if err != nil {
+		return err
+	}
+	for _, dl := range ds {
+		full, err := d.svc.Delivery(ctx, q.tenant.ID, dl.ID)
+		if err != nil {
+			return err
+		}
+		data.Deliveries = append(data.Deliveries, full)
+	}
+	if next != "" {
+		data.Next = "/admin/settings/webhooks/" + url.PathEscape(id) + "?" + url.Values{"before": {next}, "state": {data.State}}.Encode()
+	}
+	d.render(q, http.StatusOK, "webhook", "Webhook deliveries", data)
+	return nil
+}
+
+func (d *Dashboard) replayDelivery(q *req) error {
+	dl, err := d.svc.ReplayDelivery(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	redirect(q, "/admin/settings/webhooks/"+url.PathEscape(dl.WebhookID), "replayed")
+	return nil
+}
+
+// auditData is a page of the audit log, with staff ids resolved to emails.
+type auditData struct {
+	Settings []navLink
+	Entries  []tenure.AuditEntry
+	Actors   map[string]string
+	Next     string
+}
+
+func (d *Dashboard) audit(q *req) error {
+	ctx := q.r.Context()
+	es, err := d.svc.AuditLog(ctx, q.tenant.ID, q.r.URL.Query().Get("before"), 51)
+	if err != nil {
+		return err
+	}
+	data := auditData{Settings: d.settingsLinks(q), Actors: map[string]string{}}
+	if len(es) > 50 {
+		es = es[:50]
+		data.Next = "/admin/settings/audit?before=" + url.QueryEscape(es[49].ID)
+	}
+	data.Entries = es
+	staff, err := d.svc.StaffList(ctx, q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range staff {
+		data.Actors[s.Actor()] = s.Email
+	}
+	d.render(q, http.StatusOK, "audit", "Audit log", data)
+	return nil
+}

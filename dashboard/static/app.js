@@ -1,0 +1,104 @@
+// Tenure admin dashboard script. It draws the overview charts with uPlot and adds small
+// conveniences to forms. Pages work without it, except the charts, whose numbers are
+// also listed in a table under each one.
+(function () {
+  "use strict";
+
+  // Every chart drawn, for tests and for the console: window.tenureCharts[i] is a uPlot.
+  var charts = (window.tenureCharts = []);
+
+  function compact(v) {
+    var a = Math.abs(v);
+    if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + "M";
+    if (a >= 1e4) return (v / 1e3).toFixed(0) + "k";
+    if (a >= 1e3) return (v / 1e3).toFixed(1) + "k";
+    return String(Math.round(v * 100) / 100);
+  }
+
+  function chartWidth(host) {
+    return Math.max(280, Math.floor(host.getBoundingClientRect().width));
+  }
+
+  function draw(spec) {
+    var host = document.getElementById(spec.id);
+    if (!host) return;
+    var money = spec.unit !== "points" && spec.unit !== "members";
+    var bars = spec.kind === "bars";
+    var data = [spec.x];
+    var series = [{
+      label: bars ? "Month" : "Week of",
+      value: function (u, v, si, i) { return i == null ? "—" : spec.labels[i]; }
+    }];
+    spec.series.forEach(function (s) {
+      data.push(s.values.map(function (v) { return money ? v / 100 : v; }));
+      series.push({
+        label: s.label + (money ? " (" + spec.unit + ")" : ""),
+        stroke: s.color,
+        width: bars ? 1 : 2,
+        fill: bars ? s.color : s.color + "1a",
+        paths: bars ? uPlot.paths.bars({ size: [0.7, 48] }) : undefined,
+        points: { show: !bars && spec.x.length < 20 },
+        value: function (u, v) { return v == null ? "—" : v.toLocaleString(); }
+      });
+    });
+    var pad = bars ? 15 * 86400 : 0;
+    var u = new uPlot({
+      width: chartWidth(host),
+      height: 260,
+      series: series,
+      scales: {
+        x: { time: true, range: function (u, min, max) { return [min - pad, max + pad]; } },
+        y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }
+      },
+      axes: [
+        { stroke: "#4b5563", grid: { stroke: "#e5e7eb" } },
+        { stroke: "#4b5563", grid: { stroke: "#e5e7eb" }, size: 56,
+          values: function (u, vals) { return vals.map(compact); } }
+      ],
+      cursor: { drag: { x: false, y: false } }
+    }, data, host);
+    u.tenureID = spec.id;
+    charts.push(u);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        var w = chartWidth(host);
+        if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: 260 });
+      }).observe(host);
+    }
+  }
+
+  function drawCharts() {
+    var el = document.getElementById("chart-data");
+    if (!el || typeof uPlot === "undefined") return;
+    JSON.parse(el.textContent).forEach(draw);
+  }
+
+  // An error link next to the rules editor puts the cursor on the field it names.
+  function jumpToError(e) {
+    var a = e.target.closest("a[data-offset]");
+    if (!a) return;
+    var box = document.getElementById(a.getAttribute("data-target"));
+    if (!box) return;
+    e.preventDefault();
+    var off = parseInt(a.getAttribute("data-offset"), 10) || 0;
+    box.focus();
+    box.setSelectionRange(off, off);
+    var line = box.value.slice(0, off).split("\n").length;
+    var lh = parseFloat(getComputedStyle(box).lineHeight) || 20;
+    box.scrollTop = Math.max(0, (line - 3) * lh);
+  }
+
+  // Forms that do something hard to undo ask first.
+  function confirmSubmit(e) {
+    var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  }
+
+  document.addEventListener("click", jumpToError);
+  document.addEventListener("submit", confirmSubmit);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawCharts);
+  } else {
+    drawCharts();
+  }
+})();

@@ -1,0 +1,162 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// WidgetSecretPrefix starts every storefront widget secret, so that one pasted in the
+// wrong place is recognisable.
+const WidgetSecretPrefix = "tnw_"
+
+// MaxWidgetOrigins bounds the storefront origins a tenant may list.
+const MaxWidgetOrigins = 20
+
+// WidgetSettings is a tenant's storefront widget configuration as the API shows it: never
+// the secret itself, which is shown once when it is made.
+type WidgetSettings struct {
+	TenantID       string     `json:"tenant_id" doc:"Put this in every member token's tenant claim"`
+	Configured     bool       `json:"configured" doc:"Whether a signing secret exists; until then every member token is refused"`
+	SecretHint     string     `json:"secret_hint,omitempty" doc:"The secret's first characters, to recognise it"`
+	AllowedOrigins []string   `json:"allowed_origins" doc:"Storefront origins (scheme://host[:port]) whose pages may call the member API; empty for any"`
+	RotatedAt      *time.Time `json:"rotated_at,omitempty" doc:"When the current secret was made"`
+}
+
+func widgetView(tenantID string, w storage.WidgetSettings) WidgetSettings {
+	v := WidgetSettings{TenantID: tenantID, Configured: w.Secret != "", AllowedOrigins: w.AllowedOrigins, RotatedAt: w.RotatedAt}
+	if v.AllowedOrigins == nil {
+		v.AllowedOrigins = []string{}
+	}
+	if w.Secret != "" {
+		v.SecretHint = w.Secret[:len(WidgetSecretPrefix)+4]
+	}
+	return v
+}
+
+// WidgetSettings returns a tenant's widget settings (not configured until a secret is made).
+func (s *Service) WidgetSettings(ctx context.Context, tenantID string) (v WidgetSettings, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		w, _, err := tx.WidgetSettings(ctx, tenantID, false)
+		v = widgetView(tenantID, w)
+		return err
+	})
+	return v, err
+}
+
+// RotateWidgetSecret makes a new member-token signing secret for the tenant and returns it;
+// it is never shown again. Tokens signed with the previous secret are refused at once on
+// this node and within the widget's cache time on others.
+func (s *Service) RotateWidgetSecret(ctx context.Context, tenantID, actor string) (v WidgetSettings, secret string, err error) {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	secret = WidgetSecretPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.Tenant(ctx, tenantID); err != nil {
+			return err
+		}
+		w, found, err := tx.WidgetSettings(ctx, tenantID, true)
+		if err != nil {
+			return err
+		}
+		if !found {
+			w.CreatedAt = tx.Now
+		}
+		now := tx.Now
+		w.Secret, w.RotatedAt = secret, &now
+		if err := tx.SaveWidgetSettings(ctx, tenantID, w); err != nil {
+			return err
+		}
+		v = widgetView(tenantID, w)
+		return tx.Audit(ctx, tenantID, actor, "widget.secret_rotated", "tenant", tenantID, map[string]any{"hint": v.SecretHint})
+	})
+	return v, secret, err
+}
+
+// SetWidgetOrigins replaces the storefront origins allowed to call the member API from a
+// browser; an empty list allows any. Each must be scheme://host[:port] with http or https
+// and nothing after the host; they are stored lower-cased, without duplicates.
+func (s *Service) SetWidgetOrigins(ctx context.Context, tenantID, actor string, origins []string) (v WidgetSettings, err error) {
+	clean, err := checkOrigins(origins)
+	if err != nil {
+		return v, err
+	}
+	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+		w, found, err := tx.WidgetSettings(ctx, tenantID, true)
+		if err != nil {
+			return err
+		}
+		if !found {
+			w.CreatedAt = tx.Now
+		}
+		w.AllowedOrigins = clean
+		if err := tx.SaveWidgetSettings(ctx, tenantID, w); err != nil {
+			return err
+		}
+		v = widgetView(tenantID, w)
+		return tx.Audit(ctx, tenantID, actor, "widget.origins_updated", "tenant", tenantID, map[string]any{"allowed_origins": clean})
+	})
+	return v, err
+}
+
+func checkOrigins(in []string) ([]string, error) {
+	var p tenure.Problems
+	if len(in) > MaxWidgetOrigins {
+		p.Add("allowed_origins", "at most %d origins", MaxWidgetOrigins)
+		return nil, p.Err("service.SetWidgetOrigins")
+	}
+	out := []string{}
+	for i, o := range in {
+		field := "allowed_origins[" + strconv.Itoa(i) + "]"
+		o = strings.ToLower(strings.TrimSpace(o))
+		u, err := url.Parse(o)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			p.Add(field, "must be an origin like https://shop.example")
+		case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+			p.Add(field, "must be only scheme://host[:port], without a path, query or user")
+		default:
+			// Browsers leave the default port out of the Origin header.
+			host := strings.TrimSuffix(u.Host, map[string]string{"http": ":80", "https": ":443"}[u.Scheme])
+			o = u.Scheme + "://" + host
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, p.Err("service.SetWidgetOrigins")
+}
+
+// WidgetKey returns what a member token of the tenant is checked against: the signing
+// secret and the allowed origins. KindUnauthorized when the tenant is unknown or has no
+// secret yet, so that a caller cannot tell the two apart.
+func (s *Service) WidgetKey(ctx context.Context, tenantID string) (secret string, origins []string, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		w, _, err := tx.WidgetSettings(ctx, tenantID, false)
+		secret, origins = w.Secret, w.AllowedOrigins
+		return err
+	})
+	if err == nil && secret == "" {
+		err = tenure.Errorf(tenure.KindUnauthorized, "service.WidgetKey", "the store has not set up member tokens")
+	}
+	return secret, origins, err
+}
+
+// WidgetMember finds the member a token names by the store's customer id only (never by a
+// Tenure id that happens to look like one). KindNotFound if the store's customer is not
+// enrolled.
+func (s *Service) WidgetMember(ctx context.Context, tenantID, customerID string) (m tenure.Member, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, customerID, false); return err })
+	if err == nil && m.ExternalID != customerID {
+		err = tenure.NotFound("service.WidgetMember", "member", customerID)
+	}
+	return m, err
+}

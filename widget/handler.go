@@ -1,0 +1,235 @@
+package widget
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/service"
+)
+
+// KeyCacheTTL bounds how long a node keeps accepting tokens signed with a tenant's widget
+// secret after it was rotated (at once where Forget is called).
+const KeyCacheTTL = 5 * time.Second
+
+// Handler serves the widget's assets under /widget/ and the member API under /v1/member.
+type Handler struct {
+	svc  *service.Service
+	log  *slog.Logger
+	mux  *http.ServeMux
+	keys sync.Map // tenant id -> cachedKey
+}
+
+type cachedKey struct {
+	secret  string
+	origins []string
+	expires time.Time
+}
+
+// New returns the widget handler over svc.
+func New(svc *service.Service, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{svc: svc, log: log, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /widget/{file}", h.asset)
+	h.mux.HandleFunc("OPTIONS /v1/member/", h.preflight)
+	h.mux.HandleFunc("OPTIONS /v1/member", h.preflight)
+	h.mux.Handle("GET /v1/member", h.member(h.summary))
+	h.mux.Handle("GET /v1/member/rewards", h.member(h.rewards))
+	h.mux.Handle("POST /v1/member/redemptions", h.member(h.redeem))
+	h.mux.Handle("GET /v1/member/coupons", h.member(h.coupons))
+	h.mux.Handle("GET /v1/member/coupons/{ref}", h.member(h.coupon))
+	h.mux.Handle("GET /v1/member/history", h.member(h.history))
+	h.mux.Handle("/v1/member/", h.member(func(*request) (any, error) {
+		return nil, tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation")
+	}))
+	return h
+}
+
+// Register mounts the handler's paths on mux: /widget/ and /v1/member.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("/widget/", h)
+	mux.Handle("/v1/member", h)
+	mux.Handle("/v1/member/", h)
+}
+
+// ServeHTTP routes a request to an asset or a member API operation.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Forget drops a tenant's cached secret, e.g. right after rotating it.
+func (h *Handler) Forget(tenantID string) { h.keys.Delete(tenantID) }
+
+// request is one authenticated member API call: the verified claims and the member they
+// name, resolved by the store's customer id.
+type request struct {
+	*http.Request
+	claims Claims
+	member tenure.Member
+	w      http.ResponseWriter
+	status int
+}
+
+// member wraps an operation: it checks the token and the browser's origin, resolves the
+// member, runs op and writes its result or a problem. Every operation reads the member
+// from the token only; no path or query parameter can name another member.
+func (h *Handler) member(op func(*request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Add("Vary", "Origin")
+		req, err := h.authenticate(w, r)
+		if err != nil {
+			h.problem(w, err)
+			return
+		}
+		out, err := op(req)
+		if err != nil {
+			h.problem(w, err)
+			return
+		}
+		writeJSON(w, max(req.status, http.StatusOK), out)
+	})
+}
+
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" {
+		allowAnyOrigin(w, r)
+		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "missing member token: send Authorization: Bearer <token>")
+	}
+	tenantID, err := TenantOf(token)
+	if err != nil {
+		allowAnyOrigin(w, r)
+		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
+	}
+	secret, origins, err := h.key(r.Context(), tenantID)
+	if err != nil {
+		allowAnyOrigin(w, r)
+		return nil, err
+	}
+	c, err := VerifyToken(token, tenantID, secret, h.svc.Clock.Now())
+	if err != nil {
+		allowAnyOrigin(w, r)
+		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
+	}
+	if !allowOrigin(w, r, origins) {
+		return nil, tenure.Errorf(tenure.KindForbidden, "widget", "this store does not allow the member API from origin %s", r.Header.Get("Origin"))
+	}
+	m, err := h.svc.WidgetMember(r.Context(), tenantID, c.Member)
+	if err != nil {
+		return nil, err
+	}
+	return &request{Request: r, claims: c, member: m, w: w}, nil
+}
+
+// key returns a tenant's secret and allowed origins, cached for KeyCacheTTL.
+func (h *Handler) key(ctx context.Context, tenantID string) (string, []string, error) {
+	now := time.Now()
+	if v, ok := h.keys.Load(tenantID); ok && now.Before(v.(cachedKey).expires) {
+		return v.(cachedKey).secret, v.(cachedKey).origins, nil
+	}
+	secret, origins, err := h.svc.WidgetKey(ctx, tenantID)
+	if err != nil {
+		return "", nil, err
+	}
+	h.keys.Store(tenantID, cachedKey{secret: secret, origins: origins, expires: now.Add(KeyCacheTTL)})
+	return secret, origins, nil
+}
+
+// preflight answers a browser's CORS preflight. It cannot know the tenant yet (a preflight
+// carries no token), so it lets any origin send the real request, which is then checked
+// against the tenant's allowed origins before anything is read or changed.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
+	allowAnyOrigin(w, r)
+	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+	w.Header().Set("Access-Control-Max-Age", "600")
+	w.Header().Add("Vary", "Origin")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowAnyOrigin lets any page read the response. The member API never uses cookies or
+// other ambient credentials (the token is sent explicitly), so "*" exposes nothing a
+// page could not already get with the token it holds.
+func allowAnyOrigin(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Origin") != "" {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+	}
+}
+
+// allowOrigin applies a tenant's allowed origins to a request: a request from a browser
+// page (with an Origin header) must come from one of them, when any are set. Calls
+// without an Origin (a store's server, curl) are not browser calls and pass.
+func allowOrigin(w http.ResponseWriter, r *http.Request, allowed []string) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if len(allowed) == 0 {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		return true
+	}
+	if slices.Contains(allowed, strings.ToLower(origin)) {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		return true
+	}
+	return false
+}
+
+// problem writes err as an RFC 9457 problem. Internal errors are logged, not shown.
+func (h *Handler) problem(w http.ResponseWriter, err error) {
+	type detail struct {
+		Location string `json:"location"`
+		Message  string `json:"message"`
+	}
+	var body struct {
+		Title  string   `json:"title"`
+		Status int      `json:"status"`
+		Detail string   `json:"detail,omitempty"`
+		Errors []detail `json:"errors,omitempty"`
+	}
+	var e *tenure.Error
+	status := http.StatusInternalServerError
+	if errors.As(err, &e) {
+		status = map[tenure.Kind]int{tenure.KindInvalid: 422, tenure.KindNotFound: 404, tenure.KindConflict: 409,
+			tenure.KindUnauthorized: 401, tenure.KindForbidden: 403, tenure.KindTooLarge: 413}[e.Kind]
+	}
+	if status == 0 || status == http.StatusInternalServerError {
+		status = http.StatusInternalServerError
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		h.log.Error("widget: internal error", "err", err)
+		body.Detail = "internal error; it has been logged"
+	} else {
+		body.Detail = e.Message
+		for _, f := range e.Fields {
+			loc := f.Field
+			if !strings.HasPrefix(loc, "header.") && !strings.HasPrefix(loc, "path.") && !strings.HasPrefix(loc, "query.") {
+				loc = "body." + loc
+			}
+			body.Errors = append(body.Errors, detail{Location: loc, Message: f.Message})
+		}
+	}
+	body.Title, body.Status = http.StatusText(status), status
+	w.Header().Set("Content-Type", "application/problem+json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tenure-member"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,128 @@
+package widget
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+)
+
+// HistoryItem is one line of a member's points history, in words a shopper understands.
+type HistoryItem struct {
+	ID      string    `json:"id"`
+	At      time.Time `json:"at"`
+	Points  int64     `json:"points" doc:"Signed: positive earned or returned, negative spent or lost"`
+	Pending bool      `json:"pending" doc:"Earned but not usable yet (the return window is still open)"`
+	Title   string    `json:"title"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+func (h *Handler) history(r *request) (any, error) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	es, next, err := h.svc.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), min(max(limit, 0), 100))
+	if err != nil {
+		return nil, err
+	}
+	out := []HistoryItem{}
+	for _, e := range es {
+		if title, detail, ok := describe(e); ok {
+			out = append(out, HistoryItem{ID: e.ID, At: e.CreatedAt, Points: e.Amount, Pending: e.Bucket == tenure.Pending,
+				Title: title, Detail: detail})
+		}
+	}
+	return list(out, next), nil
+}
+
+// eventTitles name what a member did to earn points, by event type.
+var eventTitles = map[string]string{
+	"customer.created": "Welcome to the program", "review.posted": "Thanks for your review",
+	"survey.answered": "Thanks for your feedback", "referral.signup": "Referral bonus",
+	"newsletter.signup": "Newsletter sign-up", "social.shared": "Thanks for sharing", "custom": "Bonus points",
+}
+
+// describe turns a ledger entry into a title and a detail for the member, or ok=false for
+// bookkeeping lines she need not see (the pending half of a release, debt settlements).
+// Staff reasons of manual adjustments and spends are internal notes and never shown.
+func describe(e tenure.Entry) (title, detail string, ok bool) {
+	typ, order, summary := parseReason(e.Reason)
+	switch e.Kind {
+	case tenure.EntrySettle:
+		return "", "", false
+	case tenure.EntryRelease:
+		if e.Bucket == tenure.Pending {
+			return "", "", false
+		}
+		if o, found := strings.CutPrefix(e.Reason, "return window ended for order "); found {
+			return "Points now available", "Order " + o, true
+		}
+		return "Points now available", "", true
+	case tenure.EntryEarn:
+		switch {
+		case e.CauseType == "coupon":
+			return "Store credit added", "", true
+		case order != "":
+			return "Order " + order, summary, true
+		case eventTitles[typ] != "":
+			return eventTitles[typ], summary, true
+		}
+		return "Points earned", summary, true
+	case tenure.EntrySpend:
+		if name, code, found := redeemed(e.Reason); found {
+			return "Redeemed " + name, "Code " + code, true
+		}
+		return "Points used", "", true
+	case tenure.EntryRestore:
+		if c, found := strings.CutPrefix(e.Reason, "coupon "); found && e.CauseType == "coupon" {
+			code, _, _ := strings.Cut(c, " ")
+			return "Points returned", "Coupon " + code + " " + couponOutcome(c), true
+		}
+		return "Points returned", "", true
+	case tenure.EntryReverse:
+		switch {
+		case typ == string(tenure.OrderRefunded) && order != "":
+			return "Order " + order + " refunded", "Points for the returned goods", true
+		case typ == string(tenure.OrderCancelled) && order != "":
+			return "Order " + order + " cancelled", "", true
+		}
+		return "Points reversed", "", true
+	case tenure.EntryExpire:
+		return "Points expired", "", true
+	case tenure.EntryAdjust:
+		return "Adjusted by the store", "", true
+	case tenure.EntryTransferIn:
+		return "Points received", "", true
+	case tenure.EntryTransferOut:
+		return "Points sent", "", true
+	}
+	return "Points", "", true
+}
+
+// parseReason splits the reasons the intake writes: "order.paid ORD-1: rule +10, ..." for
+// order events and "review.posted: Review +20" for others.
+func parseReason(reason string) (typ, order, summary string) {
+	head, summary, _ := strings.Cut(reason, ": ")
+	typ, order, _ = strings.Cut(head, " ")
+	if !strings.HasPrefix(typ, "order.") {
+		order = ""
+	}
+	return typ, order, summary
+}
+
+// redeemed parses "redeemed NAME (CODE)".
+func redeemed(reason string) (name, code string, ok bool) {
+	rest, found := strings.CutPrefix(reason, "redeemed ")
+	open := strings.LastIndex(rest, " (")
+	if !found || open < 0 || !strings.HasSuffix(rest, ")") {
+		return "", "", false
+	}
+	return rest[:open], rest[open+2 : len(rest)-1], true
+}
+
+func couponOutcome(rest string) string {
+	if strings.Contains(rest, " expired") {
+		return "expired unused"
+	}
+	return "cancelled"
+}
