@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	s.importRoutes()
 	s.segmentRoutes()
 	s.tierRoutes()
+	s.widgetRoutes()
 }
 
 type idPath struct {
