@@ -61,7 +61,18 @@ func TestReplay(t *testing.T) {
 		if _, err := svc.SaveRules(ctx, tn.ID, "demo", set); err != nil {
 			t.Fatal(err)
 		}
-		if err := demo.Replay(ctx, svc, clock, tn.ID, h, nil); err != nil {
+		if _, err := svc.SaveTiers(ctx, tn.ID, "demo", demo.Ladder()); err != nil {
+			t.Fatal(err)
+		}
+		var rewardIDs []string
+		for _, d := range demo.Catalog() {
+			r, err := svc.CreateReward(ctx, tn.ID, "demo", d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewardIDs = append(rewardIDs, r.ID)
+		}
+		if err := demo.Replay(ctx, svc, clock, tn.ID, h, rewardIDs, nil); err != nil {
 			t.Fatal(err)
 		}
 		var members int64
@@ -74,7 +85,7 @@ func TestReplay(t *testing.T) {
 			return err
 		})
 		pm, err := svc.ProgramMetrics(ctx, tn.ID, h.Start, end)
-		if err != nil || members != 150 || len(bad) > 0 || pm.Issued == 0 {
+		if err != nil || members != 150 || len(bad) > 0 || pm.Issued == 0 || pm.Redeemed == 0 {
 			t.Fatalf("members %d, mismatches %v, program %+v, err %v", members, bad, pm, err)
 		}
 	})

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/tiers"
 )
 
 // Clock is simulated while the demo replays history, then follows the wall clock.
@@ -69,10 +71,34 @@ func Program() (tenure.Program, rules.Set) {
 	return p, set
 }
 
+// Catalog is the demo's rewards, from seed 003: a 10% discount for 100 points, a 20 zł
+// coupon for 200 and a free product for 500.
+func Catalog() []rewards.RewardDefinition {
+	return []rewards.RewardDefinition{
+		{Name: "10% discount", Type: "percent_discount", Percent: 10, Cost: 100, ValidDays: 30},
+		{Name: "20 zł coupon", Type: "fixed_discount", Value: 2000, Cost: 200, MinOrder: 10000, ValidDays: 30, CodePattern: "KAWA-********"},
+		{Name: "Free coffee mug", Type: "free_product", ProductID: "p-kitchen-1-0", Value: 4900, Cost: 500, ValidDays: 60},
+	}
+}
+
+// Ladder is the demo's tiers: Bronze, Silver from 1,000 points a year, Gold from 3,000 with
+// 1.5x points and free shipping; 30 days of grace.
+func Ladder() tiers.Ladder {
+	return tiers.Ladder{Metric: tiers.PointsEarned, Window: tiers.CalendarYear, GraceDays: 30, Tiers: []tiers.Tier{
+		{Key: "bronze", Name: "Bronze", Threshold: 0},
+		{Key: "silver", Name: "Silver", Threshold: 1000, Benefits: tiers.Benefits{EarnMultiplierBP: 12000}},
+		{Key: "gold", Name: "Gold", Threshold: 3000, Benefits: tiers.Benefits{EarnMultiplierBP: 15000, FreeShipping: true, EarlyAccess: true}},
+	}}
+}
+
 // Replay feeds the history through the service day by day: the clock moves to the end of
 // each day, that day's events are ingested in one batch per thousand, and the jobs that
 // fell due (points becoming available, expiries) run, as they would have live.
-func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID string, h History, progress func(done, total int)) error {
+//
+// Members redeem as they go: a customer whose order pushes their points to 200 or more
+// takes, one time in three, the most expensive reward they can afford (rewardIDs, cheapest
+// first), so the demo has redemptions, coupons and a liability that moves.
+func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID string, h History, rewardIDs []string, progress func(done, total int)) error {
 	events := h.Events
 	total := len(events)
 	day := h.Start.Truncate(24 * time.Hour)
@@ -99,10 +125,48 @@ func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID st
 				break
 			}
 		}
+		if err := redeem(ctx, svc, tenantID, events[i:j], rewardIDs); err != nil {
+			return err
+		}
 		i = j
 		if progress != nil {
 			progress(i, total)
 		}
 	}
 	return nil
+}
+
+// redeem lets some of the day's customers spend their points (see Replay).
+func redeem(ctx context.Context, svc *service.Service, tenantID string, day []tenure.Event, rewardIDs []string) error {
+	if len(rewardIDs) == 0 {
+		return nil
+	}
+	costs := []int64{100, 200, 500}
+	for _, e := range day {
+		if e.Type != tenure.OrderFulfilled || fnv(e.ID)%3 != 0 {
+			continue
+		}
+		b, err := svc.Balance(ctx, tenantID, e.CustomerID)
+		if err != nil {
+			return err
+		}
+		for k := len(rewardIDs) - 1; k >= 0; k-- {
+			if b.Points.Available >= costs[k] && b.Points.Available >= 200 {
+				if _, err := svc.Redeem(ctx, tenantID, "demo", e.CustomerID, "demo:"+e.ID, service.RedeemRequest{RewardID: rewardIDs[k]}); err != nil && tenure.KindOf(err) != tenure.KindConflict {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func fnv(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }

@@ -197,7 +197,7 @@ func startShop(t *testing.T, e storagetest.Engine) *shop {
 	must(t, err)
 	_, err = a.Service.SaveRules(ctx, tn.ID, "test", set)
 	must(t, err)
-	must(t, demo.Replay(ctx, a.Service, clock, tn.ID, h, nil))
+	must(t, demo.Replay(ctx, a.Service, clock, tn.ID, h, nil, nil))
 	clock.Live()
 	// The seed 003 catalog and a Bronze/Silver/Gold ladder.
 	for _, d := range []rewards.RewardDefinition{
@@ -403,6 +403,17 @@ func TestBrowserStorefront(t *testing.T) {
 		b.shot(t, "widget-04-mobile")
 	})
 
+	t.Run("a rejected token says so, and a new token brings the panel back", func(t *testing.T) {
+		b.do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken('not.a-token')`, chromedp.EvalAwaitPromise))
+		if got := sh[string](t, b, `w.querySelector('[role=alert]').textContent`); !strings.Contains(got, "session has expired") {
+			t.Errorf("after a bad token the panel says %q", got)
+		}
+		b.do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken(document.querySelector('script[data-token]').dataset.token)`, chromedp.EvalAwaitPromise))
+		if got := digits(sh[string](t, b, `w.querySelector('[data-tw=available]').textContent`)); got != available-200 {
+			t.Errorf("after a good token again the panel shows %d points", got)
+		}
+	})
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	shopOrigin := strings.TrimSuffix(s.url, "/demo/shop")
@@ -412,7 +423,8 @@ func TestBrowserStorefront(t *testing.T) {
 		}
 	}
 	for _, p := range b.problems {
-		if !strings.HasSuffix(p, "/v1/member/coupons/"+otherCoupon.Code) { // the 404 asked for above
+		// The 404 and the 401s asked for above.
+		if !strings.HasSuffix(p, "/v1/member/coupons/"+otherCoupon.Code) && !strings.Contains(p, "status of 401") {
 			t.Errorf("browser reported: %s", p)
 		}
 	}

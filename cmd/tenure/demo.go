@@ -64,9 +64,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := a.Service.SaveRules(ctx, t.ID, "demo", set); err != nil {
 		return err
 	}
+	if _, err := a.Service.SaveTiers(ctx, t.ID, "demo", demo.Ladder()); err != nil {
+		return err
+	}
+	var rewardIDs []string
+	for _, d := range demo.Catalog() {
+		r, err := a.Service.CreateReward(ctx, t.ID, "demo", d)
+		if err != nil {
+			return err
+		}
+		rewardIDs = append(rewardIDs, r.ID)
+	}
 	fmt.Fprintf(stdout, "Generating %d customers over %d months (seed %d): %d orders, %d events\n", customers, months, seed, h.Orders, len(h.Events))
 	bar := newProgress(stderr, "events")
-	if err := demo.Replay(ctx, a.Service, clock, t.ID, h, bar.update); err != nil {
+	if err := demo.Replay(ctx, a.Service, clock, t.ID, h, rewardIDs, bar.update); err != nil {
 		return err
 	}
 	clock.Live()
