@@ -136,10 +136,11 @@ type clvQuery struct {
 	HorizonMonths int       `query:"horizon_months" minimum:"1" maximum:"120" default:"12"`
 	DiscountRate  float64   `query:"monthly_discount_rate" minimum:"0" maximum:"1" default:"0.01"`
 	Top           int       `query:"top" minimum:"0" maximum:"1000" default:"20"`
+	HoldoutWeeks  int       `query:"holdout_weeks" minimum:"0" maximum:"260" doc:"Also fit on all but the last N weeks and compare predicted with actual repeat purchases"`
 }
 
 func (s *Server) analyticsCLV(ctx context.Context, in *clvQuery) (*body[service.CLVReport], error) {
-	r, err := s.svc.CLV(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top)
+	r, err := s.svc.CLVWithHoldout(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top, in.HoldoutWeeks)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -167,6 +167,10 @@ type CLVReport struct {
 	TotalCLVMinor   float64     `json:"total_clv_minor"`
 	Top             []MemberCLV `json:"top"`
 	AliveBuckets    [10]int     `json:"p_alive_deciles" doc:"Members by P(alive) in tenths: [0,0.1), [0.1,0.2) ..."`
+	// Holdout compares, when asked for, a fit on the orders before the last HoldoutWeeks
+	// with what customers then did: predicted vs actual repeat purchases by frequency.
+	HoldoutWeeks int             `json:"holdout_weeks,omitempty"`
+	Holdout      *clv.Comparison `json:"holdout,omitempty"`
 }
 
 // MemberCLV is one member's prediction.
@@ -181,6 +185,13 @@ type MemberCLV struct {
 // CLV fits the models on orders up to asOf (now when zero), in weeks, and predicts each
 // member's purchases and value over horizonMonths with a monthly discount rate.
 func (s *Service) CLV(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top int) (CLVReport, error) {
+	return s.CLVWithHoldout(ctx, tenantID, asOf, horizonMonths, discount, top, 0)
+}
+
+// CLVWithHoldout is CLV plus, with holdoutWeeks > 0, a calibration/holdout check of the
+// purchase model: fitted on orders up to asOf minus the holdout, compared with the
+// purchases customers made in the holdout.
+func (s *Service) CLVWithHoldout(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top, holdoutWeeks int) (CLVReport, error) {
 	rep := CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount}
 	if asOf.IsZero() {
 		asOf = s.Clock.Now()
@@ -249,5 +260,32 @@ func (s *Service) CLV(ctx context.Context, tenantID string, asOf time.Time, hori
 		return 0
 	})
 	rep.Top = members[:min(top, len(members))]
+	if holdoutWeeks > 0 {
+		rep.HoldoutWeeks = holdoutWeeks
+		calEnd := asOf.AddDate(0, 0, -7*holdoutWeeks)
+		var cal []clv.Transaction
+		for _, t := range txns {
+			if t.Time.Before(calEnd) {
+				cal = append(cal, t)
+			}
+		}
+		ccs, err := clv.Summarize(cal, calEnd, week)
+		if err != nil {
+			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
+		}
+		cm, _, err := clv.FitBGNBD(ccs, nil)
+		if err != nil {
+			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
+		}
+		actual, err := clv.HoldoutPurchases(txns, ccs, calEnd, asOf)
+		if err != nil {
+			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
+		}
+		cmp, err := clv.CompareHoldout(cm, ccs, actual, float64(holdoutWeeks), 7)
+		if err != nil {
+			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
+		}
+		rep.Holdout = &cmp
+	}
 	return rep, nil
 }
