@@ -224,7 +224,8 @@
     result.replaceChildren(
       el("h4", { tabindex: "-1" }, "Your code for " + c.reward_name),
       el("div", { class: "tw-copyrow" }, el("code", { class: "tw-code", "data-tw": "code" }, c.code), copyButton(c.code, "Copy code")),
-      el("p", { class: "tw-muted" }, c.valid_until ? "Valid until " + date(c.valid_until) + ". Enter it at checkout." : "Enter it at checkout."));
+      el("p", { class: "tw-muted" }, [c.valid_until ? "Valid until " + date(c.valid_until) + "." : "",
+        c.min_order ? "For orders from " + money(c.min_order, c.currency) + "." : "", "Enter it at checkout."].filter(Boolean).join(" ")));
     announce("Your code " + c.code + " is ready.");
   };
 
@@ -284,13 +285,14 @@
     if (e.status === 401) msg = "Your session has expired. Reload the page to see your points.";
     if (e.status === 404) msg = "You are not a member yet: your first order starts your points.";
     body.replaceChildren(el("p", { class: "tw-error", role: "alert" }, msg),
-      e.status === 0 ? el("button", { type: "button", class: "tw-btn", onclick: () => { body.replaceChildren(...Object.values(sections)); load(); } }, "Try again") : null);
+      e.status === 0 ? el("button", { type: "button", class: "tw-btn", onclick: () => load() }, "Try again") : null);
   };
 
   let loading = null;
   const load = () => {
     loading ??= (async () => {
       try {
+        if (!sections.balance.isConnected) body.replaceChildren(...Object.values(sections)); // after an error
         sections.rewards.replaceChildren(el("h3", { id: "tw-rewards-h" }, "Rewards"), el("p", { class: "tw-muted" }, "Loading…"));
         const [s] = await Promise.all([api("/v1/member"), loadRewards(), loadCoupons(), loadHistory(true)]);
         renderSummary(s);
