@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
@@ -21,8 +22,16 @@ type Balances struct {
 // Balance reads both balances from their cached rows: one indexed statement, no ledger
 // scan, no transaction.
 func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
+	now := time.Now()
+	b, epoch, ok := s.balances.get(tenantID, memberRef, now)
+	if ok {
+		return b, nil
+	}
 	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
 	out.MemberID = out.Points.MemberID
+	if err == nil {
+		s.balances.put(tenantID, memberRef, out, now, epoch)
+	}
 	return out, err
 }
 

@@ -27,6 +27,7 @@ type Service struct {
 
 	keys      sync.Map // secret hash -> cachedKey
 	ruleCache ruleCache
+	balances  balanceCache
 }
 
 // Observer receives counts for monitoring.
