@@ -87,20 +87,12 @@ type IngestReport struct {
 	SameRows bool `json:"same_rows"`
 }
 
-// Ratio is a measured fraction of a baseline against its target.
+// Ratio is a measured fraction of a baseline (the median of the per-round fractions)
+// against its target.
 type Ratio struct {
 	Value  float64 `json:"value"`
 	Target float64 `json:"target"`
 	Pass   bool    `json:"pass"`
-}
-
-func ratio(v, base, target float64) Ratio {
-	r := Ratio{Target: target}
-	if base > 0 {
-		r.Value = v / base
-	}
-	r.Pass = r.Value >= target
-	return r
 }
 
 // Ingest measures, in one run and on one engine, the events per second of the raw storage
@@ -148,9 +140,30 @@ func Ingest(ctx context.Context, opt IngestOptions) (_ *IngestReport, err error)
 		}
 		rep.Median[path] = median(xs)
 	}
-	rep.InProcess = ratio(rep.Median[PathService], rep.Median[PathRaw], TargetInProcess)
-	rep.HTTP = ratio(rep.Median[PathHTTP], rep.Median[PathRaw], TargetHTTP)
+	rep.InProcess = pairedRatio(rep.Measurements, PathService, TargetInProcess)
+	rep.HTTP = pairedRatio(rep.Measurements, PathHTTP, TargetHTTP)
 	return rep, nil
+}
+
+// pairedRatio is the median over rounds of path's rate divided by the raw rate of the
+// same round. A round's measurements run back to back, so each ratio compares runs made
+// under the same load on a shared machine.
+func pairedRatio(ms []Measurement, path string, target float64) Ratio {
+	raw := map[int]float64{}
+	for _, m := range ms {
+		if m.Path == PathRaw {
+			raw[m.Round] = m.EventsPerSec
+		}
+	}
+	var rs []float64
+	for _, m := range ms {
+		if m.Path == path && raw[m.Round] > 0 {
+			rs = append(rs, m.EventsPerSec/raw[m.Round])
+		}
+	}
+	r := Ratio{Value: median(rs), Target: target}
+	r.Pass = r.Value >= target
+	return r
 }
 
 // sameRows compares row counts and balance sums. Event payload sizes may differ by a few

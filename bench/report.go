@@ -106,6 +106,7 @@ func (r *IngestReport) Print(w io.Writer) {
 	fmt.Fprintf(tw, "median\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.1f%%\t\n", r.Median[PathRaw], r.Median[PathService], r.Median[PathHTTP],
 		100*r.InProcess.Value, 100*r.HTTP.Value)
 	_ = tw.Flush()
+	fmt.Fprintln(w, "(the ratios are the median of the per-round ratios: a round's paths run back to back)")
 	fmt.Fprintf(w, "\nin-process / raw  %5.1f%%   target >= %.0f%%   %s\n", 100*r.InProcess.Value, 100*r.InProcess.Target, verdict(r.InProcess.Pass))
 	fmt.Fprintf(w, "HTTP batch / raw  %5.1f%%   target >= %.0f%%   %s\n\n", 100*r.HTTP.Value, 100*r.HTTP.Target, verdict(r.HTTP.Pass))
 	if len(r.Measurements) > 0 {
@@ -133,16 +134,23 @@ func (r *ReadsReport) Print(w io.Writer) {
 		o.Members, r.Median[TargetBalance].BodyBytes)
 	fmt.Fprintf(w, "%d keep-alive clients, %s per measurement, %d rounds\n\n", o.Conns, o.Duration, o.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\ttarget\trequests/s\tp50 ms\tp90 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "round\ttarget\trequests/s\tp50 ms\tp90 ms\tp99 ms\tbalance/bare\t")
 	rows := append(slices.Clone(r.Loads), r.Median[TargetBare], r.Median[TargetBalance])
 	for i, l := range rows {
-		round := fmt.Sprint(l.Round)
+		round, frac := fmt.Sprint(l.Round), ""
 		if i >= len(r.Loads) {
 			round = "median"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t\n", round, l.Target, l.PerSec, l.P50ms, l.P90ms, l.P99ms)
+		switch {
+		case i < len(r.Loads) && l.Target == TargetBalance && i > 0:
+			frac = fmt.Sprintf("%.1f%%", 100*l.PerSec/r.Loads[i-1].PerSec)
+		case i == len(rows)-1:
+			frac = fmt.Sprintf("%.1f%%", 100*r.Throughput.Value)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\t\n", round, l.Target, l.PerSec, l.P50ms, l.P90ms, l.P99ms, frac)
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w, "(balance/bare is the median of the per-round fractions: a round's targets run back to back)")
 	fmt.Fprintf(w, "\nbalance / bare throughput  %5.1f%%   target >= %.0f%%    %s\n", 100*r.Throughput.Value, 100*r.Throughput.Target, verdict(r.Throughput.Pass))
 	fmt.Fprintf(w, "balance p99               %6.2f ms  target <= %.0f ms   %s\n", r.P99.Ms, r.P99.TargetMs, verdict(r.P99.Pass))
 }

@@ -15,16 +15,17 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 )
 
-const benchUsage = `usage: tenure bench ingest|reads [flags]
+const benchUsage = `usage: tenure bench ingest|reads|analytics [flags]
 
-  ingest  events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch
-  reads   GET /v1/members/{id}/balance vs a bare net/http handler
+  ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch
+  reads      GET /v1/members/{id}/balance vs a bare net/http handler
+  analytics  see docs/benchmarks-analytics.md
 
 Each run works in a fresh database: a temporary SQLite file unless -database-url names
 one (a path that does not exist yet, or a postgres:// URL, where the run creates and
 drops a schema of its own). See docs/benchmarks.md.`
 
-// bench runs `tenure bench ingest` or `tenure bench reads`.
+// bench runs `tenure bench ingest`, `tenure bench reads` or `tenure bench analytics`.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "analytics" {
 		return benchAnalytics(ctx, args[1:], stdout, stderr)
