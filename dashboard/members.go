@@ -105,6 +105,7 @@ type memberData struct {
 	Events     []tenure.EventResult
 	Orders     []*tenure.Order
 	Coupons    []rewards.Coupon
+	Standing   service.Standing
 	Adjust     adjustForm
 	Attributes [][2]string
 	OrderCount int64
@@ -189,6 +190,9 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 		return data, err
 	}
 	if data.Coupons, _, err = d.svc.MemberCoupons(ctx, tid, m.ID, "", "", 20); err != nil {
+		return data, err
+	}
+	if data.Standing, err = d.svc.MemberStanding(ctx, tid, m.ID); err != nil {
 		return data, err
 	}
 	staff, err := d.svc.StaffList(ctx, tid)

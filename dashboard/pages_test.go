@@ -37,6 +37,11 @@ func TestPages(t *testing.T) {
 				}
 			}
 			member := c.get("/admin/members/cust-00001").Body
+			for _, want := range []string{`id="standing-tier"`, `id="standing-lifecycle"`, `id="standing-clv"`, "R", "probability active"} {
+				if !strings.Contains(member, want) {
+					t.Errorf("the member's standing lacks %q", want)
+				}
+			}
 			if has := strings.Contains(member, `id="adjust-form"`); has != role.Can(service.PermAdjustPoints) {
 				t.Errorf("adjust form shown: %v", has)
 			}
