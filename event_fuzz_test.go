@@ -7,10 +7,11 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/rules"
 )
 
 // FuzzEvent feeds arbitrary bytes to the event decoder and validator and, for events that
-// validate, to the order merge and points target. Nothing may panic, and whatever
+// validate, to the order merge, the earning rules and the points target. Nothing may panic, and whatever
 // validates must respect the documented bounds.
 //
 //	go test -fuzz FuzzEvent -fuzztime 60s .
@@ -27,6 +28,10 @@ func FuzzEvent(f *testing.F) {
 	}
 	p := tenure.DefaultProgram()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	flat, err := rules.Compile(rules.SetFromProgram(p))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e tenure.Event
 		if json.Unmarshal(data, &e) != nil {
@@ -46,7 +51,8 @@ func FuzzEvent(f *testing.F) {
 			o.AddRefund(e.Refund, e.ID, now)
 		}
 		o.Merge(tenure.OrderPaid, nil, now)
-		pts := ledger.Target(p, &o, ledger.FlatPoints(p, &o))
+		base := rules.Evaluate(flat, rules.Input{At: now, Event: tenure.Event{Type: tenure.OrderPaid, OccurredAt: now}, Order: &o}).Points
+		pts := ledger.Target(p, &o, base)
 		if pts < 0 {
 			t.Fatalf("negative target %d", pts)
 		}

@@ -116,7 +116,7 @@ func TestSettleOrder(t *testing.T) {
 	c := Cause{Type: "test"}
 	t.Run("points stay pending through the return window and are released after it", func(t *testing.T) {
 		o := order()
-		o.Points.Base = FlatPoints(p, o)
+		o.Points.Base = 250 // 1 point per zł of 250 zł
 		b := newBook(t0)
 		out := SettleOrder(b, p, o, o.Points.Base, c)
 		if out.Earned != 250 || !out.Pending || b.Balance.Pending != 250 || !out.AvailableAt.Equal(t0.AddDate(0, 0, 14)) {
@@ -134,7 +134,7 @@ func TestSettleOrder(t *testing.T) {
 	})
 	t.Run("a partial refund claws back proportionally", func(t *testing.T) {
 		o := order()
-		o.Points.Base = FlatPoints(p, o)
+		o.Points.Base = 250 // 1 point per zł of 250 zł
 		b := newBook(t0)
 		SettleOrder(b, p, o, o.Points.Base, c)
 		o.AddRefund(&tenure.RefundData{OrderID: "x", Lines: []tenure.RefundLineData{{LineID: "1", Quantity: 1}}}, "r1", t0)
@@ -145,7 +145,7 @@ func TestSettleOrder(t *testing.T) {
 	})
 	t.Run("refund before payment and payment after converge on the same points", func(t *testing.T) {
 		inOrder := order()
-		inOrder.Points.Base = FlatPoints(p, inOrder)
+		inOrder.Points.Base = 250
 		b1 := newBook(t0)
 		SettleOrder(b1, p, inOrder, inOrder.Points.Base, c)
 		inOrder.AddRefund(&tenure.RefundData{Amount: 5000}, "r1", t0)
@@ -157,18 +157,10 @@ func TestSettleOrder(t *testing.T) {
 		outOfOrder.AddRefund(&tenure.RefundData{Amount: 5000}, "r1", t0)
 		SettleOrder(b2, p, outOfOrder, 0, c)
 		outOfOrder.PaidAt = &paid
-		outOfOrder.Points.Base = FlatPoints(p, outOfOrder)
+		outOfOrder.Points.Base = 250
 		SettleOrder(b2, p, outOfOrder, outOfOrder.Points.Base, c)
 		if b1.Balance.Pending != 200 || b2.Balance.Pending != 200 {
 			t.Fatalf("pending %d and %d, want 200", b1.Balance.Pending, b2.Balance.Pending)
-		}
-	})
-	t.Run("an order below the minimum earns nothing", func(t *testing.T) {
-		q := p
-		q.MinOrder = 30000
-		o := order()
-		if got := FlatPoints(q, o); got != 0 {
-			t.Fatalf("got %d points", got)
 		}
 	})
 }

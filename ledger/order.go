@@ -18,16 +18,6 @@ func Eligible(p tenure.Program, o *tenure.Order) (amount, refunded int64) {
 	return amount, min(refunded, amount)
 }
 
-// FlatPoints is the program's flat earning setting: PointsPerUnit per major currency unit
-// of the eligible amount, rounded down, nothing below MinOrder. Rules replace it.
-func FlatPoints(p tenure.Program, o *tenure.Order) int64 {
-	amount, _ := Eligible(p, o)
-	if amount < p.MinOrder || amount <= 0 {
-		return 0
-	}
-	return amount * p.PointsPerUnit / 100
-}
-
 // AvailableAt returns when an order's points become available under the program, or nil
 // while the anchor (payment or fulfilment) is unknown.
 func AvailableAt(p tenure.Program, o *tenure.Order) *time.Time {
