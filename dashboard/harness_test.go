@@ -64,6 +64,9 @@ func start(t testing.TB, e storagetest.Engine) *server {
 	if _, err := a.Service.SaveRules(ctx, tn.ID, "test", set); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.Service.SaveTiers(ctx, tn.ID, "test", demo.Ladder()); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.Replay(ctx, a.Service, clock, tn.ID, h, nil, nil); err != nil {
 		t.Fatal(err)
 	}
