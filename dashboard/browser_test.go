@@ -253,6 +253,32 @@ func TestBrowser(t *testing.T) {
 		b.shot(t, "02-overview")
 	})
 
+	t.Run("analytics: charts drawn, heat maps and downloads", func(t *testing.T) {
+		b.open(t, s.url+"/admin/analytics")
+		if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === JSON.parse(document.getElementById("chart-data").textContent).length`,
+			chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("charts were not drawn: %v", err)
+		}
+		checks := eval[[]chartCheck](t, b, chartsJS)
+		if len(checks) < 2 {
+			t.Fatalf("%d charts on the analytics page", len(checks))
+		}
+		for _, c := range checks {
+			if c.Points == 0 || len(c.Series) == 0 || c.Series[0].Sum <= 0 || c.Series[0].Pixels < 30 {
+				t.Errorf("chart %s is empty or not drawn: %+v", c.ID, c)
+			}
+		}
+		shaded := eval[int](t, b, `[...document.querySelectorAll("#rfm-grid td")].filter(td => getComputedStyle(td).backgroundColor !== "rgba(0, 0, 0, 0)").length`)
+		if shaded != 25 {
+			t.Errorf("%d of 25 RFM cells are shaded", shaded)
+		}
+		href := eval[string](t, b, `document.querySelector('a[href="/admin/analytics/cohorts.csv"]').href`)
+		if !strings.HasSuffix(href, "/admin/analytics/cohorts.csv") {
+			t.Errorf("cohort download link %q", href)
+		}
+		b.shot(t, "02-analytics")
+	})
+
 	t.Run("search a member and open the 360 page", func(t *testing.T) {
 		b.open(t, s.url+"/admin/members")
 		b.do(t, chromedp.SendKeys(chromedp.ID("q"), "vip"))
@@ -372,7 +398,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("usable at 375 px", func(t *testing.T) {
 		b.do(t, chromedp.EmulateViewport(375, 812))
 		defer b.do(t, chromedp.EmulateViewport(1280, 900))
-		for _, p := range []struct{ path, shot string }{{"/admin/", "08-mobile-overview"}, {"/admin/members/cust-00002", "09-mobile-member"}} {
+		for _, p := range []struct{ path, shot string }{{"/admin/", "08-mobile-overview"}, {"/admin/members/cust-00002", "09-mobile-member"}, {"/admin/analytics", "09-mobile-analytics"}} {
 			b.open(t, s.url+p.path)
 			if p.path == "/admin/" {
 				if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 3`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenure-loyalty/tenure/clv"
 	"github.com/tenure-loyalty/tenure/rules"
 )
 
@@ -47,6 +48,16 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"add":        func(a, b int) int { return a + b },
 		"sub":        func(a, b int64) int64 { return a - b },
 		"list":       func(s ...string) []string { return s },
+		"int64":      func(n int) int64 { return int64(n) },
+		"mul100":     func(f float64) float64 { return f * 100 },
+		"deref64": func(p *float64) float64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"pair":   func(a, b any) pairArg { return pairArg{a, b} },
+		"params": fitParams,
 	}
 }
 
@@ -136,4 +147,22 @@ func jsonText(v any) string {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 	return strings.TrimSpace(b.String())
+}
+
+// pairArg passes two values to a template ("pair" in a pipeline).
+type pairArg struct{ A, B any }
+
+// fitParams formats a model fit's parameters as "r = 0.243, alpha = 4.41".
+func fitParams(f clv.Fit) string {
+	var b strings.Builder
+	for i, p := range f.Params {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i < len(f.Names) {
+			b.WriteString(f.Names[i] + " = ")
+		}
+		b.WriteString(strconv.FormatFloat(p, 'g', 4, 64))
+	}
+	return b.String()
 }

@@ -122,6 +122,7 @@ type page struct {
 	Status   int
 	Location string
 	Body     string
+	Header   http.Header
 }
 
 func (c *client) do(method, path string, form url.Values, headers ...string) page {
@@ -146,7 +147,7 @@ func (c *client) do(method, path string, form url.Values, headers ...string) pag
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(b)}
+	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(b), Header: resp.Header}
 }
 
 func (c *client) get(path string) page { c.t.Helper(); return c.do("GET", path, nil) }

@@ -15,17 +15,14 @@ type navEntry struct {
 	perm  service.Permission
 }
 
-// mainNav is the menu, in order. This is the extension point for new sections: the Tiers
-// and Analytics pages (and campaigns, segments, flows, ...) add an entry here and their
-// routes in routes.go, e.g.
-//
-//	{label: "Tiers", path: "/admin/tiers", perm: service.PermViewProgram},
-//	{label: "Analytics", path: "/admin/analytics", perm: service.PermViewOverview},
+// mainNav is the menu, in order. A new section (segments, flows, ...) adds an entry here
+// and its routes in routes.go.
 var mainNav = []navEntry{
 	{label: "Overview", path: "/admin/", perm: service.PermViewOverview},
 	{label: "Members", path: "/admin/members", perm: service.PermViewMembers},
 	{label: "Program", path: "/admin/program", perm: service.PermViewProgram},
 	{label: "Rewards", path: "/admin/rewards", perm: service.PermViewProgram},
+	{label: "Analytics", path: "/admin/analytics", perm: service.PermViewOverview},
 	{label: "Settings", path: "/admin/settings", perm: ""},
 }
 

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -32,14 +33,17 @@ type overviewData struct {
 // chart is one time series chart as the page script draws it (uPlot) and as the
 // accessible table under it lists it.
 type chart struct {
-	ID     string   `json:"id"`
-	Title  string   `json:"title"`
-	Kind   string   `json:"kind"` // "line" or "bars"
-	Unit   string   `json:"unit"` // "points", "members" or a currency code (values in minor units)
-	X      []int64  `json:"x"`    // Unix seconds of each period's start
-	Labels []string `json:"labels"`
-	Series []series `json:"series"`
-	Extra  []series `json:"-"` // more columns for the table only
+	ID    string  `json:"id"`
+	Title string  `json:"title"`
+	Kind  string  `json:"kind"` // "line" or "bars"
+	Unit  string  `json:"unit"` // "points", "members", "percent" (values in basis points) or a currency code (values in minor units)
+	X     []int64 `json:"x"`    // Unix seconds of each period's start, or 0, 1, ... for a category chart
+	// Category charts have named bars (Labels) instead of a time axis.
+	Category bool     `json:"category,omitempty"`
+	Axis     string   `json:"axis,omitempty"` // the x axis and the table's first column; "Period" in the table when empty
+	Labels   []string `json:"labels"`
+	Series   []series `json:"series"`
+	Extra    []series `json:"-"` // more columns for the table only
 }
 
 type series struct {
@@ -222,15 +226,31 @@ func (c chart) Columns() []string {
 	return out
 }
 
-// Rows lists each period with its formatted values, newest first.
+// AxisLabel is the heading of the table's first column.
+func (c chart) AxisLabel() string {
+	if c.Axis == "" {
+		return "Period"
+	}
+	return c.Axis
+}
+
+// Rows lists each period with its formatted values, newest first (category charts in
+// their own order).
 func (c chart) Rows() []chartRow {
 	out := make([]chartRow, 0, len(c.Labels))
-	for i := len(c.Labels) - 1; i >= 0; i-- {
+	for j := range c.Labels {
+		i := len(c.Labels) - 1 - j
+		if c.Category {
+			i = j
+		}
 		row := chartRow{Label: c.Labels[i]}
 		for _, s := range c.Series {
-			if c.Unit == "points" || c.Unit == "members" {
+			switch c.Unit {
+			case "points", "members":
 				row.Cells = append(row.Cells, num(s.Values[i]))
-			} else {
+			case "percent":
+				row.Cells = append(row.Cells, strconv.FormatFloat(float64(s.Values[i])/100, 'f', 1, 64)+"%")
+			default:
 				row.Cells = append(row.Cells, money(s.Values[i], c.Unit))
 			}
 		}

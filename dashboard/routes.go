@@ -38,6 +38,9 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/{$}", perm: overview, handle: d.overview},
 
+		{method: "GET", pattern: "/admin/analytics", perm: overview, handle: d.analytics},
+		{method: "GET", pattern: "/admin/analytics/{file}", perm: overview, handle: d.analyticsCSV},
+
 		{method: "GET", pattern: "/admin/members", perm: members, handle: d.members},
 		{method: "GET", pattern: "/admin/members/{id}", perm: members, handle: d.member},
 		{method: "POST", pattern: "/admin/members/{id}/adjust", perm: adjust, handle: d.adjust},

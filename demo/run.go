@@ -47,8 +47,8 @@ func (c *Clock) Live() {
 }
 
 // Program is the demo store's loyalty program, from the source articles: the seed 003
-// threshold table on top of a base rate, double points at the weekend (seed 001), a
-// sign-up bonus, and reviews with a photo bonus.
+// threshold table on top of a base rate, double points at the weekend (seed 001) with a
+// 10% holdout group, a sign-up bonus, and reviews with a photo bonus.
 func Program() (tenure.Program, rules.Set) {
 	p := tenure.DefaultProgram()
 	p.Name = "Kawa & Herbata Club"
@@ -61,7 +61,8 @@ func Program() (tenure.Program, rules.Set) {
 		{ID: "thresholds", Name: "Order size bonus (100/200/500 zł)", Kind: rules.KindSpend,
 			Spend: &rules.Spend{Table: []rules.Threshold{{Min: 10000, Points: 10}, {Min: 20000, Points: 25}, {Min: 50000, Points: 70}}}},
 		{ID: "weekend", Name: "Double points at the weekend", Kind: rules.KindMultiplier, Multiplier: 20000,
-			Schedule: &rules.Schedule{Days: []string{"sat", "sun"}}, Targets: []string{"base"}},
+			Schedule: &rules.Schedule{Days: []string{"sat", "sun"}}, Targets: []string{"base"},
+			Holdout: 1000}, // 10% of weekend shoppers keep single points: the analytics page measures the campaign's lift
 		{ID: "signup", Name: "Welcome bonus", Kind: rules.KindAction, Event: tenure.CustomerCreated, Points: 50,
 			Limit: &rules.Limit{Count: 1, Per: rules.PerLifetime}},
 		{ID: "review", Name: "Review", Kind: rules.KindAction, Event: tenure.ReviewPosted, Points: 20,

@@ -96,7 +96,7 @@ type ProgramMetrics struct {
 }
 
 // ProgramMetrics sums the ledger over [from, to) (the last 365 days by default).
-func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
+func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (ProgramMetrics, error) {
 	now := s.Clock.Now()
 	if to.IsZero() {
 		to = now
@@ -104,6 +104,22 @@ func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to 
 	if from.IsZero() {
 		from = to.AddDate(-1, 0, 0)
 	}
+	pm, err := s.programLedger(ctx, tenantID, from, to)
+	if err != nil {
+		return pm, err
+	}
+	h, _, err := s.history(ctx, tenantID)
+	if err != nil {
+		return pm, err
+	}
+	if h.Orders() > 0 {
+		pm.countActive(h.RFM(to, analytics.DefaultSegmentConfig()))
+	}
+	return pm, nil
+}
+
+// programLedger fills the program metrics that come from the ledger and the members table.
+func (s *Service) programLedger(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
 	pm.From, pm.To = from, to
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		t, err := tx.Tenant(ctx, tenantID)
@@ -126,23 +142,19 @@ func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to 
 		pm.LiabilityMinor = pm.Outstanding * t.Program.PointValue / 1_000_000
 		return nil
 	})
-	if err != nil {
-		return pm, err
-	}
-	h, _, err := s.history(ctx, tenantID)
-	if err != nil {
-		return pm, err
-	}
-	if h.Orders() > 0 {
-		for _, r := range h.RFM(to, analytics.DefaultSegmentConfig()) {
-			if r.RecencyDays <= 90 {
-				pm.ActiveMembers++
-			}
-		}
-	}
 	pm.ParticipationRate = ratio(pm.Participating, pm.Members)
 	pm.RedemptionRate = ratio(pm.Redeemed, pm.Issued)
-	return pm, nil
+	return pm, err
+}
+
+// countActive sets ActiveMembers from RFM rows scored at pm.To.
+func (pm *ProgramMetrics) countActive(rs []analytics.CustomerRFM) {
+	pm.ActiveMembers = 0
+	for _, r := range rs {
+		if r.RecencyDays <= 90 {
+			pm.ActiveMembers++
+		}
+	}
 }
 
 func ratio(a, b int64) float64 {
@@ -167,6 +179,8 @@ type CLVReport struct {
 	TotalCLVMinor   float64     `json:"total_clv_minor"`
 	Top             []MemberCLV `json:"top"`
 	AliveBuckets    [10]int     `json:"p_alive_deciles" doc:"Members by P(alive) in tenths: [0,0.1), [0.1,0.2) ..."`
+	Distribution    []CLVBin    `json:"distribution" doc:"Members by predicted CLV in equal-width bins; the last is open-ended"`
+	ValueError      string      `json:"value_error,omitempty" doc:"Why no CLV values could be computed although both models fitted"`
 	// Holdout compares, when asked for, a fit on the orders before the last HoldoutWeeks
 	// with what customers then did: predicted vs actual repeat purchases by frequency.
 	HoldoutWeeks int             `json:"holdout_weeks,omitempty"`
@@ -192,15 +206,19 @@ func (s *Service) CLV(ctx context.Context, tenantID string, asOf time.Time, hori
 // purchase model: fitted on orders up to asOf minus the holdout, compared with the
 // purchases customers made in the holdout.
 func (s *Service) CLVWithHoldout(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top, holdoutWeeks int) (CLVReport, error) {
-	rep := CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount}
 	if asOf.IsZero() {
 		asOf = s.Clock.Now()
 	}
-	rep.CalibrationEnd = asOf
 	_, txns, err := s.history(ctx, tenantID)
 	if err != nil {
-		return rep, err
+		return CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount, CalibrationEnd: asOf}, err
 	}
+	return fitCLV(txns, asOf, horizonMonths, discount, top, holdoutWeeks)
+}
+
+// fitCLV is CLVWithHoldout on transactions already loaded. It may reorder and shorten txns.
+func fitCLV(txns []clv.Transaction, asOf time.Time, horizonMonths int, discount float64, top, holdoutWeeks int) (CLVReport, error) {
+	rep := CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount, CalibrationEnd: asOf}
 	txns = slices.DeleteFunc(txns, func(t clv.Transaction) bool { return !t.Time.Before(asOf) })
 	if len(txns) == 0 {
 		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "no orders before %s to fit on", asOf.Format(time.DateOnly))
@@ -233,7 +251,20 @@ func (s *Service) CLVWithHoldout(ctx context.Context, tenantID string, asOf time
 	members := make([]MemberCLV, len(cs))
 	var values []float64
 	if gerr == nil {
-		values, _ = clv.CLV(m, g, cs, clv.CLVOptions{Periods: horizonMonths, PeriodLength: 52.0 / 12, DiscountRate: discount})
+		var verr error
+		// A repeat buyer whose repeat orders were all refunded has a mean repeat spend of 0,
+		// which the spend model cannot take as data; valued at (practically) 0, their
+		// expected spend is the population's, shrunk by their x orders of nothing.
+		valued := slices.Clone(cs)
+		for i := range valued {
+			if valued[i].X > 0 && !(valued[i].Monetary > 0) {
+				valued[i].Monetary = 1e-9
+			}
+		}
+		values, verr = clv.CLV(m, g, valued, clv.CLVOptions{Periods: horizonMonths, PeriodLength: 52.0 / 12, DiscountRate: discount})
+		if verr != nil { // e.g. a spend model whose mean is infinite (q <= 1): no values rather than wrong ones
+			rep.ValueError, rep.Usable = verr.Error(), false
+		}
 	}
 	horizonWeeks := float64(horizonMonths) * 52 / 12
 	for i, c := range cs {
@@ -259,6 +290,9 @@ func (s *Service) CLVWithHoldout(ctx context.Context, tenantID string, asOf time
 		}
 		return 0
 	})
+	if values != nil {
+		rep.Distribution = clvBins(values, 8)
+	}
 	rep.Top = members[:min(top, len(members))]
 	if holdoutWeeks > 0 {
 		rep.HoldoutWeeks = holdoutWeeks

@@ -50,6 +50,13 @@ func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays 
 	if err != nil {
 		return rep, err
 	}
+	rep.LiftReport = lift(exps, orders, pointValue, windowDays)
+	return rep, nil
+}
+
+// lift compares the outcomes of exposed members, treated against held out, over windowDays
+// after each one's first exposure, given every member's orders.
+func lift(exps []storage.Exposure, orders map[string][]storage.OrderFact, pointValue int64, windowDays int) analytics.LiftReport {
 	window := time.Duration(windowDays) * 24 * time.Hour
 	var treated, holdout []analytics.Outcome
 	for _, e := range exps {
@@ -67,6 +74,5 @@ func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays 
 			treated = append(treated, o)
 		}
 	}
-	rep.LiftReport = analytics.Lift(treated, holdout)
-	return rep, nil
+	return analytics.Lift(treated, holdout)
 }

@@ -205,13 +205,7 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	for _, x := range res.Exposures {
-		var pts int64
-		for _, ex := range res.Explanations {
-			if ex.RuleID == x.RuleID && ex.Fired {
-				pts += ex.Points
-			}
-		}
-		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, pts); err != nil {
+		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, res.Attributed(x.RuleID)); err != nil {
 			return res, rb, err
 		}
 	}

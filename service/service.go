@@ -28,6 +28,7 @@ type Service struct {
 	keys      sync.Map // secret hash -> cachedKey
 	ruleCache ruleCache
 	balances  balanceCache
+	snapshots snapshotCache
 }
 
 // Observer receives counts for monitoring.

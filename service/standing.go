@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/tenure-loyalty/tenure/analytics"
 	"github.com/tenure-loyalty/tenure/storage"
@@ -15,10 +16,16 @@ type Standing struct {
 	RFM       *analytics.CustomerRFM `json:"rfm,omitempty"`
 	CLV       *MemberCLV             `json:"clv,omitempty"`
 	CLVUsable bool                   `json:"clv_usable" doc:"The store-wide fit behind CLV and P(alive) converged without warnings"`
+	// AnalyticsAsOf is when the store-wide RFM scores and CLV model were computed.
+	AnalyticsAsOf time.Time `json:"analytics_as_of"`
 }
 
-// MemberStanding gathers a member's standing. RFM scores and the CLV model are store-wide,
-// so this reads the store's order history: fine for a staff page, not for a hot path.
+// StandingMaxAge is how old the store-wide analytics behind a member's standing may be.
+const StandingMaxAge = 15 * time.Minute
+
+// MemberStanding gathers a member's standing. RFM scores and the CLV model are store-wide:
+// they come from the tenant's analytics snapshot, recomputed when older than
+// StandingMaxAge.
 func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string) (st Standing, err error) {
 	if ts, err := s.MemberTierStatus(ctx, tenantID, memberID); err == nil && ts.Rank > 0 {
 		st.Tier = &ts
@@ -30,27 +37,16 @@ func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string)
 	if err != nil {
 		return st, err
 	}
-	rs, err := s.RFM(ctx, tenantID, s.Clock.Now())
+	sn, err := s.Snapshot(ctx, tenantID, StandingMaxAge)
 	if err != nil {
 		return st, err
 	}
-	for i := range rs {
-		if rs[i].Customer == memberID {
-			st.RFM = &rs[i]
-		}
-	}
+	st.AnalyticsAsOf = sn.ComputedAt
+	st.RFM = sn.MemberRFM(memberID)
 	if st.RFM == nil {
 		return st, nil
 	}
-	rep, err := s.CLV(ctx, tenantID, s.Clock.Now(), 12, 0.01, 1<<30)
-	if err != nil {
-		return st, nil // no model for this store yet (too few repeat buyers): nothing to show
-	}
-	st.CLVUsable = rep.Usable
-	for i := range rep.Top {
-		if rep.Top[i].MemberID == memberID {
-			st.CLV = &rep.Top[i]
-		}
-	}
+	st.CLV = sn.MemberCLV(memberID)
+	st.CLVUsable = sn.CLV != nil && sn.CLV.Usable
 	return st, nil
 }

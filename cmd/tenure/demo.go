@@ -81,6 +81,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	clock.Live()
+	// Compute the store's analytics now (cohorts, RFM, the CLV models, lift), so that the
+	// dashboard's first analytics and member pages are instant.
+	sn, err := a.Service.Snapshot(ctx, t.ID, 0)
+	if err != nil {
+		return err
+	}
+	clvNote := "no CLV model: " + sn.CLVError
+	if sn.CLV != nil {
+		clvNote = fmt.Sprintf("CLV model usable: %v", sn.CLV.Usable)
+	}
+	fmt.Fprintf(stdout, "Analytics: %d customers with orders, %d cohorts, lift measured for %d rule(s), %s\n",
+		sn.Customers, len(sn.Cohorts), len(sn.Lifts), clvNote)
 	owner, password, err := a.Service.CreateStaff(ctx, t.ID, "demo", service.NewStaff{Email: "owner@demo.example", Name: "Demo owner", Role: service.RoleOwner})
 	if err != nil {
 		return err

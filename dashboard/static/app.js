@@ -1,4 +1,4 @@
-// Tenure admin dashboard script. It draws the overview charts with uPlot and adds small
+// Tenure admin dashboard script. It draws the overview and analytics charts with uPlot and adds small
 // conveniences to forms. Pages work without it, except the charts, whose numbers are
 // also listed in a table under each one.
 (function () {
@@ -22,17 +22,19 @@
   function draw(spec) {
     var host = document.getElementById(spec.id);
     if (!host) return;
-    var money = spec.unit !== "points" && spec.unit !== "members";
+    var percent = spec.unit === "percent"; // values in basis points
+    var money = !percent && spec.unit !== "points" && spec.unit !== "members";
     var bars = spec.kind === "bars";
+    var cat = !!spec.category; // named bars on an index axis instead of dates
     var data = [spec.x];
     var series = [{
-      label: bars ? "Month" : "Week of",
+      label: spec.axis || (cat ? "" : bars ? "Month" : "Week of"),
       value: function (u, v, si, i) { return i == null ? "—" : spec.labels[i]; }
     }];
     spec.series.forEach(function (s) {
-      data.push(s.values.map(function (v) { return money ? v / 100 : v; }));
+      data.push(s.values.map(function (v) { return money || percent ? v / 100 : v; }));
       series.push({
-        label: s.label + (money ? " (" + spec.unit + ")" : ""),
+        label: s.label + (money ? " (" + spec.unit + ")" : percent ? " (%)" : ""),
         stroke: s.color,
         width: bars ? 1 : 2,
         fill: bars ? s.color : s.color + "1a",
@@ -41,17 +43,25 @@
         value: function (u, v) { return v == null ? "—" : v.toLocaleString(); }
       });
     });
-    var pad = bars ? 15 * 86400 : 0;
+    var pad = cat ? 0.5 : bars ? 15 * 86400 : 0;
+    var xAxis = { stroke: "#4b5563", grid: { stroke: "#e5e7eb" } };
+    if (cat) {
+      xAxis.grid = { show: false };
+      xAxis.splits = function () { return spec.x; };
+      xAxis.values = function (u, splits) { return splits.map(function (i) { return spec.labels[i] || ""; }); };
+      xAxis.rotate = spec.labels.some(function (l) { return l.length > 10; }) ? -30 : 0;
+      xAxis.size = xAxis.rotate ? 70 : 40;
+    }
     var u = new uPlot({
       width: chartWidth(host),
       height: 260,
       series: series,
       scales: {
-        x: { time: true, range: function (u, min, max) { return [min - pad, max + pad]; } },
+        x: { time: !cat, range: function (u, min, max) { return [min - pad, max + pad]; } },
         y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }
       },
       axes: [
-        { stroke: "#4b5563", grid: { stroke: "#e5e7eb" } },
+        xAxis,
         { stroke: "#4b5563", grid: { stroke: "#e5e7eb" }, size: 56,
           values: function (u, vals) { return vals.map(compact); } }
       ],
