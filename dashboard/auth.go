@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,6 +179,14 @@ func (d *Dashboard) login(q *req) error {
 		d.showLogin(q, http.StatusForbidden, data)
 		return nil
 	}
+	emailKey, addrKey := signInKeys(r, data.Email)
+	if wait := d.limiter.blocked(emailKey, addrKey); wait > 0 {
+		d.log.Warn("dashboard sign-in throttled", "email", data.Email, "remote", r.RemoteAddr)
+		q.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		data.Error = signInLockMessage
+		d.showLogin(q, http.StatusTooManyRequests, data)
+		return nil
+	}
 	var previous string
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		previous = old.Value
@@ -185,6 +194,7 @@ func (d *Dashboard) login(q *req) error {
 	res, err := d.svc.SignIn(r.Context(), service.SignInRequest{Email: data.Email, Password: r.PostFormValue("password"),
 		TenantID: r.PostFormValue("tenant"), Previous: previous})
 	if tenure.KindOf(err) == tenure.KindUnauthorized {
+		d.limiter.failed(emailKey, addrKey)
 		data.Error = "Wrong email or password."
 		d.showLogin(q, http.StatusUnauthorized, data)
 		return nil
@@ -192,6 +202,7 @@ func (d *Dashboard) login(q *req) error {
 	if err != nil {
 		return err
 	}
+	d.limiter.succeeded(emailKey)
 	if len(res.Choices) > 0 {
 		data.Choices = res.Choices
 		d.showLogin(q, http.StatusOK, data)

@@ -40,6 +40,8 @@ type Dashboard struct {
 	pages  map[string]*template.Template
 	assets map[string]string // static file name -> content hash, for cache-busting URLs
 	routes []route
+	// limiter throttles failed sign-ins (ratelimit.go).
+	limiter *signInLimiter
 }
 
 // New builds the dashboard on svc. Mount it at /admin/.
@@ -47,7 +49,7 @@ func New(svc *service.Service, log *slog.Logger) *Dashboard {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dashboard{svc: svc, log: log, mux: http.NewServeMux(), assets: map[string]string{}}
+	d := &Dashboard{svc: svc, log: log, mux: http.NewServeMux(), assets: map[string]string{}, limiter: newSignInLimiter(svc.Clock)}
 	d.loadAssets()
 	d.loadTemplates()
 	d.routes = d.table()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,37 @@ func TestSecurity(t *testing.T) {
 				if c.cookie("tenure_session") != "" {
 					t.Fatal("a failed sign-in set a session")
 				}
+			}
+		})
+
+		t.Run("repeated wrong passwords lock the email out, even with the right one", func(t *testing.T) {
+			ctx := context.Background()
+			email := "guessed-" + e.Name + "@shop.example"
+			if _, _, err := s.app.Service.CreateStaff(ctx, s.tenant.ID, "test", service.NewStaff{Email: email, Name: "Guessed", Role: service.RoleSupport, Password: password}); err != nil {
+				t.Fatal(err)
+			}
+			c := s.client(t)
+			try := func(pw string) page {
+				form := c.get("/admin/login")
+				return c.do("POST", "/admin/login", url.Values{"email": {email}, "password": {pw}, "csrf": {csrf(t, form)}})
+			}
+			for i := range 5 {
+				if p := try("guess " + strconv.Itoa(i)); p.Status != http.StatusUnauthorized {
+					t.Fatalf("guess %d: %d", i, p.Status)
+				}
+			}
+			p := try(password)
+			if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, "Too many failed sign-ins") {
+				t.Fatalf("sixth attempt: %d, Retry-After %q", p.Status, p.Header.Get("Retry-After"))
+			}
+			if c.cookie("tenure_session") != "" {
+				t.Fatal("a throttled sign-in set a session")
+			}
+			// Other accounts are not locked out by it.
+			other := s.client(t)
+			other.signIn(s.staff[service.RoleSupport])
+			if other.cookie("tenure_session") == "" {
+				t.Fatal("another email could not sign in")
 			}
 		})
 
