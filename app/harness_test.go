@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/app"
-	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
 
@@ -30,29 +28,7 @@ type server struct {
 func start(t testing.TB, e storagetest.Engine) *server {
 	t.Helper()
 	clock := tenure.NewManualClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
-	a, err := app.New(context.Background(), cfg, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
+	a, url := apptest.Serve(t, e, clock)
 	var out bytes.Buffer
 	if _, err := a.Bootstrap(context.Background(), &out); err != nil {
 		t.Fatal(err)
@@ -63,7 +39,7 @@ func start(t testing.TB, e storagetest.Engine) *server {
 			key = f
 		}
 	}
-	return &server{t: t, app: a, url: "http://" + ln.Addr().String(), clock: clock, key: key}
+	return &server{t: t, app: a, url: url, clock: clock, key: key}
 }
 
 // newTenant creates another tenant and returns its admin key.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,8 +16,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/app"
-	"github.com/tenure-loyalty/tenure/config"
-	"github.com/tenure-loyalty/tenure/demo"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
@@ -37,70 +34,26 @@ type server struct {
 
 const password = "correct horse battery staple"
 
-// start builds the demo store on engine e and serves it. Customers and months are kept
-// small so that the whole history replays in a second or two.
+// start builds the demo store on engine e and serves it, with one staff account per role
+// and a customer tagged vip. Customers and months are kept small so that the whole history
+// replays in a second or two; members do not redeem, so balances are what they earned.
 func start(t testing.TB, e storagetest.Engine) *server {
 	t.Helper()
 	ctx := context.Background()
-	h := demo.Generate(demo.Options{Customers: 120, Months: 8, Seed: 7, End: time.Now().UTC()})
-	clock := demo.NewClock(h.Start)
-	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
-	a, err := app.New(ctx, cfg, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, key, err := a.Service.CreateTenant(ctx, "Kawa & Herbata (test)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, set := demo.Program()
-	if _, err := a.Service.UpdateProgram(ctx, tn.ID, "test", prog); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Service.SaveRules(ctx, tn.ID, "test", set); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Service.SaveTiers(ctx, tn.ID, "test", demo.Ladder()); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Replay(ctx, a.Service, clock, tn.ID, h, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	clock.Live()
-	if tn, err = a.Service.Tenant(ctx, tn.ID); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, app: a, tenant: tn, key: key, staff: map[service.Role]string{}}
+	d := apptest.ServeDemo(t, e, apptest.DemoOptions{Customers: 120, Months: 8, Seed: 7})
+	a := d.App
+	s := &server{t: t, app: a, url: d.URL, tenant: d.Tenant, key: d.Key, staff: map[service.Role]string{}}
 	for _, r := range service.Roles {
 		email := strings.ReplaceAll(string(r), "_", "-") + "@shop.example"
-		if _, _, err := a.Service.CreateStaff(ctx, tn.ID, "test", service.NewStaff{Email: email, Name: "Test " + string(r), Role: r, Password: password}); err != nil {
+		if _, _, err := a.Service.CreateStaff(ctx, d.Tenant.ID, "test", service.NewStaff{Email: email, Name: "Test " + string(r), Role: r, Password: password}); err != nil {
 			t.Fatal(err)
 		}
 		s.staff[r] = email
 	}
 	vip := []string{"vip"}
-	if _, err := a.Service.UpdateMember(ctx, tn.ID, "test", "cust-00002", tenure.MemberPatch{Tags: &vip}); err != nil {
+	if _, err := a.Service.UpdateMember(ctx, d.Tenant.ID, "test", "cust-00002", tenure.MemberPatch{Tags: &vip}); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
-	s.url = "http://" + ln.Addr().String()
 	return s
 }
 

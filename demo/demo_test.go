@@ -54,23 +54,9 @@ func TestReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prog, set := demo.Program()
-		if _, err := svc.UpdateProgram(ctx, tn.ID, "demo", prog); err != nil {
+		rewardIDs, err := demo.Setup(ctx, svc, tn.ID, "demo")
+		if err != nil {
 			t.Fatal(err)
-		}
-		if _, err := svc.SaveRules(ctx, tn.ID, "demo", set); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.SaveTiers(ctx, tn.ID, "demo", demo.Ladder()); err != nil {
-			t.Fatal(err)
-		}
-		var rewardIDs []string
-		for _, d := range demo.Catalog() {
-			r, err := svc.CreateReward(ctx, tn.ID, "demo", d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rewardIDs = append(rewardIDs, r.ID)
 		}
 		if err := demo.Replay(ctx, svc, clock, tn.ID, h, rewardIDs, nil); err != nil {
 			t.Fatal(err)

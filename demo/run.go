@@ -92,6 +92,29 @@ func Ladder() tiers.Ladder {
 	}}
 }
 
+// Setup configures a tenant as the demo store: the Program and its rules, the Ladder and
+// the Catalog. It returns the catalog's reward ids, cheapest first, for Replay.
+func Setup(ctx context.Context, svc *service.Service, tenantID, actor string) (rewardIDs []string, err error) {
+	prog, set := Program()
+	if _, err := svc.UpdateProgram(ctx, tenantID, actor, prog); err != nil {
+		return nil, err
+	}
+	if _, err := svc.SaveRules(ctx, tenantID, actor, set); err != nil {
+		return nil, err
+	}
+	if _, err := svc.SaveTiers(ctx, tenantID, actor, Ladder()); err != nil {
+		return nil, err
+	}
+	for _, d := range Catalog() {
+		r, err := svc.CreateReward(ctx, tenantID, actor, d)
+		if err != nil {
+			return nil, err
+		}
+		rewardIDs = append(rewardIDs, r.ID)
+	}
+	return rewardIDs, nil
+}
+
 // Replay feeds the history through the service day by day: the clock moves to the end of
 // each day, that day's events are ingested in one batch per thousand, and the jobs that
 // fell due (points becoming available, expiries) run, as they would have live.

@@ -3,138 +3,28 @@ package widget_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tenure-loyalty/tenure/app"
-	"github.com/tenure-loyalty/tenure/config"
-	"github.com/tenure-loyalty/tenure/demo"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 	"github.com/tenure-loyalty/tenure/widget"
 )
 
-// artifacts is where the browser test leaves screenshots for a reviewer (ignored by git).
-const artifacts = "testdata/artifacts"
-
-// chromium finds the browser: $TENURE_CHROMIUM, else chromium on the PATH. A missing
-// browser fails the test; only TENURE_SKIP_BROWSER=1 turns that into a skip.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("TENURE_SKIP_BROWSER") == "1" {
-		t.Skip("TENURE_SKIP_BROWSER=1: browser tests skipped on request")
-	}
-	for _, p := range []string{os.Getenv("TENURE_CHROMIUM"), "chromium", "chromium-browser", "/usr/bin/chromium"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	t.Fatal("no chromium found: install Debian's chromium package (apt-get install chromium), " +
-		"set TENURE_CHROMIUM, or set TENURE_SKIP_BROWSER=1 to skip the browser tests on purpose")
-	return ""
-}
-
-// browser is a headless Chromium with a fresh profile that records every URL it requests
-// and every script error it logs.
-type browser struct {
-	ctx      context.Context
-	mu       sync.Mutex
-	requests []string
-	problems []string
-}
-
-func newBrowser(t *testing.T) *browser {
-	path := chromium(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("force-color-profile", "srgb"))
-	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium %s: %v", path, err)
-	}
-	b := &browser{ctx: ctx}
-	record := func(s *[]string, v string) { b.mu.Lock(); *s = append(*s, v); b.mu.Unlock() }
-	reqs, logs, errs := chromedp.Events(ctx, network.RequestWillBeSent), chromedp.Events(ctx, log.EntryAdded), chromedp.Events(ctx, runtime.ExceptionThrown)
-	go func() {
-		for ev, err := range reqs {
-			if err != nil {
-				return
-			}
-			record(&b.requests, ev.Request.URL)
-		}
-	}()
-	go func() {
-		for ev, err := range logs {
-			if err != nil {
-				return
-			}
-			if ev.Entry.Level == log.EntryLevelError {
-				record(&b.problems, string(ev.Entry.Source)+": "+ev.Entry.Text+" "+ev.Entry.URL)
-			}
-		}
-	}()
-	go func() {
-		for ev, err := range errs {
-			if err != nil {
-				return
-			}
-			record(&b.problems, "exception: "+ev.ExceptionDetails.Text)
-		}
-	}()
-	return b
-}
-
-func (b *browser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func eval[T any](t *testing.T, b *browser, js string) T {
-	t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
-	if err != nil {
-		t.Fatalf("evaluate %.80s: %v", js, err)
-	}
-	return v
-}
-
-// wait polls a JavaScript condition for up to ten seconds.
-func (b *browser) wait(t *testing.T, what, js string) {
-	t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-}
+type browser = apptest.Browser
 
 // in is a JS path to an element inside the widget's shadow root.
 func in(css string) chromedp.JSPath {
@@ -144,24 +34,15 @@ func in(css string) chromedp.JSPath {
 // sh evaluates an expression with w bound to the widget's shadow root.
 func sh[T any](t *testing.T, b *browser, expr string) T {
 	t.Helper()
-	return eval[T](t, b, "(() => { const w = document.querySelector('#tenure-widget').shadowRoot; return "+expr+"; })()")
+	return apptest.Eval[T](t, b, "(() => { const w = document.querySelector('#tenure-widget').shadowRoot; return "+expr+"; })()")
 }
 
 // shot saves a screenshot of the viewport under testdata/artifacts, once the widget's
 // animations have finished.
-func (b *browser) shot(t *testing.T, name string) {
+func shot(t *testing.T, b *browser, name string) {
 	t.Helper()
-	b.wait(t, "animations to end", `document.querySelector('#tenure-widget').shadowRoot.getAnimations().every(a => a.playState !== 'running')`)
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(artifacts, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b.Wait(t, "animations to end", `document.querySelector('#tenure-widget').shadowRoot.getAnimations().every(a => a.playState !== 'running')`)
+	b.Shot(t, name, false)
 }
 
 // shop is a small demo store served by Tenure, and its storefront served from another
@@ -176,55 +57,11 @@ type shop struct {
 func startShop(t *testing.T, e storagetest.Engine) *shop {
 	t.Helper()
 	ctx := context.Background()
-	h := demo.Generate(demo.Options{Customers: 80, Months: 8, Seed: 11, End: time.Now().UTC()})
-	clock := demo.NewClock(h.Start)
-	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
-	a, err := app.New(ctx, cfg, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, _, err := a.Service.CreateTenant(ctx, "Kawa & Herbata (test)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The demo's own program, tiers and catalog, replayed as `tenure demo` does.
-	prog, set := demo.Program()
-	_, err = a.Service.UpdateProgram(ctx, tn.ID, "test", prog)
-	must(t, err)
-	_, err = a.Service.SaveRules(ctx, tn.ID, "test", set)
-	must(t, err)
-	_, err = a.Service.SaveTiers(ctx, tn.ID, "test", demo.Ladder())
-	must(t, err)
-	var rewardIDs []string
-	for _, d := range demo.Catalog() {
-		r, err := a.Service.CreateReward(ctx, tn.ID, "test", d)
-		must(t, err)
-		rewardIDs = append(rewardIDs, r.ID)
-	}
-	must(t, demo.Replay(ctx, a.Service, clock, tn.ID, h, rewardIDs, nil))
-	clock.Live()
-	_, err = a.Service.RunDueJobs(ctx, "test", 100)
-	must(t, err)
+	d := apptest.ServeDemo(t, e, apptest.DemoOptions{Customers: 80, Months: 8, Seed: 11, Redeem: true})
+	a, tn, clock, base := d.App, d.Tenant, d.Clock, d.URL
 	_, secret, err := a.Service.RotateWidgetSecret(ctx, tn.ID, "test")
 	must(t, err)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
-	base := "http://" + ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("GET /demo/shop", &widget.Storefront{Shop: "Kawa & Herbata", TenantID: tn.ID, Secret: secret, Clock: clock, API: base})
 	front := httptest.NewServer(mux)
@@ -270,8 +107,13 @@ func digits(s string) int64 {
 // completes a redemption that shows the code, works with the keyboard and at 375 px, and
 // the page's token cannot read another member's coupon.
 func TestBrowserStorefront(t *testing.T) {
-	b := newBrowser(t)
-	s := startShop(t, storagetest.Engines(t)[0])
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		storefrontWalk(t, apptest.NewBrowser(t), startShop(t, e))
+	})
+}
+
+// storefrontWalk is TestBrowserStorefront on one engine.
+func storefrontWalk(t *testing.T, b *browser, s *shop) {
 	ctx := context.Background()
 	member, available := s.richMember(t, "")
 	other, _ := s.richMember(t, member)
@@ -280,8 +122,8 @@ func TestBrowserStorefront(t *testing.T) {
 	otherCoupon, err := s.app.Service.Redeem(ctx, s.tenant, "test", other, "", service.RedeemRequest{RewardID: theirs[0].Reward.ID})
 	must(t, err)
 
-	b.do(t, chromedp.Navigate(s.url+"?member="+url.QueryEscape(member)))
-	b.wait(t, "the launcher with the balance", `document.querySelector('#tenure-widget')?.shadowRoot?.querySelector('.tw-launcher-points')?.textContent.length > 0`)
+	b.Do(t, chromedp.Navigate(s.url+"?member="+url.QueryEscape(member)))
+	b.Wait(t, "the launcher with the balance", `document.querySelector('#tenure-widget')?.shadowRoot?.querySelector('.tw-launcher-points')?.textContent.length > 0`)
 
 	t.Run("the shop's styles do not reach the widget", func(t *testing.T) {
 		if got := sh[string](t, b, `getComputedStyle(w.querySelector('.tw-launcher')).borderTopLeftRadius`); got == "0px" {
@@ -293,15 +135,15 @@ func TestBrowserStorefront(t *testing.T) {
 	})
 
 	t.Run("open shows the balance, expiry and tier", func(t *testing.T) {
-		b.do(t, chromedp.Click(in(".tw-launcher")))
+		b.Do(t, chromedp.Click(in(".tw-launcher")))
 		if got := sh[string](t, b, `w.querySelector('.tw-launcher').getAttribute('aria-expanded')`); got != "true" {
 			t.Fatalf("aria-expanded = %s", got)
 		}
 		if got := sh[string](t, b, `w.activeElement && w.activeElement.id`); got != "tw-title" {
 			t.Errorf("focus went to %q, want the panel's heading", got)
 		}
-		b.wait(t, "the balance", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=available]'); return !!e && e.textContent.length > 0 })()`)
-		b.wait(t, "the rewards", `document.querySelector('#tenure-widget').shadowRoot.querySelectorAll('.tw-reward').length === 3`)
+		b.Wait(t, "the balance", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=available]'); return !!e && e.textContent.length > 0 })()`)
+		b.Wait(t, "the rewards", `document.querySelector('#tenure-widget').shadowRoot.querySelectorAll('.tw-reward').length === 3`)
 		if got := digits(sh[string](t, b, `w.querySelector('[data-tw=available]').textContent`)); got != available {
 			t.Fatalf("the widget shows %d points, the ledger %d", got, available)
 		}
@@ -314,18 +156,18 @@ func TestBrowserStorefront(t *testing.T) {
 		if got := sh[int](t, b, `w.querySelectorAll('.tw-history .tw-entry').length`); got == 0 {
 			t.Error("the history is empty")
 		}
-		b.shot(t, "widget-01-open")
+		shot(t, b, "widget-01-open")
 	})
 
 	var code string
 	t.Run("redeem asks to confirm, then shows the code and the new balance", func(t *testing.T) {
-		b.do(t, chromedp.Click(chromedp.JSPath(`[...document.querySelector('#tenure-widget').shadowRoot.querySelectorAll('.tw-reward button')].find(x => x.getAttribute('aria-label').startsWith('Redeem 20 zł coupon'))`)))
+		b.Do(t, chromedp.Click(chromedp.JSPath(`[...document.querySelector('#tenure-widget').shadowRoot.querySelectorAll('.tw-reward button')].find(x => x.getAttribute('aria-label').startsWith('Redeem 20 zł coupon'))`)))
 		if got := sh[string](t, b, `w.activeElement && w.activeElement.textContent`); got != "Confirm" {
 			t.Fatalf("after Redeem the focus is on %q, want Confirm", got)
 		}
-		b.shot(t, "widget-02-confirm")
-		b.do(t, chromedp.Click(in(".tw-confirm .tw-btn")))
-		b.wait(t, "the code", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=code]'); return !!e && e.textContent.length >= 8 })()`)
+		shot(t, b, "widget-02-confirm")
+		b.Do(t, chromedp.Click(in(".tw-confirm .tw-btn")))
+		b.Wait(t, "the code", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=code]'); return !!e && e.textContent.length >= 8 })()`)
 		code = sh[string](t, b, `w.querySelector('[data-tw=code]').textContent`)
 		cs, _, err := s.app.Service.MemberCoupons(ctx, s.tenant, member, "", "", 1)
 		must(t, err)
@@ -338,30 +180,30 @@ func TestBrowserStorefront(t *testing.T) {
 		if bal.Points.Available != available-200 || shown != bal.Points.Available {
 			t.Errorf("balance: ledger %d, shown %d, want %d", bal.Points.Available, shown, available-200)
 		}
-		b.wait(t, "the history line", `document.querySelector('#tenure-widget').shadowRoot.querySelector('.tw-history .tw-entry').textContent.includes('Redeemed 20 zł coupon')`)
+		b.Wait(t, "the history line", `document.querySelector('#tenure-widget').shadowRoot.querySelector('.tw-history .tw-entry').textContent.includes('Redeemed 20 zł coupon')`)
 		if got := sh[string](t, b, `w.activeElement && w.activeElement.tagName`); got != "H4" {
 			t.Errorf("after redeeming the focus is on %s, want the code's heading", got)
 		}
-		b.do(t, chromedp.Click(in(".tw-result .tw-btn")))
-		b.wait(t, "the copy feedback", `/Copied|Ctrl\+C/.test(document.querySelector('#tenure-widget').shadowRoot.querySelector('[role=status]').textContent)`)
-		b.shot(t, "widget-03-code")
-		png, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.JSPath(`document.querySelector('#tenure-widget')`)))
+		b.Do(t, chromedp.Click(in(".tw-result .tw-btn")))
+		b.Wait(t, "the copy feedback", `/Copied|Ctrl\+C/.test(document.querySelector('#tenure-widget').shadowRoot.querySelector('[role=status]').textContent)`)
+		shot(t, b, "widget-03-code")
+		png, err := chromedp.Run(b.Ctx, chromedp.Screenshot(chromedp.JSPath(`document.querySelector('#tenure-widget')`)))
 		must(t, err)
-		must(t, os.WriteFile(filepath.Join(artifacts, "widget-panel.png"), png, 0o644))
+		must(t, os.WriteFile(filepath.Join(apptest.Artifacts, "widget-panel.png"), png, 0o644))
 	})
 
 	t.Run("Escape closes and gives focus back to the launcher; Enter opens", func(t *testing.T) {
-		b.do(t, chromedp.KeyEvent(kb.Escape))
+		b.Do(t, chromedp.KeyEvent(kb.Escape))
 		if !sh[bool](t, b, `w.querySelector('#tw-panel').hidden`) || sh[string](t, b, `w.activeElement && w.activeElement.className`) != "tw-launcher" {
 			t.Fatal("Escape did not close the panel and refocus the launcher")
 		}
-		b.do(t, chromedp.KeyEvent(kb.Enter))
-		b.wait(t, "the panel", `!document.querySelector('#tenure-widget').shadowRoot.querySelector('#tw-panel').hidden`)
-		b.do(t, chromedp.KeyEvent(kb.Tab))
+		b.Do(t, chromedp.KeyEvent(kb.Enter))
+		b.Wait(t, "the panel", `!document.querySelector('#tenure-widget').shadowRoot.querySelector('#tw-panel').hidden`)
+		b.Do(t, chromedp.KeyEvent(kb.Tab))
 		if got := sh[string](t, b, `w.activeElement && w.activeElement.className`); got != "tw-close" {
 			t.Errorf("Tab from the heading went to %q, want the close button", got)
 		}
-		b.do(t, chromedp.KeyEvent(kb.Enter))
+		b.Do(t, chromedp.KeyEvent(kb.Enter))
 		if !sh[bool](t, b, `w.querySelector('#tw-panel').hidden`) {
 			t.Error("the close button did not close")
 		}
@@ -373,7 +215,7 @@ func TestBrowserStorefront(t *testing.T) {
 			const res = await fetch(%q + '/v1/member/coupons/' + %q, {headers: {Authorization: 'Bearer ' + tok}});
 			return res.status + ' ' + await res.text();
 		})()`, s.tenure, otherCoupon.Code)
-		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		got, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
 		must(t, err)
 		if !strings.HasPrefix(got, "404 ") || strings.Contains(got, otherCoupon.Code) || strings.Contains(got, other) {
 			t.Errorf("reading another member's coupon: %s", got)
@@ -381,44 +223,42 @@ func TestBrowserStorefront(t *testing.T) {
 	})
 
 	t.Run("usable at 375 px", func(t *testing.T) {
-		b.do(t, chromedp.EmulateViewport(375, 812))
-		defer b.do(t, chromedp.EmulateViewport(1280, 900))
-		b.do(t, chromedp.Reload())
-		b.wait(t, "the launcher", `document.querySelector('#tenure-widget')?.shadowRoot?.querySelector('.tw-launcher-points')?.textContent.length > 0`)
-		b.do(t, chromedp.Click(in(".tw-launcher")))
-		b.wait(t, "the coupons", `!document.querySelector('#tenure-widget').shadowRoot.querySelector('[aria-labelledby=tw-coupons-h]').hidden`)
+		b.Do(t, chromedp.EmulateViewport(375, 812))
+		defer b.Do(t, chromedp.EmulateViewport(1280, 900))
+		b.Do(t, chromedp.Reload())
+		b.Wait(t, "the launcher", `document.querySelector('#tenure-widget')?.shadowRoot?.querySelector('.tw-launcher-points')?.textContent.length > 0`)
+		b.Do(t, chromedp.Click(in(".tw-launcher")))
+		b.Wait(t, "the coupons", `!document.querySelector('#tenure-widget').shadowRoot.querySelector('[aria-labelledby=tw-coupons-h]').hidden`)
 		if w := sh[float64](t, b, `w.querySelector('#tw-panel').getBoundingClientRect().width`); w > 375 || w < 300 {
 			t.Errorf("the panel is %.0f px wide at 375 px", w)
 		}
-		if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > 375 {
+		if w := apptest.Eval[int](t, b, `document.documentElement.scrollWidth`); w > 375 {
 			t.Errorf("the page scrolls sideways: %d px", w)
 		}
 		if got := sh[string](t, b, `w.querySelector('.tw-coupon code').textContent`); got != code {
 			t.Errorf("the coupons list starts with %q, want the new %q", got, code)
 		}
-		b.shot(t, "widget-04-mobile")
+		shot(t, b, "widget-04-mobile")
 	})
 
 	t.Run("a rejected token says so, and a new token brings the panel back", func(t *testing.T) {
-		b.do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken('not.a-token')`, chromedp.EvalAwaitPromise))
+		b.Do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken('not.a-token')`, chromedp.EvalAwaitPromise))
 		if got := sh[string](t, b, `w.querySelector('[role=alert]').textContent`); !strings.Contains(got, "session has expired") {
 			t.Errorf("after a bad token the panel says %q", got)
 		}
-		b.do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken(document.querySelector('script[data-token]').dataset.token)`, chromedp.EvalAwaitPromise))
+		b.Do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken(document.querySelector('script[data-token]').dataset.token)`, chromedp.EvalAwaitPromise))
 		if got := digits(sh[string](t, b, `w.querySelector('[data-tw=available]').textContent`)); got != available-200 {
 			t.Errorf("after a good token again the panel shows %d points", got)
 		}
 	})
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	shopOrigin := strings.TrimSuffix(s.url, "/demo/shop")
-	for _, u := range b.requests {
+	for _, u := range b.Requests() {
 		if !strings.HasPrefix(u, shopOrigin+"/") && !strings.HasPrefix(u, s.tenure+"/") && u != "about:blank" {
 			t.Errorf("request outside the shop and Tenure: %s", u)
 		}
 	}
-	for _, p := range b.problems {
+	for _, p := range b.Problems(func(e *log.Entry) bool { return e.Level == log.EntryLevelError }) {
 		// The 404 and the 401s asked for above.
 		if !strings.HasSuffix(p, "/v1/member/coupons/"+otherCoupon.Code) && !strings.Contains(p, "status of 401") {
 			t.Errorf("browser reported: %s", p)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/app"
-	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
@@ -34,32 +32,9 @@ type server struct {
 
 func start(t testing.TB, e storagetest.Engine) *server {
 	t.Helper()
-	ctx := context.Background()
 	clock := tenure.NewManualClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-	cfg, _, err := config.Load("test", nil, func(string) string { return "" }, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
-	a, err := app.New(ctx, cfg, clock, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close()
-	})
-	s := &server{t: t, app: a, url: "http://" + ln.Addr().String(), clock: clock}
+	a, url := apptest.Serve(t, e, clock)
+	s := &server{t: t, app: a, url: url, clock: clock}
 	s.tenant, s.secret = s.newTenant("Shop A")
 	return s
 }

@@ -57,23 +57,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	prog, set := demo.Program()
-	if _, err := a.Service.UpdateProgram(ctx, t.ID, "demo", prog); err != nil {
+	rewardIDs, err := demo.Setup(ctx, a.Service, t.ID, "demo")
+	if err != nil {
 		return err
-	}
-	if _, err := a.Service.SaveRules(ctx, t.ID, "demo", set); err != nil {
-		return err
-	}
-	if _, err := a.Service.SaveTiers(ctx, t.ID, "demo", demo.Ladder()); err != nil {
-		return err
-	}
-	var rewardIDs []string
-	for _, d := range demo.Catalog() {
-		r, err := a.Service.CreateReward(ctx, t.ID, "demo", d)
-		if err != nil {
-			return err
-		}
-		rewardIDs = append(rewardIDs, r.ID)
 	}
 	fmt.Fprintf(stdout, "Generating %d customers over %d months (seed %d): %d orders, %d events\n", customers, months, seed, h.Orders, len(h.Events))
 	bar := newProgress(stderr, "events")
