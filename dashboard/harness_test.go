@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -80,27 +79,12 @@ type page struct {
 
 func (c *client) do(method, path string, form url.Values, headers ...string) page {
 	c.t.Helper()
-	var body io.Reader
+	var body any
 	if form != nil {
-		body = strings.NewReader(form.Encode())
+		body = form
 	}
-	req, err := http.NewRequest(method, c.s.url+path, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(b), Header: resp.Header}
+	r := apptest.Call(c.t, c.http, method, c.s.url+path, "", body, headers...)
+	return page{Status: r.Status, Location: r.Header.Get("Location"), Body: string(r.Body), Header: r.Header}
 }
 
 func (c *client) get(path string) page { c.t.Helper(); return c.do("GET", path, nil) }
