@@ -57,7 +57,7 @@ func TestAPIScenario(t *testing.T) {
 		for _, st := range steps {
 			r := s.do(st.method, st.path, s.key, st.body)
 			if st.name == "the first page has a cursor" {
-				cursor, _ = r.json(t)["next_cursor"].(string)
+				cursor, _ = r.JSON(t)["next_cursor"].(string)
 			}
 			if r.Status != st.status {
 				t.Fatalf("%s: status %d, want %d: %s", st.name, r.Status, st.status, r.Body)

@@ -13,9 +13,9 @@ func TestBadInput(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := start(t, e)
 		s.do("POST", "/v1/members", s.key, `{"external_id":"c1"}`)
-		readOnly := s.do("POST", "/v1/keys", s.key, `{"name":"ro","scope":"read_only"}`).json(t)["secret"].(string)
-		integ := s.do("POST", "/v1/keys", s.key, `{"name":"int","scope":"integration"}`).json(t)
-		revoked := s.do("POST", "/v1/keys", s.key, `{"name":"gone","scope":"admin"}`).json(t)
+		readOnly := s.do("POST", "/v1/keys", s.key, `{"name":"ro","scope":"read_only"}`).JSON(t)["secret"].(string)
+		integ := s.do("POST", "/v1/keys", s.key, `{"name":"int","scope":"integration"}`).JSON(t)
+		revoked := s.do("POST", "/v1/keys", s.key, `{"name":"gone","scope":"admin"}`).JSON(t)
 		if r := s.do("DELETE", "/v1/keys/"+revoked["id"].(string), s.key, nil); r.Status != 200 {
 			t.Fatalf("revoke: %d %s", r.Status, r.Body)
 		}

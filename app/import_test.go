@@ -23,11 +23,11 @@ func TestImportAPI(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("import: %d %s", r.Status, r.Body)
 			}
-			sum := r.json(t)["summary"].(map[string]any)
+			sum := r.JSON(t)["summary"].(map[string]any)
 			if sum["orders"].(float64) != 1 || sum["refunds"].(float64) != 1 || sum["guest_invoices"].(float64) != 1 || sum["customers"].(float64) != 1 {
 				t.Fatalf("round %d summary: %v", round, sum)
 			}
-			if rej := r.json(t)["rejects"].(string); !strings.Contains(rej, "536381") {
+			if rej := r.JSON(t)["rejects"].(string); !strings.Contains(rej, "536381") {
 				t.Fatalf("rejected rows: %q", rej)
 			}
 		}

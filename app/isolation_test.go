@@ -22,14 +22,14 @@ func TestTenantIsolation(t *testing.T) {
 
 		// Tenant A's data.
 		a := s.key
-		member := s.do("POST", "/v1/members", a, `{"external_id":"a-cust","email":"a@example.com","tags":["zebra-tag"]}`).json(t)["id"].(string)
-		wh := s.do("POST", "/v1/webhooks", a, `{"url":"`+hook.URL+`"}`).json(t)["id"].(string)
-		ev := s.do("POST", "/v1/events", a, `{"id":"a-evt","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":10000}]}}`).json(t)
+		member := s.do("POST", "/v1/members", a, `{"external_id":"a-cust","email":"a@example.com","tags":["zebra-tag"]}`).JSON(t)["id"].(string)
+		wh := s.do("POST", "/v1/webhooks", a, `{"url":"`+hook.URL+`"}`).JSON(t)["id"].(string)
+		ev := s.do("POST", "/v1/events", a, `{"id":"a-evt","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":10000}]}}`).JSON(t)
 		s.do("POST", "/v1/members/a-cust/adjustments", a, `{"amount":500,"reason":"seed"}`)
 		s.tick()
-		deliveries := s.do("GET", "/v1/webhooks/"+wh+"/deliveries", a, nil).json(t)["data"].([]any)
+		deliveries := s.do("GET", "/v1/webhooks/"+wh+"/deliveries", a, nil).JSON(t)["data"].([]any)
 		dlv := deliveries[0].(map[string]any)
-		key := s.do("POST", "/v1/keys", a, `{"name":"a-int","scope":"integration"}`).json(t)["id"].(string)
+		key := s.do("POST", "/v1/keys", a, `{"name":"a-int","scope":"integration"}`).JSON(t)["id"].(string)
 		if r := s.do("PUT", "/v1/segments/a-only-seg", a, `{"name":"A's segment","condition":"\"zebra-tag\" in member.tags"}`); r.Status != 200 {
 			t.Fatalf("segment: %d %s", r.Status, r.Body)
 		}

@@ -54,7 +54,7 @@ func (s *server) scenario(t *testing.T, steps []rewardStep) map[string]string {
 			}
 		}
 		if st.save != "" {
-			vars[st.save] = r.json(t)["id"].(string)
+			vars[st.save] = r.JSON(t)["id"].(string)
 		}
 		if st.tick {
 			s.tick()
@@ -126,10 +126,10 @@ func TestRewardBadInput(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := start(t, e)
 		other := s.newTenant("Other store")
-		foreign := s.do("POST", "/v1/rewards", other, `{"name":"Theirs","type":"free_shipping","cost":1}`).json(t)["id"].(string)
+		foreign := s.do("POST", "/v1/rewards", other, `{"name":"Theirs","type":"free_shipping","cost":1}`).JSON(t)["id"].(string)
 		s.do("POST", "/v1/members", s.key, `{"external_id":"ola"}`)
 		s.do("POST", "/v1/members/ola/adjustments", s.key, `{"amount":100,"reason":"seed"}`)
-		pool := s.do("POST", "/v1/rewards", s.key, `{"name":"Pool","type":"free_shipping","cost":1,"code_source":"pool"}`).json(t)["id"].(string)
+		pool := s.do("POST", "/v1/rewards", s.key, `{"name":"Pool","type":"free_shipping","cost":1,"code_source":"pool"}`).JSON(t)["id"].(string)
 		before := rewardTables(t, s)
 		for _, c := range []struct {
 			name, method, path, body string
@@ -195,7 +195,7 @@ func isolationReward(t *testing.T, s *server, key string) string {
 	if r.Status != 200 {
 		t.Fatalf("create reward: %d %s", r.Status, r.Body)
 	}
-	return r.json(t)["id"].(string)
+	return r.JSON(t)["id"].(string)
 }
 
 // isolationCoupon gives the tenant-isolation walk a coupon of tenant A's member.
@@ -204,10 +204,10 @@ func isolationCoupon(t *testing.T, s *server, key, member string) string {
 	if !rewardsRouted(s) {
 		return "cpn_unrouted"
 	}
-	reward := s.do("POST", "/v1/rewards", key, `{"name":"A's gift","type":"custom","cost":1}`).json(t)["id"].(string)
+	reward := s.do("POST", "/v1/rewards", key, `{"name":"A's gift","type":"custom","cost":1}`).JSON(t)["id"].(string)
 	r := s.do("POST", "/v1/members/"+member+"/redemptions", key, `{"reward_id":"`+reward+`"}`)
 	if r.Status != 200 {
 		t.Fatalf("redeem: %d %s", r.Status, r.Body)
 	}
-	return r.json(t)["id"].(string)
+	return r.JSON(t)["id"].(string)
 }

@@ -24,7 +24,7 @@ func TestTiers(t *testing.T) {
 		rc := &receiver{}
 		srv := httptest.NewServer(rc)
 		defer srv.Close()
-		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["tier.changed"]}`).json(t)
+		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["tier.changed"]}`).JSON(t)
 		rc.secret, _ = created["secret"].(string)
 		order := func(id, cents string) string {
 			return `{"id":"` + id + `","type":"order.paid","customer_id":"c-1","order":{"id":"` + id + `","lines":[{"quantity":1,"unit_price":` + cents + `}]}}`
@@ -110,7 +110,7 @@ func TestTiersOfAnotherTenant(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := start(t, e)
 		s.do("PUT", "/v1/tiers", s.key, tierLadder)
-		id := s.do("POST", "/v1/members", s.key, `{"external_id":"a-1"}`).json(t)["id"].(string)
+		id := s.do("POST", "/v1/members", s.key, `{"external_id":"a-1"}`).JSON(t)["id"].(string)
 		b := s.newTenant("B")
 		if r := s.do("PUT", "/v1/tiers", b, tierLadder); r.Status != 200 {
 			t.Fatalf("B's ladder: %d %s", r.Status, r.Body)

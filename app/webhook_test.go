@@ -54,13 +54,13 @@ func TestWebhooks(t *testing.T) {
 		rc := &receiver{fail: 1}
 		srv := httptest.NewServer(rc)
 		defer srv.Close()
-		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["points.*"]}`).json(t)
+		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["points.*"]}`).JSON(t)
 		rc.secret = created["secret"].(string)
 		hookID := created["id"].(string)
 
 		s.do("POST", "/v1/events", s.key, `{"id":"e1","type":"order.paid","customer_id":"c1","order":{"id":"o1","lines":[{"quantity":1,"unit_price":25000}]}}`)
 		s.tick()
-		ds := s.do("GET", "/v1/webhooks/"+hookID+"/deliveries", s.key, nil).json(t)["data"].([]any)
+		ds := s.do("GET", "/v1/webhooks/"+hookID+"/deliveries", s.key, nil).JSON(t)["data"].([]any)
 		if len(ds) != 1 {
 			t.Fatalf("want one delivery (member.created is filtered out), got %d", len(ds))
 		}
@@ -73,7 +73,7 @@ func TestWebhooks(t *testing.T) {
 		}
 		s.clock.Advance(webhook.Backoff(1))
 		s.tick()
-		detail := s.do("GET", "/v1/deliveries/"+d["id"].(string), s.key, nil).json(t)
+		detail := s.do("GET", "/v1/deliveries/"+d["id"].(string), s.key, nil).JSON(t)
 		log := detail["log"].([]any)
 		if detail["state"] != "succeeded" || len(log) != 2 || log[0].(map[string]any)["status_code"].(float64) != 500 || log[1].(map[string]any)["status_code"].(float64) != 204 {
 			t.Fatalf("delivery after retry: %v", detail)
@@ -100,14 +100,14 @@ func TestWebhooks(t *testing.T) {
 		dead := &receiver{fail: 1 << 30}
 		deadSrv := httptest.NewServer(dead)
 		defer deadSrv.Close()
-		dh := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+deadSrv.URL+`","event_types":["member.created"]}`).json(t)
+		dh := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+deadSrv.URL+`","event_types":["member.created"]}`).JSON(t)
 		dead.secret = dh["secret"].(string)
 		s.do("POST", "/v1/members", s.key, `{"external_id":"c2"}`)
 		for i := 1; i <= webhook.MaxAttempts+2; i++ {
 			s.tick()
 			s.clock.Advance(webhook.Backoff(i))
 		}
-		dd := s.do("GET", "/v1/webhooks/"+dh["id"].(string)+"/deliveries?state=dead", s.key, nil).json(t)["data"].([]any)
+		dd := s.do("GET", "/v1/webhooks/"+dh["id"].(string)+"/deliveries?state=dead", s.key, nil).JSON(t)["data"].([]any)
 		if len(dd) != 1 || dd[0].(map[string]any)["attempts"].(float64) != webhook.MaxAttempts {
 			t.Fatalf("dead letters: %v", dd)
 		}

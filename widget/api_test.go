@@ -33,7 +33,7 @@ func TestMemberAPI(t *testing.T) {
 		if sum.Status != 200 {
 			t.Fatalf("summary: %d %s", sum.Status, sum.Body)
 		}
-		m := sum.json(t)
+		m := sum.JSON(t)
 		if m["customer_id"] != "cust-a" || m["first_name"] != "Ola" || num(t, m, "points.available") != 500 || m["tier"] != nil {
 			t.Fatalf("summary: %s", sum.Body)
 		}
@@ -58,16 +58,16 @@ func TestMemberAPI(t *testing.T) {
 		if red.Status != 201 {
 			t.Fatalf("redeem: %d %s", red.Status, red.Body)
 		}
-		rm := red.json(t)
+		rm := red.JSON(t)
 		code, _ := rm["coupon"].(map[string]any)["code"].(string)
 		if len(code) < 8 || num(t, rm, "points.available") != 300 {
 			t.Fatalf("redemption: %s", red.Body)
 		}
-		again := s.do("POST", "/v1/member/redemptions", tok, map[string]any{"reward_id": r20.ID}, "Idempotency-Key", "k-1").json(t)
+		again := s.do("POST", "/v1/member/redemptions", tok, map[string]any{"reward_id": r20.ID}, "Idempotency-Key", "k-1").JSON(t)
 		if again["coupon"].(map[string]any)["code"] != code || num(t, again, "points.available") != 300 {
 			t.Errorf("a retry with the same key redeemed again: %v", again)
 		}
-		if got := num(t, s.do("GET", "/v1/member", tok, nil).json(t), "points.available"); got != 300 {
+		if got := num(t, s.do("GET", "/v1/member", tok, nil).JSON(t), "points.available"); got != 300 {
 			t.Errorf("balance after redeeming 200 of 500: %d", got)
 		}
 
@@ -75,7 +75,7 @@ func TestMemberAPI(t *testing.T) {
 		if cs.Status != 200 || strings.Count(string(cs.Body), code) != 1 {
 			t.Errorf("coupons: %d %s", cs.Status, cs.Body)
 		}
-		if one := s.do("GET", "/v1/member/coupons/"+code, tok, nil); one.Status != 200 || one.json(t)["state"] != "issued" {
+		if one := s.do("GET", "/v1/member/coupons/"+code, tok, nil); one.Status != 200 || one.JSON(t)["state"] != "issued" {
 			t.Errorf("own coupon by code: %d %s", one.Status, one.Body)
 		}
 
@@ -111,7 +111,7 @@ func TestMemberIsolation(t *testing.T) {
 		b := s.member(s.tenant, "cust-b", "Zenobia", 900)
 		r20 := s.reward(s.tenant, coupon20())
 		tokA, tokB := s.token("cust-a"), s.token("cust-b")
-		bRed := s.do("POST", "/v1/member/redemptions", tokB, map[string]any{"reward_id": r20.ID}, "Idempotency-Key", "same-key").json(t)
+		bRed := s.do("POST", "/v1/member/redemptions", tokB, map[string]any{"reward_id": r20.ID}, "Idempotency-Key", "same-key").JSON(t)
 		bCoupon := bRed["coupon"].(map[string]any)
 		bCode, bID := bCoupon["code"].(string), bCoupon["id"].(string)
 		secrets := []string{"cust-b", "Zenobia", b.ID, bCode, bID, "700", "900"}
@@ -141,7 +141,7 @@ func TestMemberIsolation(t *testing.T) {
 		}
 		// The same Idempotency-Key as B's redemption makes A a coupon of her own.
 		aRed := s.do("POST", "/v1/member/redemptions", tokA, map[string]any{"reward_id": r20.ID}, "Idempotency-Key", "same-key")
-		if aRed.Status != 201 || num(t, aRed.json(t), "points.available") != 300 {
+		if aRed.Status != 201 || num(t, aRed.JSON(t), "points.available") != 300 {
 			t.Errorf("A's redemption with B's key: %d %s", aRed.Status, aRed.Body)
 		}
 		clean("A's redemption with B's key", aRed)
@@ -166,7 +166,7 @@ func TestMemberIsolation(t *testing.T) {
 		tenant2, secret2 := s.newTenant("Shop B")
 		s.member(tenant2, "cust-a", "Other Ola", 42)
 		tok2, _ := widget.SignToken(secret2, tenant2, "cust-a", time.Hour, s.clock.Now())
-		if r := s.do("GET", "/v1/member", tok2, nil); r.Status != 200 || num(t, r.json(t), "points.available") != 42 {
+		if r := s.do("GET", "/v1/member", tok2, nil); r.Status != 200 || num(t, r.JSON(t), "points.available") != 42 {
 			t.Errorf("second store's member: %d %s", r.Status, r.Body)
 		}
 		forged := sign(secret2, map[string]any{"tenant": s.tenant, "member": "cust-a", "iat": s.clock.Now().Unix(), "exp": s.clock.Now().Add(time.Hour).Unix(), "nonce": "x"})
@@ -242,7 +242,7 @@ func TestMemberTier(t *testing.T) {
 		s := start(t, e)
 		s.member(s.tenant, "cust-a", "Ola", 10)
 		tok := s.token("cust-a")
-		if m := s.do("GET", "/v1/member", tok, nil).json(t); m["tier"] != nil {
+		if m := s.do("GET", "/v1/member", tok, nil).JSON(t); m["tier"] != nil {
 			t.Fatalf("tier without a ladder: %v", m["tier"])
 		}
 		ladder := tiers.Ladder{Metric: tiers.PointsEarned, Window: tiers.Lifetime, Tiers: []tiers.Tier{
@@ -250,7 +250,7 @@ func TestMemberTier(t *testing.T) {
 		if _, err := s.app.Service.SaveTiers(context.Background(), s.tenant, "test", ladder); err != nil {
 			t.Fatal(err)
 		}
-		m := s.do("GET", "/v1/member", tok, nil).json(t)
+		m := s.do("GET", "/v1/member", tok, nil).JSON(t)
 		tier, _ := m["tier"].(map[string]any)
 		next, _ := tier["next"].(map[string]any)
 		if tier["name"] != "Bronze" || next["name"] != "Silver" || num(t, tier, "percent") != 0 || num(t, next, "need") != 1000 ||
