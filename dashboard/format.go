@@ -49,7 +49,13 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"sub":        func(a, b int64) int64 { return a - b },
 		"list":       func(s ...string) []string { return s },
 		"int64":      func(n int) int64 { return int64(n) },
-		"mul100":     func(f float64) float64 { return f * 100 },
+		"ratio": func(a, b int64) float64 {
+			if b == 0 {
+				return 0
+			}
+			return float64(a) / float64(b)
+		},
+		"mul100": func(f float64) float64 { return f * 100 },
 		"deref64": func(p *float64) float64 {
 			if p == nil {
 				return 0

@@ -145,7 +145,9 @@ func (s *server) fingerprint() string {
 	for _, q := range []string{`SELECT id, role, active, password_hash FROM staff ORDER BY id`,
 		`SELECT id, COALESCE(revoked_at, 0), '', '' FROM api_keys ORDER BY id`,
 		`SELECT member_id, wallet, available, pending FROM balances ORDER BY member_id, wallet`,
-		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM rule_sets ORDER BY version`} {
+		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM rule_sets ORDER BY version`,
+		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM tier_configs ORDER BY tenant_id`,
+		`SELECT member_id, tier, manual, earned FROM tier_states ORDER BY member_id`} {
 		rows, err := db.Query(q)
 		if err != nil {
 			s.t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/tiers"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -107,6 +108,8 @@ type memberData struct {
 	Coupons    []rewards.Coupon
 	Standing   service.Standing
 	Adjust     adjustForm
+	Tiers      []tiers.Tier // the ladder, for the manual assignment form
+	TierForm   tierForm
 	Attributes [][2]string
 	OrderCount int64
 	Actors     map[string]string // "staff:<id>" -> email, for entries made in the dashboard
@@ -194,6 +197,16 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 	}
 	if data.Standing, err = d.svc.MemberStanding(ctx, tid, m.ID); err != nil {
 		return data, err
+	}
+	if q.staff.Role.Can(service.PermAdjustPoints) {
+		cfg, err := d.svc.Tiers(ctx, tid)
+		if err != nil {
+			return data, err
+		}
+		data.Tiers = cfg.Tiers
+		if t := data.Standing.Tier; t != nil && t.Manual != nil {
+			data.TierForm.Tier = t.Manual.Tier
+		}
 	}
 	staff, err := d.svc.StaffList(ctx, tid)
 	if err != nil {

@@ -44,6 +44,7 @@ func (d *Dashboard) table() []route {
 		{method: "GET", pattern: "/admin/members", perm: members, handle: d.members},
 		{method: "GET", pattern: "/admin/members/{id}", perm: members, handle: d.member},
 		{method: "POST", pattern: "/admin/members/{id}/adjust", perm: adjust, handle: d.adjust},
+		{method: "POST", pattern: "/admin/members/{id}/tier", perm: adjust, handle: d.assignTier},
 
 		{method: "GET", pattern: "/admin/program", perm: program, handle: d.program},
 		{method: "POST", pattern: "/admin/program/rules", perm: edit, handle: d.saveRules},
@@ -52,6 +53,9 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},
+
+		{method: "GET", pattern: "/admin/tiers", perm: program, handle: d.tiers},
+		{method: "POST", pattern: "/admin/tiers", perm: edit, handle: d.saveTiers},
 
 		{method: "GET", pattern: "/admin/settings", handle: d.settings},
 		{method: "GET", pattern: "/admin/settings/keys", perm: keys, handle: d.keys},

@@ -259,12 +259,20 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		t.Fatal(err)
 	}
 	rulesJSON := mustJSON(t, rules.Set)
+	ladder, err := s.app.Service.Tiers(ctx, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ladder.GraceDays++ // a real change, so that the owner's save writes a version
+	ladderJSON := mustJSON(t, ladder.Ladder)
 	// One valid request per mutating route. A new route must be added here, or this test fails.
 	requests := map[string]struct {
 		path string
 		form url.Values
 	}{
 		"/admin/members/{id}/adjust":                {"/admin/members/" + member.ID + "/adjust", url.Values{"wallet": {"points"}, "amount": {"40"}, "reason": {"walk"}}},
+		"/admin/members/{id}/tier":                  {"/admin/members/" + member.ID + "/tier", url.Values{"tier": {"gold"}, "reason": {"walk"}}},
+		"/admin/tiers":                              {"/admin/tiers", url.Values{"tiers": {ladderJSON}}},
 		"/admin/program/rules":                      {"/admin/program/rules", url.Values{"rules": {rulesJSON}}},
 		"/admin/program/dry-run":                    {"/admin/program/dry-run", url.Values{"rules": {rulesJSON}, "event": {`{"id":"x","type":"order.paid","customer_id":"c","order":{"id":"o","lines":[{"quantity":1,"unit_price":10000}]}}`}}},
 		"/admin/program/backtest":                   {"/admin/program/backtest", url.Values{"rules": {rulesJSON}, "from": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "to": {time.Now().Format(time.DateOnly)}}},

@@ -76,6 +76,29 @@ func (s *Service) Tiers(ctx context.Context, tenantID string) (c TierConfig, err
 	return c, err
 }
 
+// TierMembership counts the tenant's members by the tier they hold now; members with
+// no tier are under "".
+func (s *Service) TierMembership(ctx context.Context, tenantID string) (counts map[string]int64, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		total, err := tx.CountMembers(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		if counts, err = tx.TierCounts(ctx, tenantID); err != nil {
+			return err
+		}
+		var held int64
+		for k, n := range counts {
+			if k != "" {
+				held += n
+			}
+		}
+		counts[""] = total - held
+		return nil
+	})
+	return counts, err
+}
+
 // SaveTiers validates and stores a tier configuration, and schedules the re-evaluation of
 // every member it may move (immediately, in pages). An invalid configuration writes
 // nothing and names the offending fields.

@@ -214,3 +214,21 @@ func (tx *Tx) AllTierStats(ctx context.Context, tenantID, from string, before bo
 	})
 	return out, err
 }
+
+// TierCounts returns how many of the tenant's members hold each tier now (by tier key;
+// members without a tier state are not counted).
+func (tx *Tx) TierCounts(ctx context.Context, tenantID string) (map[string]int64, error) {
+	rows, err := tx.query(ctx, `SELECT tier, COUNT(*) FROM tier_states WHERE tenant_id = $1 GROUP BY tier`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	_, err = collect(rows, func(r interface{ Scan(...any) error }) (struct{}, error) {
+		var tier string
+		var n int64
+		err := r.Scan(&tier, &n)
+		out[tier] += n
+		return struct{}{}, err
+	})
+	return out, err
+}
