@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		},
 		"pair":   func(a, b any) pairArg { return pairArg{a, b} },
 		"params": fitParams,
+		"has":    func(list []string, s string) bool { return slices.Contains(list, s) },
 	}
 }
 

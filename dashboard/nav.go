@@ -22,6 +22,7 @@ var mainNav = []navEntry{
 	{label: "Members", path: "/admin/members", perm: service.PermViewMembers},
 	{label: "Program", path: "/admin/program", perm: service.PermViewProgram},
 	{label: "Rewards", path: "/admin/rewards", perm: service.PermViewProgram},
+	{label: "Campaigns", path: "/admin/campaigns", perm: service.PermViewProgram},
 	{label: "Tiers", path: "/admin/tiers", perm: service.PermViewProgram},
 	{label: "Analytics", path: "/admin/analytics", perm: service.PermViewOverview},
 	{label: "Settings", path: "/admin/settings", perm: ""},

@@ -20,9 +20,9 @@ func TestPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/admin/", "/admin/members", "/admin/members/cust-00001", "/admin/program", "/admin/rewards", "/admin/tiers", "/admin/analytics",
+	pages := []string{"/admin/", "/admin/members", "/admin/members/cust-00001", "/admin/program", "/admin/rewards", "/admin/campaigns", "/admin/tiers", "/admin/analytics",
 		"/admin/settings/keys", "/admin/settings/webhooks", "/admin/settings/webhooks/" + hook.ID, "/admin/settings/staff", "/admin/settings/audit"}
-	allowed := map[service.Role]int{service.RoleOwner: len(pages), service.RoleMarketer: 7, service.RoleSupport: 7, service.RoleReadOnly: 7}
+	allowed := map[service.Role]int{service.RoleOwner: len(pages), service.RoleMarketer: 8, service.RoleSupport: 8, service.RoleReadOnly: 8}
 	for role, n := range allowed {
 		t.Run(string(role), func(t *testing.T) {
 			c := s.client(t)

@@ -54,6 +54,10 @@ func (d *Dashboard) table() []route {
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},
 
+		{method: "GET", pattern: "/admin/campaigns", perm: program, handle: d.campaigns},
+		{method: "POST", pattern: "/admin/campaigns", perm: edit, handle: d.createCampaign},
+		{method: "POST", pattern: "/admin/campaigns/{id}/end", perm: edit, handle: d.endCampaign},
+
 		{method: "GET", pattern: "/admin/tiers", perm: program, handle: d.tiers},
 		{method: "POST", pattern: "/admin/tiers", perm: edit, handle: d.saveTiers},
 

@@ -273,6 +273,8 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/members/{id}/adjust":                {"/admin/members/" + member.ID + "/adjust", url.Values{"wallet": {"points"}, "amount": {"40"}, "reason": {"walk"}}},
 		"/admin/members/{id}/tier":                  {"/admin/members/" + member.ID + "/tier", url.Values{"tier": {"gold"}, "reason": {"walk"}}},
 		"/admin/tiers":                              {"/admin/tiers", url.Values{"tiers": {ladderJSON}}},
+		"/admin/campaigns":                          {"/admin/campaigns", url.Values{"name": {"Walk"}, "effect": {"multiplier"}, "multiplier": {"2"}}},
+		"/admin/campaigns/{id}/end":                 {"/admin/campaigns/weekend/end", url.Values{}},
 		"/admin/program/rules":                      {"/admin/program/rules", url.Values{"rules": {rulesJSON}}},
 		"/admin/program/dry-run":                    {"/admin/program/dry-run", url.Values{"rules": {rulesJSON}, "event": {`{"id":"x","type":"order.paid","customer_id":"c","order":{"id":"o","lines":[{"quantity":1,"unit_price":10000}]}}`}}},
 		"/admin/program/backtest":                   {"/admin/program/backtest", url.Values{"rules": {rulesJSON}, "from": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "to": {time.Now().Format(time.DateOnly)}}},
