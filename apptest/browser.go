@@ -136,12 +136,16 @@ func (b *Browser) Do(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Open loads a URL and returns the HTTP status of the page.
+// Open loads a URL and returns the HTTP status of the page, or 0 when the browser made no
+// request (a move to a fragment of the page already open).
 func (b *Browser) Open(t testing.TB, url string) int64 {
 	t.Helper()
 	resp, err := chromedp.Run(b.Ctx, chromedp.NavigateResponse(url))
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
+	}
+	if resp == nil {
+		return 0
 	}
 	return resp.Status
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -176,7 +177,8 @@ func lifecycleMix(sn *service.Snapshot) []mixRow {
 
 // clvBinRow is one bar of the CLV distribution with its range in words.
 type clvBinRow struct {
-	Range string
+	Range string // "200.00 PLN – 400.00 PLN"
+	Short string // "200–400", for a chart's axis
 	service.CLVBin
 }
 
@@ -187,7 +189,11 @@ func clvBinRows(bins []service.CLVBin, cur string) []clvBinRow {
 		if b.ToMinor == 0 {
 			r = money(b.FromMinor, cur) + " and more"
 		}
-		out[i] = clvBinRow{Range: r, CLVBin: b}
+		short := major(b.FromMinor) + "–" + major(b.ToMinor)
+		if b.ToMinor == 0 {
+			short = major(b.FromMinor) + "+"
+		}
+		out[i] = clvBinRow{Range: r, Short: short, CLVBin: b}
 	}
 	return out
 }
@@ -236,11 +242,11 @@ func analyticsCharts(data analyticsData) []chart {
 		out = append(out, c)
 	}
 	if len(data.CLVBins) > 0 {
-		c := chart{ID: "clv-distribution", Title: "Customers by predicted 12-month value", Kind: "bars", Unit: "members", Category: true, Axis: "Predicted value"}
+		c := chart{ID: "clv-distribution", Title: "Customers by predicted 12-month value (" + data.Currency + ")", Kind: "bars", Unit: "members", Category: true, Axis: "Predicted value"}
 		s := series{Label: "Customers", Color: "#0f766e"}
 		for i, b := range data.CLVBins {
 			c.X = append(c.X, int64(i))
-			c.Labels = append(c.Labels, b.Range)
+			c.Labels = append(c.Labels, b.Short)
 			s.Values = append(s.Values, int64(b.Members))
 		}
 		c.Series = []series{s}
@@ -251,3 +257,11 @@ func analyticsCharts(data analyticsData) []chart {
 
 // bp turns a rate into basis points for a chart.
 func bp(f float64) int64 { return int64(math.Round(f * 10000)) }
+
+// major writes minor units as major ones, without decimals when there are none.
+func major(minor int64) string {
+	if minor%100 == 0 {
+		return num(minor / 100)
+	}
+	return strings.TrimSpace(money(minor, ""))
+}

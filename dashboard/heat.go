@@ -80,6 +80,9 @@ func cohortHeat(t analytics.CohortTable) cohortGrid {
 type rfmGrid struct {
 	Rows  []rfmRow
 	Total int
+	// Unused lists the frequency scores no customer has: a large tie (most customers with
+	// one order) takes the lowest score and leaves the ones it spans empty.
+	Unused []string
 }
 
 type rfmRow struct {
@@ -103,6 +106,15 @@ func rfmHeat(rs []analytics.CustomerRFM) rfmGrid {
 		}
 	}
 	g := rfmGrid{Total: len(rs)}
+	for f := 1; f <= 5; f++ {
+		used := false
+		for r := 1; r <= 5; r++ {
+			used = used || counts[r][f] > 0
+		}
+		if !used && len(rs) > 0 {
+			g.Unused = append(g.Unused, "F"+strconv.Itoa(f))
+		}
+	}
 	for r := 5; r >= 1; r-- {
 		row := rfmRow{R: r}
 		for f := 1; f <= 5; f++ {
