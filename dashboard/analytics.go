@@ -218,16 +218,7 @@ func aliveRows(b [10]int) []aliveRow {
 func analyticsCharts(data analyticsData) []chart {
 	var out []chart
 	sn := data.Snap
-	if len(sn.Monthly) > 0 {
-		c := chart{ID: "rates-monthly", Title: "Retention and repeat purchase rate per month", Kind: "line", Unit: "percent", Axis: "Month"}
-		ret, rep := series{Label: "Retention", Color: "#2563eb"}, series{Label: "Repeat purchase rate", Color: "#c2410c"}
-		for _, m := range sn.Monthly {
-			c.X = append(c.X, m.Start.Unix())
-			c.Labels = append(c.Labels, m.Start.Format("Jan 2006"))
-			ret.Values = append(ret.Values, bp(m.RetentionRate))
-			rep.Values = append(rep.Values, bp(m.RepeatPurchaseRate))
-		}
-		c.Series = []series{ret, rep}
+	if c, ok := ratesChart(sn.Monthly); ok {
 		out = append(out, c)
 	}
 	if len(sn.RFM) > 0 {
@@ -253,6 +244,20 @@ func analyticsCharts(data analyticsData) []chart {
 		out = append(out, c)
 	}
 	return out
+}
+
+// ratesChart is the retention trend: retention and repeat purchase rate per month.
+func ratesChart(monthly []analytics.PeriodMetrics) (chart, bool) {
+	c := chart{ID: "rates-monthly", Title: "Retention and repeat purchase rate per month", Kind: "line", Unit: "percent", Axis: "Month"}
+	ret, rep := series{Label: "Retention", Color: "#2563eb"}, series{Label: "Repeat purchase rate", Color: "#c2410c"}
+	for _, m := range monthly {
+		c.X = append(c.X, m.Start.Unix())
+		c.Labels = append(c.Labels, m.Start.Format("Jan 2006"))
+		ret.Values = append(ret.Values, bp(m.RetentionRate))
+		rep.Values = append(rep.Values, bp(m.RepeatPurchaseRate))
+	}
+	c.Series = []series{ret, rep}
+	return c, len(monthly) > 0
 }
 
 // bp turns a rate into basis points for a chart.

@@ -89,7 +89,7 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 	})
 
 	t.Run("overview charts render with data", func(t *testing.T) {
-		if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 3`,
+		if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 4`,
 			chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 			t.Fatalf("charts were not drawn: %v", err)
 		}
@@ -284,7 +284,7 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 		for _, p := range []struct{ path, shot string }{{"/admin/", "08-mobile-overview"}, {"/admin/members/cust-00002", "09-mobile-member"}, {"/admin/analytics", "09-mobile-analytics"}, {"/admin/campaigns", "09-mobile-campaigns"}, {"/admin/tiers", "09-mobile-tiers"}} {
 			b.Open(t, s.url+p.path)
 			if p.path == "/admin/" {
-				if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 3`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+				if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 4`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -10,7 +10,8 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// overviewData is the overview page: the program's headline numbers and three charts.
+// overviewData is the overview page: the program's headline numbers and its charts (the
+// handler adds the retention trend from the analytics snapshot).
 type overviewData struct {
 	Currency       string
 	Members        int64
@@ -56,6 +57,14 @@ func (d *Dashboard) overview(q *req) error {
 	data, err := d.overviewData(q.r.Context(), q.tenant)
 	if err != nil {
 		return err
+	}
+	// The retention trend comes from the analytics snapshot the Analytics page shows.
+	sn, err := d.svc.Snapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
+	if err != nil {
+		return err
+	}
+	if c, ok := ratesChart(sn.Monthly); ok {
+		data.Charts = append(data.Charts, c)
 	}
 	d.render(q, http.StatusOK, "overview", "Overview", data)
 	return nil
