@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -72,27 +71,13 @@ func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*bod
 }
 
 func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*csvOut, error) {
-	var all []tenure.Member
-	cursor := ""
-	for {
-		ms, next, err := s.svc.SegmentMembers(ctx, caller(ctx).TenantID, in.ID, cursor, 500)
-		if err != nil {
-			return nil, s.problem(err)
-		}
-		all = append(all, ms...)
-		if next == "" {
-			break
-		}
-		cursor = next
+	var buf bytes.Buffer
+	if err := s.svc.WriteSegmentMembersCSV(ctx, caller(ctx).TenantID, in.ID, &buf); err != nil {
+		return nil, s.problem(err)
 	}
 	return csvFile(in.ID+".csv", func(b *bytes.Buffer) error {
-		w := csv.NewWriter(b)
-		_ = w.Write([]string{"member_id", "customer_id", "email", "first_name", "last_name", "country", "city"})
-		for _, m := range all {
-			_ = w.Write([]string{m.ID, m.ExternalID, m.Email, m.FirstName, m.LastName, m.Country, m.City})
-		}
-		w.Flush()
-		return w.Error()
+		_, err := buf.WriteTo(b)
+		return err
 	})
 }
 

@@ -39,8 +39,8 @@ type campaignRow struct {
 // campaignForm is the new-campaign form, kept on a validation error.
 type campaignForm struct {
 	Name, Effect, Multiplier, Bonus, MinOrder, Starts, Ends, FromHour, ToHour, Budget, Holdout string
-	Days                                                                                     []string
-	Errors                                                                                   map[string]string
+	Days                                                                                       []string
+	Errors                                                                                     map[string]string
 }
 
 var weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}

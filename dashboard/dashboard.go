@@ -218,17 +218,20 @@ func redirect(q *req, to, done string) {
 // show nothing, so the parameter cannot be used to put text on a page.
 func flashText(done string) string {
 	return map[string]string{
-		"adjusted":        "The balance was adjusted and the change recorded in the audit log.",
-		"rules-saved":     "The rules were saved as a new version. New events use them from now on.",
-		"revoked":         "The key was revoked. It stops working at once on this node and within seconds on others.",
-		"replayed":        "The message was queued for delivery again, with the same message id.",
-		"role":            "The role was changed; it applies from the staff member's next page.",
-		"deactivated":     "The account was deactivated and signed out everywhere.",
-		"signed-out":      "You are signed out.",
-		"tiers-saved":     "The tiers were saved as a new version. Every member they may move is being re-evaluated.",
-		"tier-assigned":   "The tier was set and the change recorded in the audit log.",
-		"tier-unassigned": "The manual tier was removed: the earned tier applies again.",
-		"campaign-saved":  "The campaign was added to the rules as a new version.",
-		"campaign-ended":  "The campaign was ended: the rules were saved as a new version without it running.",
+		"adjusted":           "The balance was adjusted and the change recorded in the audit log.",
+		"rules-saved":        "The rules were saved as a new version. New events use them from now on.",
+		"revoked":            "The key was revoked. It stops working at once on this node and within seconds on others.",
+		"replayed":           "The message was queued for delivery again, with the same message id.",
+		"role":               "The role was changed; it applies from the staff member's next page.",
+		"deactivated":        "The account was deactivated and signed out everywhere.",
+		"signed-out":         "You are signed out.",
+		"tiers-saved":        "The tiers were saved as a new version. Every member they may move is being re-evaluated.",
+		"tier-assigned":      "The tier was set and the change recorded in the audit log.",
+		"tier-unassigned":    "The manual tier was removed: the earned tier applies again.",
+		"campaign-saved":     "The campaign was added to the rules as a new version.",
+		"campaign-ended":     "The campaign was ended: the rules were saved as a new version without it running.",
+		"segment-saved":      "The segment was saved. Its members are being counted in the background; Recount now does it at once.",
+		"segment-deleted":    "The segment was deleted.",
+		"segments-refreshed": "Every segment's members were counted again.",
 	}[done]
 }

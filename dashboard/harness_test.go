@@ -135,7 +135,8 @@ func (s *server) fingerprint() string {
 	db := s.app.DB.Raw()
 	var b strings.Builder
 	for _, table := range []string{"audit_log", "ledger_entries", "balances", "members", "member_tags", "api_keys", "staff",
-		"staff_sessions", "rule_sets", "webhooks", "deliveries", "outbox", "rewards", "coupons", "idempotency_keys", "tenants"} {
+		"staff_sessions", "rule_sets", "webhooks", "deliveries", "outbox", "rewards", "coupons", "idempotency_keys", "tenants",
+		"segment_defs", "segment_members"} {
 		var n int64
 		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
 			s.t.Fatalf("count %s: %v", table, err)
@@ -147,7 +148,8 @@ func (s *server) fingerprint() string {
 		`SELECT member_id, wallet, available, pending FROM balances ORDER BY member_id, wallet`,
 		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM rule_sets ORDER BY version`,
 		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM tier_configs ORDER BY tenant_id`,
-		`SELECT member_id, tier, manual, earned FROM tier_states ORDER BY member_id`} {
+		`SELECT member_id, tier, manual, earned FROM tier_states ORDER BY member_id`,
+		`SELECT seg_key, CAST(members AS TEXT), doc, CAST(COALESCE(refreshed_at, 0) AS TEXT) FROM segment_defs ORDER BY seg_key`} {
 		rows, err := db.Query(q)
 		if err != nil {
 			s.t.Fatal(err)

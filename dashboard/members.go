@@ -12,8 +12,8 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/tiers"
 	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/tiers"
 )
 
 // membersData is the member list with its search.

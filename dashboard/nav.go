@@ -24,6 +24,7 @@ var mainNav = []navEntry{
 	{label: "Rewards", path: "/admin/rewards", perm: service.PermViewProgram},
 	{label: "Campaigns", path: "/admin/campaigns", perm: service.PermViewProgram},
 	{label: "Tiers", path: "/admin/tiers", perm: service.PermViewProgram},
+	{label: "Segments", path: "/admin/segments", perm: service.PermViewProgram},
 	{label: "Analytics", path: "/admin/analytics", perm: service.PermViewOverview},
 	{label: "Settings", path: "/admin/settings", perm: ""},
 }

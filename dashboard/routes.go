@@ -58,6 +58,13 @@ func (d *Dashboard) table() []route {
 		{method: "POST", pattern: "/admin/campaigns", perm: edit, handle: d.createCampaign},
 		{method: "POST", pattern: "/admin/campaigns/{id}/end", perm: edit, handle: d.endCampaign},
 
+		{method: "GET", pattern: "/admin/segments", perm: program, handle: d.segments},
+		{method: "POST", pattern: "/admin/segments", perm: edit, handle: d.saveSegment},
+		{method: "POST", pattern: "/admin/segments/refresh", perm: edit, handle: d.refreshSegments},
+		{method: "GET", pattern: "/admin/segments/{key}", perm: program, handle: d.segment},
+		{method: "GET", pattern: "/admin/segments/{key}/members.csv", perm: members, handle: d.segmentCSV},
+		{method: "POST", pattern: "/admin/segments/{key}/delete", perm: edit, handle: d.deleteSegment},
+
 		{method: "GET", pattern: "/admin/tiers", perm: program, handle: d.tiers},
 		{method: "POST", pattern: "/admin/tiers", perm: edit, handle: d.saveTiers},
 

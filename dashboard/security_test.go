@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure/dashboard"
+	"github.com/tenure-loyalty/tenure/segments"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
@@ -259,6 +260,9 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		t.Fatal(err)
 	}
 	rulesJSON := mustJSON(t, rules.Set)
+	if _, err := s.app.Service.SaveSegment(ctx, tid, "test", segments.Definition{Key: "walk-doomed", Name: "Doomed", Condition: "member.frequency >= 1"}); err != nil {
+		t.Fatal(err)
+	}
 	ladder, err := s.app.Service.Tiers(ctx, tid)
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +278,9 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/members/{id}/tier":                  {"/admin/members/" + member.ID + "/tier", url.Values{"tier": {"gold"}, "reason": {"walk"}}},
 		"/admin/tiers":                              {"/admin/tiers", url.Values{"tiers": {ladderJSON}}},
 		"/admin/campaigns":                          {"/admin/campaigns", url.Values{"name": {"Walk"}, "effect": {"multiplier"}, "multiplier": {"2"}}},
+		"/admin/segments":                           {"/admin/segments", url.Values{"key": {"walkers"}, "name": {"Walkers"}, "condition": {"member.frequency >= 2"}}},
+		"/admin/segments/refresh":                   {"/admin/segments/refresh", url.Values{}},
+		"/admin/segments/{key}/delete":              {"/admin/segments/walk-doomed/delete", url.Values{}},
 		"/admin/campaigns/{id}/end":                 {"/admin/campaigns/weekend/end", url.Values{}},
 		"/admin/program/rules":                      {"/admin/program/rules", url.Values{"rules": {rulesJSON}}},
 		"/admin/program/dry-run":                    {"/admin/program/dry-run", url.Values{"rules": {rulesJSON}, "event": {`{"id":"x","type":"order.paid","customer_id":"c","order":{"id":"o","lines":[{"quantity":1,"unit_price":10000}]}}`}}},

@@ -8,6 +8,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/rules"
+	"github.com/tenure-loyalty/tenure/segments"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/tiers"
 )
@@ -90,6 +91,18 @@ func Ladder() tiers.Ladder {
 		{Key: "silver", Name: "Silver", Threshold: 1000, Benefits: tiers.Benefits{EarnMultiplierBP: 12000}},
 		{Key: "gold", Name: "Gold", Threshold: 3000, Benefits: tiers.Benefits{EarnMultiplierBP: 15000, FreeShipping: true, EarlyAccess: true}},
 	}}
+}
+
+// Segments are the demo's customer segments, over the profile segment conditions read.
+func Segments() []segments.Definition {
+	return []segments.Definition{
+		{Key: "big-spenders-gone-quiet", Name: "Big spenders gone quiet", Description: "Top two spend quintiles, no order for two months",
+			Condition: "member.m >= 4 && member.recency_days > 60"},
+		{Key: "tea-regulars", Name: "Tea regulars", Description: "Bought tea, ordered three times or more",
+			Condition: `"tea" in member.categories && member.frequency >= 3`},
+		{Key: "likely-to-return", Name: "Likely to return", Description: "The purchase model gives them an 80% or better chance of being active",
+			Condition: "member.p_alive >= 0.8 && member.frequency >= 2"},
+	}
 }
 
 // Setup configures a tenant as the demo store: the Program and its rules, the Ladder and

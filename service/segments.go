@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"encoding/csv"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +89,31 @@ func (s *Service) SegmentMembers(ctx context.Context, tenantID, key, after strin
 		next = ms[limit-1].ID
 	}
 	return ms, next, err
+}
+
+// WriteSegmentMembersCSV writes every member of a segment as CSV (member_id, customer_id,
+// email, first_name, last_name, country, city), in id order. It reads them all before
+// writing, so an unknown segment is an error and not a half-written file.
+func (s *Service) WriteSegmentMembersCSV(ctx context.Context, tenantID, key string, w io.Writer) error {
+	var all []tenure.Member
+	for cursor := ""; ; {
+		ms, next, err := s.SegmentMembers(ctx, tenantID, key, cursor, 500)
+		if err != nil {
+			return err
+		}
+		all = append(all, ms...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"member_id", "customer_id", "email", "first_name", "last_name", "country", "city"})
+	for _, m := range all {
+		_ = cw.Write([]string{m.ID, m.ExternalID, m.Email, m.FirstName, m.LastName, m.Country, m.City})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // RefreshSegments recomputes every segment's members from each member's profile: RFM and

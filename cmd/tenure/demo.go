@@ -67,6 +67,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	clock.Live()
+	// Segments are added once the history is in, and counted once: counting them after
+	// every replayed day would only slow the demo down.
+	for _, seg := range demo.Segments() {
+		if _, err := a.Service.SaveSegment(ctx, t.ID, "demo", seg); err != nil {
+			return err
+		}
+	}
+	if _, err := a.Service.RefreshSegments(ctx, t.ID); err != nil {
+		return err
+	}
 	// Compute the store's analytics now (cohorts, RFM, the CLV models, lift), so that the
 	// dashboard's first analytics and member pages are instant.
 	sn, err := a.Service.Snapshot(ctx, t.ID, 0)
