@@ -59,7 +59,7 @@ func (d *Dashboard) overview(q *req) error {
 		return err
 	}
 	// The retention trend comes from the analytics snapshot the Analytics page shows.
-	sn, err := d.svc.Snapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
+	sn, err := d.svc.LatestSnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
 	if err != nil {
 		return err
 	}

@@ -55,26 +55,30 @@ func (sn *Snapshot) MemberCLV(memberID string) *MemberCLV {
 	return nil
 }
 
-// snapshotCache keeps one snapshot per tenant. A tenant's entry is locked while its
-// snapshot is computed, so that concurrent page views wait for one computation instead
-// of each starting their own.
+// snapshotCache keeps one snapshot per tenant. A tenant's compute lock is held while its
+// snapshot is computed, so that concurrent page views wait for one computation instead of
+// each starting their own.
 type snapshotCache struct {
 	mu sync.Mutex
 	by map[string]*snapshotEntry
 }
 
 type snapshotEntry struct {
-	mu   sync.Mutex
-	snap *Snapshot
+	compute    sync.Mutex // held while computing
+	mu         sync.Mutex // guards snap and refreshing
+	snap       *Snapshot
+	refreshing bool
 }
 
 // liftWindowDays is the outcome window of the snapshot's lift reports.
 const liftWindowDays = 30
 
-// Snapshot returns the tenant's analytics snapshot, computing it when the kept one is
-// older than maxAge by the service clock (always, for maxAge 0).
-func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+// snapshotTimeout bounds a computation started in the background.
+const snapshotTimeout = 15 * time.Minute
+
+func (s *Service) snapshotEntry(tenantID string) *snapshotEntry {
 	s.snapshots.mu.Lock()
+	defer s.snapshots.mu.Unlock()
 	if s.snapshots.by == nil {
 		s.snapshots.by = map[string]*snapshotEntry{}
 	}
@@ -83,20 +87,70 @@ func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Dur
 		e = &snapshotEntry{}
 		s.snapshots.by[tenantID] = e
 	}
-	s.snapshots.mu.Unlock()
+	return e
+}
 
+// fresh returns the kept snapshot if it is younger than maxAge at now.
+func (e *snapshotEntry) fresh(now time.Time, maxAge time.Duration) *Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := s.Clock.Now().UTC()
 	if e.snap != nil && maxAge > 0 && now.Sub(e.snap.ComputedAt) < maxAge && !now.Before(e.snap.ComputedAt) {
-		return e.snap, nil
+		return e.snap
+	}
+	return nil
+}
+
+// Snapshot returns the tenant's analytics snapshot, computing it when the kept one is
+// older than maxAge by the service clock (always, for maxAge 0). It waits for the
+// computation, which on a store of a million customers takes most of a minute.
+func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+	e := s.snapshotEntry(tenantID)
+	if sn := e.fresh(s.Clock.Now().UTC(), maxAge); sn != nil {
+		return sn, nil
+	}
+	e.compute.Lock()
+	defer e.compute.Unlock()
+	now := s.Clock.Now().UTC()
+	if sn := e.fresh(now, maxAge); sn != nil { // computed while we waited
+		return sn, nil
 	}
 	sn, err := s.computeSnapshot(ctx, tenantID, now)
 	if err != nil {
 		return nil, err
 	}
+	e.mu.Lock()
 	e.snap = sn
+	e.mu.Unlock()
 	return sn, nil
+}
+
+// LatestSnapshot returns the kept snapshot at once, however old, and when it is older
+// than maxAge starts computing a new one in the background (one at a time per tenant):
+// pages show numbers as of the snapshot's ComputedAt and never wait for a refit, except
+// the first time a tenant is looked at.
+func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+	e := s.snapshotEntry(tenantID)
+	now := s.Clock.Now().UTC()
+	e.mu.Lock()
+	sn := e.snap
+	if sn != nil && !e.refreshing && (maxAge <= 0 || now.Sub(sn.ComputedAt) >= maxAge || now.Before(sn.ComputedAt)) {
+		e.refreshing = true
+		go func() {
+			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotTimeout)
+			defer cancel()
+			if _, err := s.Snapshot(bg, tenantID, maxAge); err != nil {
+				s.Log.Error("analytics snapshot", "tenant", tenantID, "err", err)
+			}
+			e.mu.Lock()
+			e.refreshing = false
+			e.mu.Unlock()
+		}()
+	}
+	e.mu.Unlock()
+	if sn != nil {
+		return sn, nil
+	}
+	return s.Snapshot(ctx, tenantID, maxAge)
 }
 
 func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time.Time) (*Snapshot, error) {

@@ -74,3 +74,40 @@ func TestSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// TestLatestSnapshot serves the kept snapshot at once when it is stale and replaces it
+// from the background.
+func TestLatestSnapshot(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		v := newEnv(t, e, nil)
+		v.ingest(orderEvent("o1", tenure.OrderPaid, "c1", "c1-1", 12000), orderEvent("o2", tenure.OrderPaid, "c2", "c2-1", 8000))
+		first, err := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour) // nothing kept: computes
+		if err != nil || first.Orders != 2 {
+			t.Fatalf("first snapshot: %v, %+v", err, first)
+		}
+		v.ingest(orderEvent("o3", tenure.OrderPaid, "c1", "c1-2", 5000))
+		if again, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour); again != first {
+			t.Fatal("a young snapshot was not served as it is")
+		}
+		v.clock.Advance(2 * time.Hour)
+		stale, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour)
+		if stale != first {
+			t.Fatal("a stale snapshot was not served at once")
+		}
+		// The background computation replaces it; poll for it rather than time it.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			sn, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour)
+			if sn != first {
+				if sn.Orders != 3 {
+					t.Fatalf("the new snapshot has %d orders, want 3", sn.Orders)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no new snapshot within a minute")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}

@@ -37,7 +37,7 @@ func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string)
 	if err != nil {
 		return st, err
 	}
-	sn, err := s.Snapshot(ctx, tenantID, StandingMaxAge)
+	sn, err := s.LatestSnapshot(ctx, tenantID, StandingMaxAge)
 	if err != nil {
 		return st, err
 	}
