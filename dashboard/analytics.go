@@ -60,7 +60,9 @@ func (d *Dashboard) analytics(q *req) error {
 	// nothing a user owns, so it is a GET).
 	snapshot := d.svc.LatestSnapshot
 	if q.r.URL.Query().Get("refresh") != "" {
-		snapshot = func(ctx context.Context, id string, _ time.Duration) (*service.Snapshot, error) { return d.svc.Snapshot(ctx, id, 0) }
+		snapshot = func(ctx context.Context, id string, _ time.Duration) (*service.Snapshot, error) {
+			return d.svc.Snapshot(ctx, id, 0)
+		}
 	}
 	sn, err := snapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
 	if err != nil {
@@ -160,21 +162,10 @@ var segmentText = map[analytics.Segment][2]string{
 }
 
 func lifecycleMix(sn *service.Snapshot) []mixRow {
-	spend := map[analytics.Segment]int64{}
-	for _, r := range sn.RFM {
-		spend[r.Segment] += r.Monetary
-	}
 	var out []mixRow
-	for _, s := range []analytics.Segment{analytics.New, analytics.VIP, analytics.Loyal, analytics.Active, analytics.AtRisk, analytics.Occasional, analytics.Lapsed} {
-		n := sn.Lifecycle[s]
-		row := mixRow{Segment: s, Label: segmentText[s][0], Meaning: segmentText[s][1], Members: n}
-		if len(sn.RFM) > 0 {
-			row.Share = float64(n) / float64(len(sn.RFM))
-		}
-		if n > 0 {
-			row.AvgSpend = spend[s] / int64(n)
-		}
-		out = append(out, row)
+	for _, m := range sn.LifecycleMix() {
+		out = append(out, mixRow{Segment: m.Segment, Label: segmentText[m.Segment][0], Meaning: segmentText[m.Segment][1],
+			Members: m.Customers, Share: m.Share, AvgSpend: m.AvgSpendMinor})
 	}
 	return out
 }

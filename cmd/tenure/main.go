@@ -32,6 +32,7 @@ Commands:
   staff     create dashboard accounts: staff create -email E -role owner|marketer|support|read_only
   keys      create, list or revoke API keys: keys create|list|revoke
   backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
+  analytics write the analytics reports (metrics, cohorts, RFM, CLV, lift) as CSV: analytics [-out DIR]
   bench     measure ingest throughput and balance reads: bench ingest|reads
   listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = keys(ctx, rest, stdout, stderr, getenv)
 	case "backtest":
 		err = backtest(ctx, rest, stdout, stderr, getenv)
+	case "analytics":
+		err = analyticsCmd(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = bench(ctx, rest, stdout, stderr, getenv)
 	case "listen":
