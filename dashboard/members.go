@@ -281,11 +281,17 @@ func (d *Dashboard) adjust(q *req) error {
 	if form.Errors, err = fieldErrors(err); err != nil {
 		return err
 	}
-	data, err := d.memberData(r.Context(), q, id)
+	return d.memberFormError(q, id, func(data *memberData) { data.Adjust = form })
+}
+
+// memberFormError shows a member's page again with a form's problems, which keep sets on
+// the page's data (422: the form was understood, its content refused).
+func (d *Dashboard) memberFormError(q *req, id string, keep func(*memberData)) error {
+	data, err := d.memberData(q.r.Context(), q, id)
 	if err != nil {
 		return err
 	}
-	data.Adjust = form
+	keep(&data)
 	d.render(q, http.StatusUnprocessableEntity, "member", memberTitle(data.Member), data)
 	return nil
 }

@@ -141,13 +141,7 @@ func (d *Dashboard) assignTier(q *req) error {
 	if form.Errors, err = fieldErrors(err); err != nil {
 		return err
 	}
-	data, err := d.memberData(r.Context(), q, id)
-	if err != nil {
-		return err
-	}
-	data.TierForm = form
-	d.render(q, http.StatusUnprocessableEntity, "member", memberTitle(data.Member), data)
-	return nil
+	return d.memberFormError(q, id, func(data *memberData) { data.TierForm = form })
 }
 
 func metricText(m tiers.Metric) string {

@@ -24,15 +24,8 @@ func analyticsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer a.Close()
-	if tenantID == "" {
-		ts, err := a.Service.Tenants(ctx)
-		if err != nil {
-			return err
-		}
-		if len(ts) != 1 {
-			return fmt.Errorf("%d tenants: pass -tenant ID", len(ts))
-		}
-		tenantID = ts[0].ID
+	if tenantID, err = soleTenant(ctx, a.Service, tenantID, false); err != nil {
+		return err
 	}
 	sn, err := a.Service.Snapshot(ctx, tenantID, 0)
 	if err != nil {

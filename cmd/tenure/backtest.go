@@ -54,15 +54,8 @@ func backtest(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		*d.dst = t
 	}
-	if tenantID == "" {
-		ts, err := a.Service.Tenants(ctx)
-		if err != nil {
-			return err
-		}
-		if len(ts) != 1 {
-			return fmt.Errorf("%d tenants: pass -tenant ID", len(ts))
-		}
-		tenantID = ts[0].ID
+	if tenantID, err = soleTenant(ctx, a.Service, tenantID, false); err != nil {
+		return err
 	}
 	rep, err := a.Service.Backtest(ctx, tenantID, req)
 	if err != nil {

@@ -60,7 +60,7 @@ func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return fmt.Errorf("-date-zone: %w", err)
 	}
 	cfg.Mapping = m
-	if tenantID, err = soleTenant(ctx, a.Service, tenantID); err != nil {
+	if tenantID, err = soleTenant(ctx, a.Service, tenantID, true); err != nil {
 		return err
 	}
 	if setCurrency {
@@ -144,8 +144,9 @@ func money(minor int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
 }
 
-// soleTenant returns id, or the only tenant's id when id is empty.
-func soleTenant(ctx context.Context, svc *service.Service, id string) (string, error) {
+// soleTenant returns id, or the only tenant's id when id is empty. With no tenant at all
+// it creates one when create is set (an import into a fresh database) and fails otherwise.
+func soleTenant(ctx context.Context, svc *service.Service, id string, create bool) (string, error) {
 	if id != "" {
 		return id, nil
 	}
@@ -153,11 +154,11 @@ func soleTenant(ctx context.Context, svc *service.Service, id string) (string, e
 	if err != nil {
 		return "", err
 	}
-	switch len(ts) {
-	case 0:
+	switch {
+	case len(ts) == 0 && create:
 		t, _, err := svc.CreateTenant(ctx, "Imported store")
 		return t.ID, err
-	case 1:
+	case len(ts) == 1:
 		return ts[0].ID, nil
 	}
 	return "", fmt.Errorf("%d tenants: pass -tenant ID", len(ts))

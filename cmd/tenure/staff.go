@@ -25,7 +25,7 @@ func staff(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer a.Close()
-	if tenantID, err = soleTenant(ctx, a.Service, tenantID); err != nil {
+	if tenantID, err = soleTenant(ctx, a.Service, tenantID, true); err != nil {
 		return err
 	}
 	st, pw, err := a.Service.CreateStaff(ctx, tenantID, "cli", service.NewStaff{Email: email, Name: name, Role: service.Role(role)})
