@@ -115,3 +115,36 @@ func TestFitOptionsStart(t *testing.T) {
 		t.Error("negative start accepted")
 	}
 }
+
+// TestHugeDropoutParameters covers a BG/NBD fit whose a and b run off to millions (a
+// small store whose dropout is nearly deterministic): the 2F1 series with b and c both
+// huge converges like z·b/c, and the conditional expectation must be finite for every
+// valid customer. The sum is checked against the series summed term by term.
+func TestHugeDropoutParameters(t *testing.T) {
+	m := BGNBD{R: 0.3622, Alpha: 3.407, A: 1.009e7, B: 3.854e7}
+	for x := 0; x <= 40; x++ {
+		for T := 1.0; T <= 40; T++ {
+			for tx := 0.0; tx <= T; tx++ {
+				if (x == 0) != (tx == 0) {
+					continue
+				}
+				v := m.ConditionalExpectedPurchases(43.33, x, tx, T)
+				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					t.Fatalf("x=%d tx=%v T=%v: %v", x, tx, T, v)
+				}
+			}
+		}
+	}
+	for _, z := range []float64{0.5, 0.8375, 0.95} {
+		a, b, c := m.R+1, m.B+1, m.A+m.B
+		l, s := hyp2f1(a, b, c, z, 1-z)
+		sum, term := 1.0, 1.0
+		for k := 0.0; k < 5000; k++ {
+			term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+			sum += term
+		}
+		if s != 1 || math.Abs(math.Exp(l)-sum) > 1e-12*sum {
+			t.Errorf("z=%v: 2F1 = %v (sign %v), the series summed gives %v", z, math.Exp(l), s, sum)
+		}
+	}
+}

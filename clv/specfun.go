@@ -137,6 +137,14 @@ func hypSeries(a, b, c, z float64, maxTerms int) (logAbs, sign, relErr float64, 
 		}
 		if c+fn+1 > 0 {
 			rho := az * (1 + (absA+absB/(fn+1))/(c+fn+1))
+			if a > 0 && b > 0 && c > 0 {
+				// With positive parameters the later ratios (a+k)(b+k)/((c+k)(k+1))·z are at
+				// most z·max(1, (a+k)/(k+1))·max(1, (b+k)/(c+k)) at the next k, each factor
+				// moving monotonically toward 1. This is much tighter than the general bound
+				// when b and c are both huge (a nearly deterministic dropout in BG/NBD).
+				k := fn + 1
+				rho = min(rho, az*max(1, (a+k)/(k+1))*max(1, (b+k)/(c+k)))
+			}
 			if rho < 1 && at*rho/(1-rho) <= 0.5*hypEps*math.Abs(sum) {
 				ok = true
 				break
