@@ -305,9 +305,13 @@ func campaignID(name string, set rules.Set) string {
 			dash = true
 		}
 	}
-	base := "campaign." + strings.TrimSuffix(b.String(), "-")
+	slug := strings.TrimSuffix(b.String(), "-")
+	if slug == "" { // a name of symbols or another script
+		slug = "unnamed"
+	}
+	base := "campaign." + slug
 	if len(base) > 48 {
-		base = base[:48]
+		base = strings.TrimSuffix(base[:48], "-")
 	}
 	taken := func(id string) bool {
 		return slices.ContainsFunc(set.Rules, func(r rules.Rule) bool { return r.ID == id })
