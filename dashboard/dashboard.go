@@ -232,6 +232,7 @@ func flashText(done string) string {
 		"campaign-ended":     "The campaign was ended: the rules were saved as a new version without it running.",
 		"segment-saved":      "The segment was saved. Its members are being counted in the background; Recount now does it at once.",
 		"segment-deleted":    "The segment was deleted.",
+		"reward-archived":    "The reward was archived: members can no longer redeem it; coupons already issued stay valid.",
 		"segments-refreshed": "Every segment's members were counted again.",
 	}[done]
 }

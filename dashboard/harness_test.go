@@ -149,7 +149,8 @@ func (s *server) fingerprint() string {
 		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM rule_sets ORDER BY version`,
 		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM tier_configs ORDER BY tenant_id`,
 		`SELECT member_id, tier, manual, earned FROM tier_states ORDER BY member_id`,
-		`SELECT seg_key, CAST(members AS TEXT), doc, CAST(COALESCE(refreshed_at, 0) AS TEXT) FROM segment_defs ORDER BY seg_key`} {
+		`SELECT seg_key, CAST(members AS TEXT), doc, CAST(COALESCE(refreshed_at, 0) AS TEXT) FROM segment_defs ORDER BY seg_key`,
+		`SELECT id, CAST(COALESCE(archived_at, 0) AS TEXT), '', '' FROM rewards ORDER BY id`} {
 		rows, err := db.Query(q)
 		if err != nil {
 			s.t.Fatal(err)

@@ -67,3 +67,13 @@ func (d *Dashboard) createReward(q *req) error {
 	}
 	return d.showRewards(q, http.StatusUnprocessableEntity, rewardsData{Form: f})
 }
+
+// archiveReward takes a reward out of the catalog: members can no longer redeem it; the
+// coupons already issued stay valid.
+func (d *Dashboard) archiveReward(q *req) error {
+	if _, err := d.svc.ArchiveReward(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
+		return err
+	}
+	redirect(q, "/admin/rewards", "reward-archived")
+	return nil
+}

@@ -53,6 +53,7 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},
+		{method: "POST", pattern: "/admin/rewards/{id}/archive", perm: edit, handle: d.archiveReward},
 
 		{method: "GET", pattern: "/admin/campaigns", perm: program, handle: d.campaigns},
 		{method: "POST", pattern: "/admin/campaigns", perm: edit, handle: d.createCampaign},

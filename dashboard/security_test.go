@@ -260,6 +260,10 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		t.Fatal(err)
 	}
 	rulesJSON := mustJSON(t, rules.Set)
+	catalog, _, err := s.app.Service.Rewards(ctx, tid, false, "", 10)
+	if err != nil || len(catalog) == 0 {
+		t.Fatalf("the demo catalog: %v, %d rewards", err, len(catalog))
+	}
 	if _, err := s.app.Service.SaveSegment(ctx, tid, "test", segments.Definition{Key: "walk-doomed", Name: "Doomed", Condition: "member.frequency >= 1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +290,7 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/program/dry-run":                    {"/admin/program/dry-run", url.Values{"rules": {rulesJSON}, "event": {`{"id":"x","type":"order.paid","customer_id":"c","order":{"id":"o","lines":[{"quantity":1,"unit_price":10000}]}}`}}},
 		"/admin/program/backtest":                   {"/admin/program/backtest", url.Values{"rules": {rulesJSON}, "from": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "to": {time.Now().Format(time.DateOnly)}}},
 		"/admin/rewards":                            {"/admin/rewards", url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"100"}}},
+		"/admin/rewards/{id}/archive":               {"/admin/rewards/" + catalog[0].ID + "/archive", url.Values{}},
 		"/admin/settings/keys":                      {"/admin/settings/keys", url.Values{"name": {"walk"}, "scope": {"read_only"}}},
 		"/admin/settings/keys/{id}/revoke":          {"/admin/settings/keys/" + keys[0].ID + "/revoke", url.Values{}},
 		"/admin/settings/webhooks":                  {"/admin/settings/webhooks", url.Values{"url": {"http://127.0.0.1:9/other"}}},
