@@ -157,10 +157,13 @@ type memberQuery struct {
 	Email      string `query:"email" maxLength:"256"`
 	ExternalID string `query:"external_id" maxLength:"128" doc:"The store's customer id"`
 	Tag        string `query:"tag" maxLength:"64"`
+	Tier       string `query:"tier" maxLength:"64" doc:"Members holding this tier (its key) now"`
+	Segment    string `query:"segment" maxLength:"64" doc:"Members of this segment (its key), as last counted"`
 }
 
 func (s *Server) listMembers(ctx context.Context, in *memberQuery) (*body[listBody[tenure.Member]], error) {
-	ms, next, err := s.svc.Members(ctx, caller(ctx).TenantID, storage.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag, After: in.Cursor, Limit: in.Limit})
+	ms, next, err := s.svc.Members(ctx, caller(ctx).TenantID, storage.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag,
+		Tier: in.Tier, Segment: in.Segment, After: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, s.problem(err)
 	}

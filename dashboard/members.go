@@ -20,6 +20,10 @@ import (
 type membersData struct {
 	Query     string
 	By        string // any, email, id, tag
+	Tier      string // filters: a tier key and a segment key
+	Segment   string
+	Tiers     []tiers.Tier
+	Segments  []storage.SegmentRecord
 	MatchedBy string
 	Members   []tenure.Member
 	Next      string // URL of the next page, empty on the last
@@ -29,16 +33,26 @@ type membersData struct {
 func (d *Dashboard) members(q *req) error {
 	ctx := q.r.Context()
 	v := q.r.URL.Query()
-	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by")}
+	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment")}
 	if !slices.Contains([]string{"email", "id", "tag"}, data.By) {
 		data.By = "any"
 	}
-	f := storage.MemberFilter{After: v.Get("after"), Limit: 25}
-	var err error
+	cfg, err := d.svc.Tiers(ctx, q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	if data.Segments, err = d.svc.Segments(ctx, q.tenant.ID); err != nil {
+		return err
+	}
+	data.Tiers = cfg.Tiers
+	f := storage.MemberFilter{After: v.Get("after"), Limit: 25, Tier: data.Tier, Segment: data.Segment}
 	var next string
 	switch {
 	case data.Query == "":
 		data.Members, next, err = d.svc.Members(ctx, q.tenant.ID, f)
+		if data.Tier != "" || data.Segment != "" {
+			data.MatchedBy = "filter"
+		}
 	case data.By == "any" && tenure.HasPrefix(data.Query, tenure.PrefixMember):
 		var m tenure.Member
 		if m, err = d.svc.Member(ctx, q.tenant.ID, data.Query); err == nil {
@@ -52,16 +66,22 @@ func (d *Dashboard) members(q *req) error {
 	if err != nil {
 		return err
 	}
-	if next != "" {
-		nv := url.Values{"after": {next}}
-		if data.Query != "" {
-			nv.Set("q", data.Query)
-			nv.Set("by", data.By)
+	// Page links keep the search and the filters.
+	page := url.Values{}
+	for k, val := range map[string]string{"q": data.Query, "tier": data.Tier, "segment": data.Segment} {
+		if val != "" {
+			page.Set(k, val)
 		}
-		data.Next = "/admin/members?" + nv.Encode()
+	}
+	if data.Query != "" {
+		page.Set("by", data.By)
 	}
 	if f.After != "" {
-		data.First = "/admin/members?" + url.Values{"q": {data.Query}, "by": {data.By}}.Encode()
+		data.First = "/admin/members?" + page.Encode()
+	}
+	if next != "" {
+		page.Set("after", next)
+		data.Next = "/admin/members?" + page.Encode()
 	}
 	d.render(q, http.StatusOK, "members", "Members", data)
 	return nil

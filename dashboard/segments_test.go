@@ -67,6 +67,10 @@ func TestSegments(t *testing.T) {
 			if dl.Status != http.StatusOK || err != nil || int64(len(recs)) != list[0].Members+1 || recs[0][0] != "member_id" {
 				t.Fatalf("download: %d, %d records for %d members, %v", dl.Status, len(recs), list[0].Members, err)
 			}
+			filtered := c.get("/admin/members?segment=tea-buyers")
+			if rows := strings.Count(section(t, filtered.Body, "<tbody", "</tbody>"), "<tr"); rows != int(min(list[0].Members, 25)) {
+				t.Errorf("members filtered by the segment: %d rows for %d members", rows, list[0].Members)
+			}
 			if p := c.get("/admin/segments/nope"); p.Status != http.StatusNotFound {
 				t.Errorf("unknown segment: %d", p.Status)
 			}

@@ -45,6 +45,29 @@ func TestTiers(t *testing.T) {
 			}
 		})
 
+		t.Run("the member list filters by tier", func(t *testing.T) {
+			c := s.client(t)
+			c.signIn(s.staff[service.RoleSupport])
+			counts, err := svc.TierMembership(ctx, tid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tier := range []string{"bronze", "silver", "gold"} {
+				listed, url := 0, "/admin/members?tier="+tier
+				for pages := 0; url != "" && pages < 10; pages++ {
+					p := c.get(url)
+					listed += strings.Count(section(t, p.Body, "<tbody", "</tbody>"), `<tr`)
+					url = ""
+					if m := regexp.MustCompile(`href="(/admin/members\?[^"]*after=[^"]*)"`).FindStringSubmatch(p.Body); m != nil {
+						url = strings.ReplaceAll(m[1], "&amp;", "&")
+					}
+				}
+				if int64(listed) != counts[tier] {
+					t.Errorf("tier %s: %d listed, %d hold it", tier, listed, counts[tier])
+				}
+			}
+		})
+
 		t.Run("a bad ladder is refused with its problems and nothing is saved", func(t *testing.T) {
 			c := s.client(t)
 			token := c.signIn(s.staff[service.RoleMarketer])

@@ -120,6 +120,8 @@ type MemberFilter struct {
 	Email      string
 	ExternalID string
 	Tag        string
+	Tier       string // the tier key the member holds now
+	Segment    string // a segment key, as last counted
 	After      string // cursor: list members with id greater than this
 	Limit      int
 }
@@ -133,6 +135,14 @@ func (tx *Tx) Members(ctx context.Context, tenantID string, f MemberFilter) ([]t
 		q += ` JOIN member_tags t ON t.member_id = m.id AND t.tenant_id = m.tenant_id`
 		args = append(args, strings.ToLower(f.Tag))
 		where += ` AND t.tag = $` + itoa(len(args))
+	}
+	if f.Tier != "" {
+		args = append(args, f.Tier)
+		q += ` JOIN tier_states ts ON ts.member_id = m.id AND ts.tenant_id = m.tenant_id AND ts.tier = $` + itoa(len(args))
+	}
+	if f.Segment != "" {
+		args = append(args, f.Segment)
+		q += ` JOIN segment_members sm ON sm.member_id = m.id AND sm.tenant_id = m.tenant_id AND sm.seg_key = $` + itoa(len(args))
 	}
 	if f.Email != "" {
 		args = append(args, strings.ToLower(f.Email))
