@@ -33,7 +33,7 @@ func TestTiers(t *testing.T) {
 				}
 			}
 			total := int64(0)
-			for _, m := range regexp.MustCompile(`data-tier="[a-z]*">([\d,]+)<`).FindAllStringSubmatch(p.Body, -1) {
+			for _, m := range regexp.MustCompile(`data-tier="[a-z]*">(?:<a [^>]*>)?([\d,]+)<`).FindAllStringSubmatch(p.Body, -1) {
 				n, _ := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
 				total += n
 			}
