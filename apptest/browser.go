@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"context"
+	_ "embed" // the axe-core script
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,4 +209,27 @@ func (b *Browser) Shot(t testing.TB, name string, fullPage bool) {
 	if err := os.WriteFile(filepath.Join(Artifacts, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+//go:embed axe/axe.min.js
+var axeScript string
+
+// Audit runs axe-core on the page open in the browser, with the WCAG 2.0 and 2.1 A and AA
+// rules, and returns each violation as "impact rule-id ×count: first element". The
+// script is injected through DevTools, so the page's Content-Security-Policy does not
+// stand in the way and the page itself never loads it.
+func (b *Browser) Audit(t testing.TB) []string {
+	t.Helper()
+	if loaded := Eval[bool](t, b, `!!window.axe`); !loaded {
+		if err := chromedp.Do(b.Ctx, chromedp.Evaluate[chromedp.Void](axeScript)); err != nil {
+			t.Fatalf("load axe-core: %v", err)
+		}
+	}
+	out, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => v.impact + " " + v.id + " ×" + v.nodes.length + ": " + v.nodes[0].target.join(" ") + " (" + v.help + ")"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return out
 }

@@ -82,6 +82,9 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 		b.Open(t, s.url+"/admin/")
 		b.Do(t, chromedp.WaitVisible(chromedp.ID("email")))
 		b.Shot(t, "01-sign-in", true)
+		for _, v := range b.Audit(t) {
+			t.Errorf("sign-in page: %s", v)
+		}
 		signIn(t, b, s, s.staff[service.RoleOwner])
 		if got := b.Text(t, "h1"); got != "Overview" {
 			t.Fatalf("after sign-in the page is %q", got)
@@ -266,6 +269,17 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 		b.Shot(t, "07-settings-audit", true)
 	})
 
+	t.Run("accessibility: every page passes axe-core's WCAG 2.1 AA rules", func(t *testing.T) {
+		for _, p := range []string{"/admin/", "/admin/members", "/admin/members/cust-00002", "/admin/program", "/admin/rewards",
+			"/admin/campaigns", "/admin/tiers", "/admin/segments", "/admin/analytics", "/admin/settings/keys",
+			"/admin/settings/webhooks", "/admin/settings/staff", "/admin/settings/audit"} {
+			b.Open(t, s.url+p)
+			for _, v := range b.Audit(t) {
+				t.Errorf("%s: %s", p, v)
+			}
+		}
+	})
+
 	t.Run("keyboard: the skip link comes first and moves to the content", func(t *testing.T) {
 		b.Open(t, s.url+"/admin/")
 		b.Do(t, chromedp.KeyEvent(kb.Tab))
@@ -287,6 +301,9 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 				if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 4`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 					t.Fatal(err)
 				}
+			}
+			for _, v := range b.Audit(t) {
+				t.Errorf("%s at 375 px: %s", p.path, v)
 			}
 			if w := apptest.Eval[int](t, b, `document.documentElement.scrollWidth`); w > 375 {
 				wide := apptest.Eval[[]string](t, b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 380 && !e.closest(".table-wrap, nav")).slice(0, 5).map(e => e.tagName + "." + e.className + "#" + e.id)`)

@@ -154,6 +154,9 @@ func storefrontWalk(t *testing.T, b *browser, s *shop) {
 		// The history is a request of its own, answered after the balance.
 		b.Wait(t, "the history", `document.querySelector('#tenure-widget').shadowRoot.querySelectorAll('.tw-history .tw-entry').length > 0`)
 		shot(t, b, "widget-01-open")
+		for _, v := range b.Audit(t) { // the storefront and the open widget, shadow DOM included
+			t.Errorf("accessibility: %s", v)
+		}
 	})
 
 	var code string

@@ -104,11 +104,36 @@
     if (msg && !window.confirm(msg)) e.preventDefault();
   }
 
+  // A table wider than its card scrolls sideways inside it; that region must be reachable
+  // with the keyboard (Tab, then the arrow keys), and named for screen readers. Tables that
+  // fit get no extra tab stop.
+  function markScrollable() {
+    document.querySelectorAll(".table-wrap").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) {
+          el.tabIndex = 0;
+          el.setAttribute("role", "region");
+          var label = el.querySelector("caption") || (el.closest("section") || document).querySelector("h2, h3");
+          el.setAttribute("aria-label", (label ? label.textContent.trim() + ": " : "") + "table, scrolls sideways");
+        }
+      } else if (el.getAttribute("role") === "region") {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("role");
+        el.removeAttribute("aria-label");
+      }
+    });
+  }
+
   document.addEventListener("click", jumpToError);
   document.addEventListener("submit", confirmSubmit);
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawCharts);
-  } else {
+  function ready() {
     drawCharts();
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();

@@ -26,3 +26,15 @@ writeFileSync(join(out, "vendor", "LICENSE-uPlot.txt"),
   `uPlot ${pkg.version} (${pkg.homepage || "https://github.com/leeoniya/uPlot"})\n\n` + readFileSync(join(uplot, "LICENSE"), "utf8"));
 
 for (const f of readdirSync(out, { recursive: true })) console.log("static/" + f);
+
+// axe-core runs the accessibility audit in the browser tests (package apptest embeds it);
+// it is never served by Tenure.
+const axe = join(here, "node_modules", "axe-core");
+const axeOut = join(here, "..", "..", "apptest", "axe");
+mkdirSync(axeOut, { recursive: true });
+copyFileSync(join(axe, "axe.min.js"), join(axeOut, "axe.min.js"));
+const axePkg = JSON.parse(readFileSync(join(axe, "package.json"), "utf8"));
+writeFileSync(join(axeOut, "LICENSE-axe-core.txt"),
+  `axe-core ${axePkg.version} (https://github.com/dequelabs/axe-core), used by the browser tests only; not shipped in the binary.\n\n` +
+  readFileSync(join(axe, "LICENSE"), "utf8"));
+console.log("apptest/axe/axe.min.js");
