@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,37 @@ func TestAnalyticsCommand(t *testing.T) {
 	// metric per line, and a lift report for the weekend campaign's holdout.
 	if rows["rfm.csv"] < 150 || rows["rfm.csv"] > 200 || rows["lifecycle.csv"] != 7 || rows["program.csv"] != 15 || rows["lift.csv"] != 4 {
 		t.Fatalf("rows per report: %v", rows)
+	}
+	// The same store exported: every member once, and a ledger whose points add up to the
+	// members' points.
+	members := filepath.Join(dir, "members.csv")
+	if code := run(context.Background(), []string{"export", "members", "-database-url", db, "-out", members}, &out, &errs, env); code != 0 {
+		t.Fatalf("export members: %d\n%s", code, errs.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"export", "ledger", "-database-url", db}, &out, &errs, env); code != 0 {
+		t.Fatalf("export ledger: %d\n%s", code, errs.String())
+	}
+	b, _ := os.ReadFile(members)
+	mrecs, _ := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	lrecs, _ := csv.NewReader(&out).ReadAll()
+	var held, entries int64
+	for _, r := range mrecs[1:] {
+		n, _ := strconv.ParseInt(r[9], 10, 64)
+		p, _ := strconv.ParseInt(r[10], 10, 64)
+		held += n + p
+	}
+	for _, r := range lrecs[1:] {
+		if r[2] == "points" {
+			n, _ := strconv.ParseInt(r[5], 10, 64)
+			entries += n
+		}
+	}
+	if len(mrecs) != 201 || len(lrecs) < 1000 || held != entries {
+		t.Fatalf("%d member rows, %d ledger rows; members hold %d points, the ledger sums to %d", len(mrecs), len(lrecs), held, entries)
+	}
+	if code := run(context.Background(), []string{"export", "orders", "-database-url", db}, &out, &errs, env); code == 0 {
+		t.Fatal("an unknown export succeeded")
 	}
 	if code := run(context.Background(), []string{"analytics", "-database-url", filepath.Join(dir, "missing", "x.db"), "-out", reports}, &out, &errs, env); code == 0 {
 		t.Fatal("a database that cannot be opened gave no error")

@@ -33,6 +33,7 @@ Commands:
   keys      create, list or revoke API keys: keys create|list|revoke
   backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
   analytics write the analytics reports (metrics, cohorts, RFM, CLV, lift) as CSV: analytics [-out DIR]
+  export    write the ledger or the members with their balances as CSV: export ledger|members [-out FILE]
   bench     measure ingest throughput and balance reads: bench ingest|reads
   listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = backtest(ctx, rest, stdout, stderr, getenv)
 	case "analytics":
 		err = analyticsCmd(ctx, rest, stdout, stderr, getenv)
+	case "export":
+		err = export(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = bench(ctx, rest, stdout, stderr, getenv)
 	case "listen":
