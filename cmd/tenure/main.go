@@ -123,4 +123,3 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
