@@ -24,6 +24,8 @@ type membersData struct {
 	Segment   string
 	Tiers     []tiers.Tier
 	Segments  []storage.SegmentRecord
+	Glances   map[string]storage.MemberGlance // points and tier by member id
+	TierNames map[string]string
 	MatchedBy string
 	Members   []tenure.Member
 	Next      string // URL of the next page, empty on the last
@@ -65,6 +67,17 @@ func (d *Dashboard) members(q *req) error {
 	}
 	if err != nil {
 		return err
+	}
+	ids := make([]string, len(data.Members))
+	for i, m := range data.Members {
+		ids[i] = m.ID
+	}
+	if data.Glances, err = d.svc.MemberGlances(ctx, q.tenant.ID, ids); err != nil {
+		return err
+	}
+	data.TierNames = map[string]string{}
+	for _, t := range data.Tiers {
+		data.TierNames[t.Key] = t.Name
 	}
 	// Page links keep the search and the filters.
 	page := url.Values{}

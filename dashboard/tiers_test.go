@@ -52,11 +52,16 @@ func TestTiers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			names := map[string]string{"bronze": "Bronze", "silver": "Silver", "gold": "Gold"}
 			for _, tier := range []string{"bronze", "silver", "gold"} {
 				listed, url := 0, "/admin/members?tier="+tier
 				for pages := 0; url != "" && pages < 10; pages++ {
 					p := c.get(url)
-					listed += strings.Count(section(t, p.Body, "<tbody", "</tbody>"), `<tr`)
+					rows := section(t, p.Body, "<tbody", "</tbody>")
+					listed += strings.Count(rows, `<tr`)
+					if strings.Count(rows, "<td>"+names[tier]+"</td>") != strings.Count(rows, `<tr`) {
+						t.Errorf("tier %s: not every listed member shows the tier %s", tier, names[tier])
+					}
 					url = ""
 					if m := regexp.MustCompile(`href="(/admin/members\?[^"]*after=[^"]*)"`).FindStringSubmatch(p.Body); m != nil {
 						url = strings.ReplaceAll(m[1], "&amp;", "&")

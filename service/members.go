@@ -114,3 +114,13 @@ func (s *Service) MemberEvents(ctx context.Context, tenantID, memberRef, before 
 	}
 	return rs, next, err
 }
+
+// MemberGlances returns the available points and current tier of the given members, for
+// a member list.
+func (s *Service) MemberGlances(ctx context.Context, tenantID string, ids []string) (out map[string]storage.MemberGlance, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		out, err = tx.MemberGlances(ctx, tenantID, ids)
+		return err
+	})
+	return out, err
+}
