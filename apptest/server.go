@@ -100,6 +100,10 @@ func ServeDemo(t testing.TB, e storagetest.Engine, o DemoOptions) *Demo {
 	if d.Tenant, err = svc.Tenant(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
+	// As `tenure demo` does: the analytics are computed before the first page is served.
+	if _, err := svc.Snapshot(ctx, tn.ID, 0); err != nil {
+		t.Fatal(err)
+	}
 	d.Key = key
 	return d
 }

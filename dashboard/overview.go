@@ -29,6 +29,8 @@ type overviewData struct {
 	AOV            float64
 	From, To       time.Time
 	Charts         []chart
+	// AnalyticsPending: the store's analytics are being computed for the first time.
+	AnalyticsPending bool
 }
 
 // chart is one time series chart as the page script draws it (uPlot) and as the
@@ -59,12 +61,13 @@ func (d *Dashboard) overview(q *req) error {
 		return err
 	}
 	// The retention trend comes from the analytics snapshot the Analytics page shows.
-	sn, err := d.svc.LatestSnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
-	if err != nil {
-		return err
-	}
-	if c, ok := ratesChart(sn.Monthly); ok {
-		data.Charts = append(data.Charts, c)
+	// It never holds the landing page: until a first snapshot exists the chart is left out.
+	if sn := d.svc.ReadySnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge); sn != nil {
+		if c, ok := ratesChart(sn.Monthly); ok {
+			data.Charts = append(data.Charts, c)
+		}
+	} else {
+		data.AnalyticsPending = true
 	}
 	d.render(q, http.StatusOK, "overview", "Overview", data)
 	return nil

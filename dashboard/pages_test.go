@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
@@ -96,6 +97,30 @@ func TestPages(t *testing.T) {
 		}
 		if p := c.get("/admin/no-such-page"); p.Status != http.StatusNotFound {
 			t.Errorf("unknown page: %d", p.Status)
+		}
+	})
+
+	t.Run("a store's first overview does not wait for its analytics", func(t *testing.T) {
+		tn, _, err := s.app.Service.CreateTenant(ctx, "Fresh store")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.app.Service.CreateStaff(ctx, tn.ID, "test", service.NewStaff{Email: "fresh@shop.example", Name: "Fresh", Role: service.RoleOwner, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		c := s.client(t)
+		c.signIn("fresh@shop.example")
+		if p := c.get("/admin/"); p.Status != http.StatusOK || !strings.Contains(p.Body, "being computed now") {
+			t.Fatalf("first overview: %d, no note that analytics are on their way", p.Status)
+		}
+		// The background computation lands; then the note goes.
+		for deadline := time.Now().Add(time.Minute); s.app.Service.ReadySnapshot(ctx, tn.ID, time.Hour) == nil; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no snapshot within a minute")
+			}
+		}
+		if p := c.get("/admin/"); strings.Contains(p.Body, "being computed now") {
+			t.Fatal("the note stays after the analytics were computed")
 		}
 	})
 }

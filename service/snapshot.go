@@ -129,11 +129,28 @@ func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Dur
 // pages show numbers as of the snapshot's ComputedAt and never wait for a refit, except
 // the first time a tenant is looked at.
 func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+	if sn := s.keptSnapshot(ctx, tenantID, maxAge, false); sn != nil {
+		return sn, nil
+	}
+	return s.Snapshot(ctx, tenantID, maxAge)
+}
+
+// ReadySnapshot is LatestSnapshot that never waits: with no snapshot kept yet it starts the
+// first computation in the background and returns nil, for pages that can do without
+// (the overview's retention trend, a member's RFM and predicted value).
+func (s *Service) ReadySnapshot(ctx context.Context, tenantID string, maxAge time.Duration) *Snapshot {
+	return s.keptSnapshot(ctx, tenantID, maxAge, true)
+}
+
+// keptSnapshot returns the kept snapshot (nil if none) and starts a background
+// computation when it is older than maxAge, or when there is none and first is set.
+func (s *Service) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
 	e := s.snapshotEntry(tenantID)
 	now := s.Clock.Now().UTC()
 	e.mu.Lock()
 	sn := e.snap
-	if sn != nil && !e.refreshing && (maxAge <= 0 || now.Sub(sn.ComputedAt) >= maxAge || now.Before(sn.ComputedAt)) {
+	stale := sn != nil && (maxAge <= 0 || now.Sub(sn.ComputedAt) >= maxAge || now.Before(sn.ComputedAt))
+	if !e.refreshing && (stale || (sn == nil && first)) {
 		e.refreshing = true
 		go func() {
 			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotTimeout)
@@ -147,10 +164,7 @@ func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge ti
 		}()
 	}
 	e.mu.Unlock()
-	if sn != nil {
-		return sn, nil
-	}
-	return s.Snapshot(ctx, tenantID, maxAge)
+	return sn
 }
 
 func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time.Time) (*Snapshot, error) {

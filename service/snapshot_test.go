@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/demo"
+	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
 
@@ -81,9 +82,19 @@ func TestLatestSnapshot(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		v := newEnv(t, e, nil)
 		v.ingest(orderEvent("o1", tenure.OrderPaid, "c1", "c1-1", 12000), orderEvent("o2", tenure.OrderPaid, "c2", "c2-1", 8000))
-		first, err := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour) // nothing kept: computes
-		if err != nil || first.Orders != 2 {
-			t.Fatalf("first snapshot: %v, %+v", err, first)
+		// Nothing kept: ReadySnapshot does not wait, it has the first one computed.
+		if sn := v.svc.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
+			t.Fatal("a snapshot before any was computed")
+		}
+		var first *service.Snapshot
+		for deadline := time.Now().Add(time.Minute); first == nil; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no first snapshot within a minute")
+			}
+			first = v.svc.ReadySnapshot(ctx, v.tenant, time.Hour)
+		}
+		if first.Orders != 2 {
+			t.Fatalf("first snapshot: %+v", first)
 		}
 		v.ingest(orderEvent("o3", tenure.OrderPaid, "c1", "c1-2", 5000))
 		if again, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour); again != first {

@@ -16,16 +16,19 @@ type Standing struct {
 	RFM       *analytics.CustomerRFM `json:"rfm,omitempty"`
 	CLV       *MemberCLV             `json:"clv,omitempty"`
 	CLVUsable bool                   `json:"clv_usable" doc:"The store-wide fit behind CLV and P(alive) converged without warnings"`
-	// AnalyticsAsOf is when the store-wide RFM scores and CLV model were computed.
-	AnalyticsAsOf time.Time `json:"analytics_as_of"`
+	// AnalyticsAsOf is when the store-wide RFM scores and CLV model were computed;
+	// AnalyticsPending says they are being computed for the first time (RFM and CLV are
+	// then absent).
+	AnalyticsAsOf    time.Time `json:"analytics_as_of"`
+	AnalyticsPending bool      `json:"analytics_pending,omitempty"`
 }
 
 // StandingMaxAge is how old the store-wide analytics behind a member's standing may be.
 const StandingMaxAge = 15 * time.Minute
 
 // MemberStanding gathers a member's standing. RFM scores and the CLV model are store-wide:
-// they come from the tenant's analytics snapshot, recomputed when older than
-// StandingMaxAge.
+// they come from the tenant's analytics snapshot, recomputed in the background when older
+// than StandingMaxAge; it never waits for one.
 func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string) (st Standing, err error) {
 	if ts, err := s.MemberTierStatus(ctx, tenantID, memberID); err == nil && ts.Rank > 0 {
 		st.Tier = &ts
@@ -37,9 +40,10 @@ func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string)
 	if err != nil {
 		return st, err
 	}
-	sn, err := s.LatestSnapshot(ctx, tenantID, StandingMaxAge)
-	if err != nil {
-		return st, err
+	sn := s.ReadySnapshot(ctx, tenantID, StandingMaxAge)
+	if sn == nil {
+		st.AnalyticsPending = true
+		return st, nil
 	}
 	st.AnalyticsAsOf = sn.ComputedAt
 	st.RFM = sn.MemberRFM(memberID)
