@@ -220,6 +220,7 @@ func flashText(done string) string {
 	return map[string]string{
 		"adjusted":           "The balance was adjusted and the change recorded in the audit log.",
 		"rules-saved":        "The rules were saved as a new version. New events use them from now on.",
+		"rules-restored":     "The earlier rules were saved again as a new version. New events use them from now on.",
 		"revoked":            "The key was revoked. It stops working at once on this node and within seconds on others.",
 		"replayed":           "The message was queued for delivery again, with the same message id.",
 		"role":               "The role was changed; it applies from the staff member's next page.",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -312,4 +313,27 @@ func skipSeparators(text string, i int) int {
 		i++
 	}
 	return i
+}
+
+// restoreRules saves an earlier version of the rule set again, as a new version: a
+// rollback that keeps the history (and the audit log) whole.
+func (d *Dashboard) restoreRules(q *req) error {
+	v, err := strconv.ParseInt(q.r.PathValue("version"), 10, 64)
+	if err != nil {
+		return tenure.NotFound("dashboard.restoreRules", "rule set version", q.r.PathValue("version"))
+	}
+	versions, err := d.svc.RuleVersions(q.r.Context(), q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	for _, old := range versions {
+		if old.Version == v {
+			if _, err := d.svc.SaveRules(q.r.Context(), q.tenant.ID, q.actor(), old.Set); err != nil {
+				return err
+			}
+			redirect(q, "/admin/program", "rules-restored")
+			return nil
+		}
+	}
+	return tenure.NotFound("dashboard.restoreRules", "rule set version", q.r.PathValue("version"))
 }

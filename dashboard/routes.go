@@ -50,6 +50,7 @@ func (d *Dashboard) table() []route {
 		{method: "POST", pattern: "/admin/program/rules", perm: edit, handle: d.saveRules},
 		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun},
 		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest},
+		{method: "POST", pattern: "/admin/program/versions/{version}/restore", perm: edit, handle: d.restoreRules},
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},

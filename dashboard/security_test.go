@@ -289,6 +289,7 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/program/rules":                      {"/admin/program/rules", url.Values{"rules": {rulesJSON}}},
 		"/admin/program/dry-run":                    {"/admin/program/dry-run", url.Values{"rules": {rulesJSON}, "event": {`{"id":"x","type":"order.paid","customer_id":"c","order":{"id":"o","lines":[{"quantity":1,"unit_price":10000}]}}`}}},
 		"/admin/program/backtest":                   {"/admin/program/backtest", url.Values{"rules": {rulesJSON}, "from": {time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)}, "to": {time.Now().Format(time.DateOnly)}}},
+		"/admin/program/versions/{version}/restore": {"/admin/program/versions/1/restore", url.Values{}},
 		"/admin/rewards":                            {"/admin/rewards", url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"100"}}},
 		"/admin/rewards/{id}/archive":               {"/admin/rewards/" + catalog[0].ID + "/archive", url.Values{}},
 		"/admin/settings/keys":                      {"/admin/settings/keys", url.Values{"name": {"walk"}, "scope": {"read_only"}}},
