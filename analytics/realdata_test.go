@@ -13,7 +13,7 @@ import (
 	"github.com/tenure-loyalty/tenure/importer"
 )
 
-var onlineRetail = filepath.Join("..", "..", "shared", "data", "online-retail", "online_retail_2010-12_2011-12.csv.gz")
+var onlineRetail = filepath.Join("..", "testdata", "online-retail", "online_retail_2010-12_2011-12.csv.gz")
 
 // readmeConfig keeps what the README's published cohort analysis keeps: identified
 // customers' lines with quantity > 0 and price > 0 outside C and A invoices. No stock code

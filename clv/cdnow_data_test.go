@@ -10,15 +10,15 @@ import (
 	"time"
 )
 
-// The CDNOW files live in the shared data folder next to the repository checkout; see
-// ../../shared/data/cdnow/README.md. Missing data is a test failure, not a skip.
-var cdnowDir = filepath.Join("..", "..", "shared", "data", "cdnow")
+// The CDNOW files are in the repository's testdata folder (see ../testdata/README.md).
+// Missing data is a test failure, not a skip.
+var cdnowDir = filepath.Join("..", "testdata", "cdnow")
 
 func openCDNOW(tb testing.TB, name string) *os.File {
 	tb.Helper()
 	f, err := os.Open(filepath.Join(cdnowDir, name))
 	if err != nil {
-		tb.Fatalf("CDNOW data missing (expected at %s, see shared/data/cdnow/README.md): %v", cdnowDir, err)
+		tb.Fatalf("CDNOW data missing (expected at %s, see testdata/README.md): %v", cdnowDir, err)
 	}
 	return f
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Golden tests against the published CDNOW results (see ../../shared/data/cdnow/README.md).
+// Golden tests against the published CDNOW results (see ../testdata/README.md).
 // Each test states which input it uses: the rounded summary CSVs, or summaries rebuilt
 // from the raw log CDNOW_sample.txt.
 

@@ -16,7 +16,7 @@ import (
 // calibration, fit BG/NBD and Gamma-Gamma, compare with the 39-week holdout and value a
 // customer over 12 months at 1% a month.
 func Example() {
-	f, err := os.Open(filepath.Join("..", "..", "shared", "data", "cdnow", "CDNOW_sample.txt"))
+	f, err := os.Open(filepath.Join("..", "testdata", "cdnow", "CDNOW_sample.txt"))
 	if err != nil {
 		fmt.Println(err)
 		return

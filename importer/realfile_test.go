@@ -10,7 +10,7 @@ import (
 )
 
 // onlineRetail is the UCI Online Retail file shared by the repository's tests.
-var onlineRetail = filepath.Join("..", "..", "shared", "data", "online-retail", "online_retail_2010-12_2011-12.csv.gz")
+var onlineRetail = filepath.Join("..", "testdata", "online-retail", "online_retail_2010-12_2011-12.csv.gz")
 
 func openOnlineRetail(t testing.TB) *os.File {
 	t.Helper()

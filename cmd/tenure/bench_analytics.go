@@ -58,7 +58,7 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&pythonPath, "compare-lifetimes", "", "PYTHONPATH holding lifetimes and autograd: also time their fits on -cdnow against ours")
 	fs.StringVar(&python, "python", "python3", "Python interpreter with numpy, scipy and pandas")
 	fs.StringVar(&script, "lifetimes-script", "bench/lifetimes/run_lifetimes.py", "the lifetimes driver script")
-	fs.StringVar(&csvF, "cdnow", "../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv", "summary to fit with -compare-lifetimes (ID,x,t_x,T,zbar; CDNOW by default)")
+	fs.StringVar(&csvF, "cdnow", "testdata/cdnow/cdnow_customers_summary_with_transactions.csv", "summary to fit with -compare-lifetimes (ID,x,t_x,T,zbar; CDNOW by default)")
 	fs.StringVar(&summaryCSV, "summary-csv", "", "write the synthetic store's clv summary (ID,x,t_x,T,zbar, weeks) to this file, for -cdnow")
 	fs.IntVar(&fitRuns, "fit-runs", 5, "runs of each -compare-lifetimes fit; the median is reported")
 	if err := fs.Parse(args); err != nil {
