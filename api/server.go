@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -118,41 +118,18 @@ func caller(ctx context.Context) tenure.APIKey {
 
 func actor(k tenure.APIKey) string { return "key:" + k.ID }
 
-// problem turns a service error into a problem response. Internal errors are logged and
-// answered without detail.
+// problem turns a service error into a huma error through the one error model (package
+// problem). Internal errors are logged and answered without detail.
 func (s *Server) problem(err error) error {
-	var e *tenure.Error
-	if !errors.As(err, &e) || e.Kind == tenure.KindInternal {
-		if errors.Is(err, context.Canceled) {
-			return huma.NewError(499, "request cancelled")
-		}
+	p, internal := problem.From(err)
+	if internal {
 		s.log.Error("internal error", "err", err)
-		return huma.Error500InternalServerError("internal error; it has been logged")
 	}
-	details := make([]error, 0, len(e.Fields))
-	for _, f := range e.Fields {
-		loc := f.Field
-		if !strings.HasPrefix(loc, "path.") && !strings.HasPrefix(loc, "query.") {
-			loc = "body." + loc
-		}
-		details = append(details, &huma.ErrorDetail{Message: f.Message, Location: loc})
+	details := make([]error, 0, len(p.Errors))
+	for _, d := range p.Errors {
+		details = append(details, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
 	}
-	msg := e.Message
-	switch e.Kind {
-	case tenure.KindInvalid:
-		return huma.NewError(http.StatusUnprocessableEntity, msg, details...)
-	case tenure.KindNotFound:
-		return huma.NewError(http.StatusNotFound, msg, details...)
-	case tenure.KindConflict:
-		return huma.NewError(http.StatusConflict, msg, details...)
-	case tenure.KindUnauthorized:
-		return huma.NewError(http.StatusUnauthorized, msg, details...)
-	case tenure.KindForbidden:
-		return huma.NewError(http.StatusForbidden, msg, details...)
-	case tenure.KindTooLarge:
-		return huma.NewError(http.StatusRequestEntityTooLarge, msg, details...)
-	}
-	return huma.Error500InternalServerError("internal error")
+	return huma.NewError(p.Status, p.Detail, details...)
 }
 
 // op describes an operation: id, method, path, summary, tag and needed scope.

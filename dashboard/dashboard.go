@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -176,29 +177,22 @@ func (d *Dashboard) render(q *req, status int, page, title string, data any) {
 	_, _ = buf.WriteTo(q.w)
 }
 
-// fail renders an error page for err: 404 for KindNotFound, 403 for KindForbidden, 409 for
-// KindConflict, 400 for KindInvalid and a logged 500 otherwise.
+// fail renders an error page for err with the status of the one error model (package
+// problem): 422 for invalid input, 404, 403, 409, and a logged 500 for anything internal.
 func (d *Dashboard) fail(q *req, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	p, internal := problem.From(err)
+	msg := p.Detail
 	var e *tenure.Error
-	if errors.As(err, &e) {
-		switch e.Kind {
-		case tenure.KindNotFound:
-			status, msg = http.StatusNotFound, "Not found: "+e.Message
-		case tenure.KindForbidden:
-			status, msg = http.StatusForbidden, e.Message
-		case tenure.KindConflict:
-			status, msg = http.StatusConflict, e.Message
-		case tenure.KindInvalid, tenure.KindTooLarge:
-			status, msg = http.StatusBadRequest, e.Error()
-		case tenure.KindUnauthorized:
-			status, msg = http.StatusUnauthorized, e.Message
-		}
-	}
-	if status == http.StatusInternalServerError {
+	switch {
+	case internal:
+		msg = "Something went wrong on our side; it has been logged."
 		d.log.Error("dashboard", "path", q.r.URL.Path, "err", err)
+	case p.Status == http.StatusNotFound:
+		msg = "Not found: " + p.Detail
+	case errors.As(err, &e) && len(e.Fields) > 0:
+		msg = e.Error()
 	}
-	d.render(q, status, "error", http.StatusText(status), msg)
+	d.render(q, p.Status, "error", p.Title, msg)
 }
 
 // redirect answers a successful POST with a 303 to a page, naming what was done so the

@@ -3,7 +3,6 @@ package widget
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -184,48 +184,22 @@ func allowOrigin(w http.ResponseWriter, r *http.Request, allowed []string) bool 
 	return false
 }
 
-// problem writes err as an RFC 9457 problem. Internal errors are logged, not shown.
+// problem writes err as an RFC 9457 problem through the one error model (package problem).
+// Internal errors are logged, not shown.
 func (h *Handler) problem(w http.ResponseWriter, err error) {
-	type detail struct {
-		Location string `json:"location"`
-		Message  string `json:"message"`
+	p, internal := problem.From(err)
+	if p.Status == problem.StatusClientClosed {
+		return
 	}
-	var body struct {
-		Title  string   `json:"title"`
-		Status int      `json:"status"`
-		Detail string   `json:"detail,omitempty"`
-		Errors []detail `json:"errors,omitempty"`
-	}
-	var e *tenure.Error
-	status := http.StatusInternalServerError
-	if errors.As(err, &e) {
-		status = map[tenure.Kind]int{tenure.KindInvalid: 422, tenure.KindNotFound: 404, tenure.KindConflict: 409,
-			tenure.KindUnauthorized: 401, tenure.KindForbidden: 403, tenure.KindTooLarge: 413}[e.Kind]
-	}
-	if status == 0 || status == http.StatusInternalServerError {
-		status = http.StatusInternalServerError
-		if errors.Is(err, context.Canceled) {
-			return
-		}
+	if internal {
 		h.log.Error("widget: internal error", "err", err)
-		body.Detail = "internal error; it has been logged"
-	} else {
-		body.Detail = e.Message
-		for _, f := range e.Fields {
-			loc := f.Field
-			if !strings.HasPrefix(loc, "header.") && !strings.HasPrefix(loc, "path.") && !strings.HasPrefix(loc, "query.") {
-				loc = "body." + loc
-			}
-			body.Errors = append(body.Errors, detail{Location: loc, Message: f.Message})
-		}
 	}
-	body.Title, body.Status = http.StatusText(status), status
 	w.Header().Set("Content-Type", "application/problem+json")
-	if status == http.StatusUnauthorized {
+	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tenure-member"`)
 	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
