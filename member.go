@@ -266,3 +266,20 @@ func oneOf(s string, options ...string) bool {
 	}
 	return false
 }
+
+// MemberFilter narrows a member listing.
+type MemberFilter struct {
+	Email      string
+	ExternalID string
+	Tag        string
+	Tier       string // the tier key the member holds now
+	Segment    string // a segment key, as last counted
+	After      string // cursor: list members with id greater than this
+	Limit      int
+}
+
+// MemberGlance is what a member list shows beside the profile.
+type MemberGlance struct {
+	Points int64  // available points
+	Tier   string // the tier key held now; empty for none
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // routes lists every operation of /v1, top to bottom.
@@ -162,7 +161,7 @@ type memberQuery struct {
 }
 
 func (s *Server) listMembers(ctx context.Context, in *memberQuery) (*body[listBody[tenure.Member]], error) {
-	ms, next, err := s.svc.Members(ctx, caller(ctx).TenantID, storage.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag,
+	ms, next, err := s.svc.Members(ctx, caller(ctx).TenantID, tenure.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag,
 		Tier: in.Tier, Segment: in.Segment, After: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, s.problem(err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/segments"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
 func (s *Server) segmentRoutes() {
@@ -22,7 +21,7 @@ func (s *Server) segmentRoutes() {
 	huma.Register(a, op("refresh-segments", http.MethodPost, "/v1/segments/refresh", "Recompute every segment's members now", "Segments", tenure.ScopeAdmin), s.refreshSegments)
 }
 
-func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[storage.SegmentRecord]], error) {
+func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[segments.Segment]], error) {
 	out, err := s.svc.Segments(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
@@ -39,7 +38,7 @@ type segmentIn struct {
 	}
 }
 
-func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[storage.SegmentRecord], error) {
+func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[segments.Segment], error) {
 	k := caller(ctx)
 	r, err := s.svc.SaveSegment(ctx, k.TenantID, actor(k), segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
+	"github.com/tenure-loyalty/tenure/segments"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/tiers"
 )
 
@@ -23,8 +23,8 @@ type membersData struct {
 	Tier      string // filters: a tier key and a segment key
 	Segment   string
 	Tiers     []tiers.Tier
-	Segments  []storage.SegmentRecord
-	Glances   map[string]storage.MemberGlance // points and tier by member id
+	Segments  []segments.Segment
+	Glances   map[string]tenure.MemberGlance // points and tier by member id
 	TierNames map[string]string
 	MatchedBy string
 	Members   []tenure.Member
@@ -47,7 +47,7 @@ func (d *Dashboard) members(q *req) error {
 		return err
 	}
 	data.Tiers = cfg.Tiers
-	f := storage.MemberFilter{After: v.Get("after"), Limit: 25, Tier: data.Tier, Segment: data.Segment}
+	f := tenure.MemberFilter{After: v.Get("after"), Limit: 25, Tier: data.Tier, Segment: data.Segment}
 	var next string
 	switch {
 	case data.Query == "":
@@ -102,7 +102,7 @@ func (d *Dashboard) members(q *req) error {
 
 // searchMembers looks a query up by email, the store's id or a tag; "any" tries the
 // likely ones in turn and says which matched.
-func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by string, f storage.MemberFilter) ([]tenure.Member, string, string, error) {
+func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by string, f tenure.MemberFilter) ([]tenure.Member, string, string, error) {
 	tries := []string{by}
 	if by == "any" {
 		tries = []string{"id", "tag"}
@@ -222,7 +222,7 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 	if len(data.Events) > 20 {
 		data.Events = data.Events[:20]
 	}
-	if data.Orders, data.OrderCount, err = d.memberOrders(ctx, tid, m.ID, 10); err != nil {
+	if data.Orders, data.OrderCount, err = d.svc.MemberOrders(ctx, tid, m.ID, 10); err != nil {
 		return data, err
 	}
 	if data.Coupons, _, err = d.svc.MemberCoupons(ctx, tid, m.ID, "", "", 20); err != nil {
@@ -254,28 +254,6 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 	}
 	slices.SortFunc(data.Attributes, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return data, nil
-}
-
-// memberOrders loads a member's newest orders with their lines and the member's order count.
-func (d *Dashboard) memberOrders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
-	err = d.svc.DB.Read(ctx, func(tx *storage.Tx) error {
-		ids, err := tx.MemberOrderIDs(ctx, tenantID, memberID)
-		if err != nil {
-			return err
-		}
-		total = int64(len(ids))
-		for i := len(ids) - 1; i >= 0 && len(out) < limit; i-- {
-			o, found, err := tx.Order(ctx, tenantID, ids[i])
-			if err != nil {
-				return err
-			}
-			if found {
-				out = append(out, o)
-			}
-		}
-		return nil
-	})
-	return out, total, err
 }
 
 // attrText shows an attribute value: strings as they are, anything else as JSON.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/service"
 )
 
 // overviewData is the overview page: the program's headline numbers and its charts (the
@@ -73,9 +73,9 @@ func (d *Dashboard) overview(q *req) error {
 	return nil
 }
 
-// overviewData reads everything the overview shows in one read transaction: a handful of
-// aggregate queries, grouped by UTC day in the database and folded into weeks and months
-// here.
+// overviewData reads everything the overview shows in one read transaction (the service's
+// Overview: the program figures by the same definition as the API's, and per-day series)
+// and folds the series into weeks and months.
 func (d *Dashboard) overviewData(ctx context.Context, t tenure.Tenant) (overviewData, error) {
 	now := d.svc.Clock.Now().UTC()
 	out := overviewData{Currency: t.Program.Currency, PointValue: t.Program.PointValue, To: now}
@@ -83,77 +83,38 @@ func (d *Dashboard) overviewData(ctx context.Context, t tenure.Tenant) (overview
 	weekStart := thisWeek.AddDate(0, 0, -7*52)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0)
 	out.From = monthStart
-	var ledger []storage.LedgerDay
-	var joins []storage.CountDay
-	var orders []storage.OrderDay
-	err := d.svc.DB.Read(ctx, func(tx *storage.Tx) error {
-		var err error
-		if out.Members, err = tx.CountMembers(ctx, t.ID); err != nil {
-			return err
-		}
-		if out.Active, err = tx.ActiveMembers(ctx, t.ID, now.AddDate(0, 0, -90)); err != nil {
-			return err
-		}
-		if out.Outstanding, out.Pending, _, err = tx.Outstanding(ctx, t.ID, tenure.Points); err != nil {
-			return err
-		}
-		from := weekStart
-		if monthStart.Before(from) {
-			from = monthStart
-		}
-		if ledger, err = tx.LedgerByDay(ctx, t.ID, tenure.Points, from, now.Add(time.Second)); err != nil {
-			return err
-		}
-		if joins, err = tx.EnrolmentsByDay(ctx, t.ID, monthStart, now.Add(time.Second)); err != nil {
-			return err
-		}
-		if orders, err = tx.OrdersByDay(ctx, t.ID, monthStart, now.Add(time.Second)); err != nil {
-			return err
-		}
-		sum, err := tx.SummarizeOrders(ctx, t.ID, monthStart, now.Add(time.Second))
-		out.Orders, out.Revenue = sum.Orders, sum.Revenue
-		if sum.Customers > 0 {
-			out.RepeatRate = float64(sum.RepeatCustomers) / float64(sum.Customers)
-		}
-		if sum.Orders > 0 {
-			out.AOV = float64(sum.Revenue) / float64(sum.Orders)
-		}
-		return err
-	})
+	ledgerFrom := weekStart
+	if monthStart.Before(ledgerFrom) {
+		ledgerFrom = monthStart
+	}
+	ov, err := d.svc.Overview(ctx, t.ID, ledgerFrom, monthStart, now.Add(time.Second))
 	if err != nil {
 		return out, err
 	}
-	out.LiabilityMinor = out.Outstanding * t.Program.PointValue / 1_000_000
+	pm := ov.Program
+	out.Members, out.Active = pm.Members, pm.ActiveMembers
+	out.Issued, out.Redeemed, out.Expired = pm.Issued, pm.Redeemed, pm.Expired
+	out.Outstanding, out.Pending, out.LiabilityMinor = pm.Outstanding, pm.Pending, pm.LiabilityMinor
+	out.Orders, out.Revenue = ov.Orders.Orders, ov.Orders.Revenue
+	if ov.Orders.Customers > 0 {
+		out.RepeatRate = float64(ov.Orders.RepeatCustomers) / float64(ov.Orders.Customers)
+	}
+	if ov.Orders.Orders > 0 {
+		out.AOV = float64(ov.Orders.Revenue) / float64(ov.Orders.Orders)
+	}
 
 	weeks := periods(weekStart, thisWeek, func(t time.Time) time.Time { return t.AddDate(0, 0, 7) })
 	issued, redeemed, expired := make([]int64, len(weeks)), make([]int64, len(weeks)), make([]int64, len(weeks))
-	for _, l := range ledger {
-		var series []int64
-		var v int64
-		switch l.Kind {
-		case tenure.EntryEarn, tenure.EntryAdjust: // issued: earned, and added by hand
-			series, v = issued, l.Credit
-		case tenure.EntrySpend, tenure.EntryRestore: // redeemed, net of points given back
-			series, v = redeemed, -(l.Debit + l.Credit)
-		case tenure.EntryExpire:
-			series, v = expired, -l.Debit
-		default:
+	for _, l := range ov.Ledger {
+		if !l.Day.Before(thisWeek) {
 			continue
 		}
-		if l.Day.Before(thisWeek) {
-			add(weeks, series, l.Day, v)
-		}
-		if !l.Day.Before(monthStart) {
-			switch l.Kind {
-			case tenure.EntryEarn, tenure.EntryAdjust:
-				out.Issued += v
-			case tenure.EntryExpire:
-				out.Expired += v
-			default:
-				out.Redeemed += v
-			}
-		}
+		f := service.FoldLedger(l)
+		add(weeks, issued, l.Day, f.Issued)
+		add(weeks, redeemed, l.Day, f.Redeemed)
+		add(weeks, expired, l.Day, f.Expired)
 	}
+	joins, orders := ov.Enrolments, ov.OrdersByDay
 	months := periods(monthStart, now, func(t time.Time) time.Time { return t.AddDate(0, 1, 0) })
 	newMembers, revenue, orderCount := make([]int64, len(months)), make([]int64, len(months)), make([]int64, len(months))
 	for _, j := range joins {

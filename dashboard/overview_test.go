@@ -91,5 +91,19 @@ func TestOverviewNumbers(t *testing.T) {
 		check("revenue in March", week(revenue, 0)["Mar 2026 (to date)"], int64(35000))
 		check("orders in March", revenue.Extra[0].Values[11], int64(3))
 		check("nothing outside the period", len(week(points, 0))+len(week(members, 0))+len(week(revenue, 0)), 3)
+
+		// The overview and the API's program metrics are one definition: the same period
+		// gives the same figures.
+		pm, err := svc.ProgramMetrics(ctx, tn.ID, got.From, got.To.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("API members", pm.Members, got.Members)
+		check("API active", pm.ActiveMembers, got.Active)
+		check("API issued", pm.Issued, got.Issued)
+		check("API redeemed", pm.Redeemed, got.Redeemed)
+		check("API expired", pm.Expired, got.Expired)
+		check("API outstanding", pm.Outstanding, got.Outstanding)
+		check("API liability", pm.LiabilityMinor, got.LiabilityMinor)
 	})
 }

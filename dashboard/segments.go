@@ -8,13 +8,12 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/segments"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // segmentsData is the segments page: every segment with its member count, and a form to
 // add or replace one.
 type segmentsData struct {
-	Segments []storage.SegmentRecord
+	Segments []segments.Segment
 	Form     segmentForm
 	Fields   []string // what conditions can read, for the hint
 }
@@ -80,7 +79,7 @@ func (d *Dashboard) deleteSegment(q *req) error {
 
 // segmentData is one segment's page: its definition and a page of its members.
 type segmentData struct {
-	Segment storage.SegmentRecord
+	Segment segments.Segment
 	Members []tenure.Member
 	NextURL string
 }

@@ -113,3 +113,11 @@ func (s *Set) Match(p Profile) []string {
 	}
 	return out
 }
+
+// Segment is a stored segment with its last refresh.
+type Segment struct {
+	Definition
+	Members     int64      `json:"members"`
+	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}

@@ -95,66 +95,79 @@ type ProgramMetrics struct {
 	Currency          string    `json:"currency"`
 }
 
-// ProgramMetrics sums the ledger over [from, to) (the last 365 days by default).
-func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (ProgramMetrics, error) {
-	now := s.Clock.Now()
+// ProgramMetrics sums the ledger over [from, to) (the last 365 days by default). It is the
+// one definition of the program's figures: the API, the analytics page and the overview all
+// show these numbers.
+func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
 	if to.IsZero() {
-		to = now
+		to = s.Clock.Now()
 	}
 	if from.IsZero() {
 		from = to.AddDate(-1, 0, 0)
 	}
-	pm, err := s.programLedger(ctx, tenantID, from, to)
-	if err != nil {
-		return pm, err
-	}
-	h, _, err := s.history(ctx, tenantID)
-	if err != nil {
-		return pm, err
-	}
-	if h.Orders() > 0 {
-		pm.countActive(h.RFM(to, analytics.DefaultSegmentConfig()))
-	}
-	return pm, nil
-}
-
-// programLedger fills the program metrics that come from the ledger and the members table.
-func (s *Service) programLedger(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
-	pm.From, pm.To = from, to
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-		t, err := tx.Tenant(ctx, tenantID)
-		if err != nil {
-			return err
-		}
-		pm.Currency = t.Program.Currency
-		if pm.Members, err = tx.CountMembers(ctx, tenantID); err != nil {
-			return err
-		}
-		sums, err := tx.LedgerTotals(ctx, tenantID, tenure.Points, from, to)
-		if err != nil {
-			return err
-		}
-		pm.Issued = sums[tenure.EntryEarn] + max(sums[tenure.EntryAdjust], 0)
-		pm.Redeemed, pm.Expired, pm.Reversed = -sums[tenure.EntrySpend], -sums[tenure.EntryExpire], -sums[tenure.EntryReverse]
-		if pm.Outstanding, pm.Pending, pm.Participating, err = tx.Outstanding(ctx, tenantID, tenure.Points); err != nil {
-			return err
-		}
-		pm.LiabilityMinor = pm.Outstanding * t.Program.PointValue / 1_000_000
-		return nil
+	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+		pm, err = programMetrics(ctx, tx, tenantID, from, to)
+		return err
 	})
-	pm.ParticipationRate = ratio(pm.Participating, pm.Members)
-	pm.RedemptionRate = ratio(pm.Redeemed, pm.Issued)
 	return pm, err
 }
 
-// countActive sets ActiveMembers from RFM rows scored at pm.To.
-func (pm *ProgramMetrics) countActive(rs []analytics.CustomerRFM) {
-	pm.ActiveMembers = 0
-	for _, r := range rs {
-		if r.RecencyDays <= 90 {
-			pm.ActiveMembers++
-		}
+// LedgerFlow is what one day's ledger movement of one kind adds to the program's figures.
+type LedgerFlow struct{ Issued, Redeemed, Expired, Reversed int64 }
+
+// FoldLedger classifies a day's movement of one entry kind: issued are points earned and
+// added by hand (positive adjustments), redeemed are points spent net of points given back
+// when a redemption is undone, expired and reversed (clawed back after refunds) as
+// positive numbers. The overview's weekly chart and every program total use it.
+func FoldLedger(d analytics.LedgerDay) LedgerFlow {
+	switch d.Kind {
+	case tenure.EntryEarn, tenure.EntryAdjust:
+		return LedgerFlow{Issued: d.Credit}
+	case tenure.EntrySpend, tenure.EntryRestore:
+		return LedgerFlow{Redeemed: -(d.Debit + d.Credit)}
+	case tenure.EntryExpire:
+		return LedgerFlow{Expired: -d.Debit}
+	case tenure.EntryReverse:
+		return LedgerFlow{Reversed: -(d.Debit + d.Credit)}
 	}
+	return LedgerFlow{}
+}
+
+// activeWindow is how recent an order makes a member active.
+const activeWindow = 90 * 24 * time.Hour
+
+// programMetrics reads the program figures over [from, to) in tx.
+func programMetrics(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
+	pm.From, pm.To = from, to
+	t, err := tx.Tenant(ctx, tenantID)
+	if err != nil {
+		return pm, err
+	}
+	pm.Currency = t.Program.Currency
+	if pm.Members, err = tx.CountMembers(ctx, tenantID); err != nil {
+		return pm, err
+	}
+	if pm.ActiveMembers, err = tx.ActiveMembers(ctx, tenantID, to.Add(-activeWindow), to); err != nil {
+		return pm, err
+	}
+	days, err := tx.LedgerByDay(ctx, tenantID, tenure.Points, from, to)
+	if err != nil {
+		return pm, err
+	}
+	for _, d := range days {
+		f := FoldLedger(d)
+		pm.Issued += f.Issued
+		pm.Redeemed += f.Redeemed
+		pm.Expired += f.Expired
+		pm.Reversed += f.Reversed
+	}
+	if pm.Outstanding, pm.Pending, pm.Participating, err = tx.Outstanding(ctx, tenantID, tenure.Points); err != nil {
+		return pm, err
+	}
+	pm.LiabilityMinor = pm.Outstanding * t.Program.PointValue / 1_000_000
+	pm.ParticipationRate = ratio(pm.Participating, pm.Members)
+	pm.RedemptionRate = ratio(pm.Redeemed, pm.Issued)
+	return pm, nil
 }
 
 func ratio(a, b int64) float64 {

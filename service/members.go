@@ -74,7 +74,7 @@ func (s *Service) Member(ctx context.Context, tenantID, id string) (m tenure.Mem
 }
 
 // Members lists members; the returned cursor is empty on the last page.
-func (s *Service) Members(ctx context.Context, tenantID string, f storage.MemberFilter) (ms []tenure.Member, next string, err error) {
+func (s *Service) Members(ctx context.Context, tenantID string, f tenure.MemberFilter) (ms []tenure.Member, next string, err error) {
 	f.Limit = clampLimit(f.Limit)
 	want := f.Limit
 	f.Limit++
@@ -117,7 +117,7 @@ func (s *Service) MemberEvents(ctx context.Context, tenantID, memberRef, before 
 
 // MemberGlances returns the available points and current tier of the given members, for
 // a member list.
-func (s *Service) MemberGlances(ctx context.Context, tenantID string, ids []string) (out map[string]storage.MemberGlance, err error) {
+func (s *Service) MemberGlances(ctx context.Context, tenantID string, ids []string) (out map[string]tenure.MemberGlance, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		out, err = tx.MemberGlances(ctx, tenantID, ids)
 		return err

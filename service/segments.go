@@ -19,14 +19,14 @@ const jobSegments = "segments.refresh"
 
 // SaveSegment validates a segment (errors name the field and, for the condition, the
 // position) and stores it; its members are computed by a refresh job that runs at once.
-func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d segments.Definition) (storage.SegmentRecord, error) {
+func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d segments.Definition) (segments.Segment, error) {
 	if _, err := segments.Compile([]segments.Definition{d}); err != nil {
 		if e, ok := err.(*tenure.Error); ok {
 			for i := range e.Fields {
 				e.Fields[i].Field = strings.TrimPrefix(e.Fields[i].Field, "segments[0].")
 			}
 		}
-		return storage.SegmentRecord{}, err
+		return segments.Segment{}, err
 	}
 	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.SaveSegment(ctx, tenantID, d); err != nil {
@@ -37,7 +37,7 @@ func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d seg
 		}
 		return tx.Audit(ctx, tenantID, actor, "segment.saved", "segment", d.Key, map[string]any{"condition": d.Condition})
 	})
-	return storage.SegmentRecord{Definition: d}, err
+	return segments.Segment{Definition: d}, err
 }
 
 // DeleteSegment removes a segment.
@@ -51,7 +51,7 @@ func (s *Service) DeleteSegment(ctx context.Context, tenantID, actor, key string
 }
 
 // Segments lists a tenant's segments with their member counts.
-func (s *Service) Segments(ctx context.Context, tenantID string) (out []storage.SegmentRecord, err error) {
+func (s *Service) Segments(ctx context.Context, tenantID string) (out []segments.Segment, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
 	return out, err
 }

@@ -171,7 +171,7 @@ func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time
 	sn := &Snapshot{ComputedAt: now, LiftWindowDays: liftWindowDays, rfmAt: map[string]int{}, clvAt: map[string]int{}}
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0)
 	var err error
-	if sn.Program, err = s.programLedger(ctx, tenantID, from, now); err != nil {
+	if sn.Program, err = s.ProgramMetrics(ctx, tenantID, from, now); err != nil {
 		return nil, err
 	}
 	var orders []analytics.Order
@@ -203,7 +203,6 @@ func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time
 		sn.Cohorts = h.Cohorts(from, to)
 		sn.RFM = h.RFM(now, analytics.DefaultSegmentConfig())
 		sn.Lifecycle = analytics.SegmentCounts(sn.RFM)
-		sn.Program.countActive(sn.RFM)
 		for i, r := range sn.RFM {
 			sn.rfmAt[r.Customer] = i
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/analytics"
 )
 
 // Read queries behind the admin dashboard's overview: totals per UTC day that the
@@ -16,14 +17,8 @@ const dayMicros = "86400000000"
 
 func dayOf(n int64) time.Time { return time.Unix(n*86400, 0).UTC() }
 
-// LedgerDay is one UTC day's ledger movement in one wallet for one entry kind: the sum of
-// positive amounts (Credit) and of negative amounts (Debit, a negative number).
-type LedgerDay struct {
-	Day    time.Time
-	Kind   tenure.EntryKind
-	Credit int64
-	Debit  int64
-}
+// LedgerDay is a row of the overview's series; see [analytics.LedgerDay].
+type LedgerDay = analytics.LedgerDay
 
 // LedgerByDay sums a tenant's entries in one wallet created in [from, to) by day and kind,
 // oldest day first.
@@ -46,11 +41,8 @@ func (tx *Tx) LedgerByDay(ctx context.Context, tenantID string, w tenure.Wallet,
 	})
 }
 
-// CountDay is a count for one UTC day.
-type CountDay struct {
-	Day   time.Time
-	Count int64
-}
+// CountDay is a row of the overview's series; see [analytics.CountDay].
+type CountDay = analytics.CountDay
 
 // EnrolmentsByDay counts the members a tenant enrolled in [from, to) by day.
 func (tx *Tx) EnrolmentsByDay(ctx context.Context, tenantID string, from, to time.Time) ([]CountDay, error) {
@@ -68,13 +60,8 @@ func (tx *Tx) EnrolmentsByDay(ctx context.Context, tenantID string, from, to tim
 	})
 }
 
-// OrderDay is one UTC day's paid, uncancelled orders and their revenue (goods net of
-// refunds, minor units).
-type OrderDay struct {
-	Day     time.Time
-	Orders  int64
-	Revenue int64
-}
+// OrderDay is a row of the overview's series; see [analytics.OrderDay].
+type OrderDay = analytics.OrderDay
 
 // OrdersByDay sums a tenant's orders paid in [from, to) by day of payment.
 func (tx *Tx) OrdersByDay(ctx context.Context, tenantID string, from, to time.Time) ([]OrderDay, error) {
@@ -92,13 +79,8 @@ func (tx *Tx) OrdersByDay(ctx context.Context, tenantID string, from, to time.Ti
 	})
 }
 
-// OrderSummary describes a tenant's paid, uncancelled orders in a period.
-type OrderSummary struct {
-	Orders          int64 // orders paid in the period
-	Revenue         int64 // their goods net of refunds, minor units
-	Customers       int64 // members with at least one of them
-	RepeatCustomers int64 // members with two or more of them
-}
+// OrderSummary is a row of the overview's series; see [analytics.OrderSummary].
+type OrderSummary = analytics.OrderSummary
 
 // SummarizeOrders sums the orders paid in [from, to).
 func (tx *Tx) SummarizeOrders(ctx context.Context, tenantID string, from, to time.Time) (s OrderSummary, err error) {
@@ -109,9 +91,9 @@ func (tx *Tx) SummarizeOrders(ctx context.Context, tenantID string, from, to tim
 	return s, err
 }
 
-// ActiveMembers counts the members with a paid, uncancelled order at or after since.
-func (tx *Tx) ActiveMembers(ctx context.Context, tenantID string, since time.Time) (n int64, err error) {
-	err = tx.queryRow(ctx, `SELECT COUNT(DISTINCT member_id) FROM orders WHERE tenant_id = $1 AND paid_at >= $2 AND cancelled_at IS NULL`,
-		tenantID, ts(since)).Scan(&n)
+// ActiveMembers counts the members with a paid, uncancelled order in [since, before).
+func (tx *Tx) ActiveMembers(ctx context.Context, tenantID string, since, before time.Time) (n int64, err error) {
+	err = tx.queryRow(ctx, `SELECT COUNT(DISTINCT member_id) FROM orders WHERE tenant_id = $1 AND paid_at >= $2 AND paid_at < $3 AND cancelled_at IS NULL`,
+		tenantID, ts(since), ts(before)).Scan(&n)
 	return n, err
 }

@@ -67,11 +67,8 @@ func (tx *Tx) EachMemberRow(ctx context.Context, tenantID string, fn func(Member
 	return rows.Err()
 }
 
-// MemberGlance is what a member list shows beside the profile.
-type MemberGlance struct {
-	Points int64  // available points
-	Tier   string // the tier key held now; empty for none
-}
+// MemberGlance is a member's points and tier at a glance; see [tenure.MemberGlance].
+type MemberGlance = tenure.MemberGlance
 
 // MemberGlances returns the available points and tier of the given members of a tenant,
 // by member id, in one query per 500 members.

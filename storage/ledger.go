@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/ledger"
 )
 
 const balanceCols = `member_id, wallet, available, pending, earned, spent, expired, reversed, adjusted, transferred_in, transferred_out, next_expiry_at, next_expiry_amount, updated_at`
@@ -94,15 +95,8 @@ func scanEntry(s interface{ Scan(...any) error }) (tenure.Entry, error) {
 	return e, err
 }
 
-// Mismatch is a difference `tenure verify` found between the cache and the ledger.
-type Mismatch struct {
-	TenantID string
-	MemberID string
-	Wallet   tenure.Wallet
-	What     string
-	Cached   int64
-	Derived  int64
-}
+// Mismatch is one difference Verify found; see [ledger.Mismatch].
+type Mismatch = ledger.Mismatch
 
 // Verify re-derives every balance and lot from the ledger entries and reports each
 // difference. It streams the entries once and keeps one running sum per balance and lot.

@@ -115,16 +115,8 @@ func (tx *Tx) MembersByExternalID(ctx context.Context, tenantID string, ids []st
 	return out, nil
 }
 
-// MemberFilter narrows a member listing.
-type MemberFilter struct {
-	Email      string
-	ExternalID string
-	Tag        string
-	Tier       string // the tier key the member holds now
-	Segment    string // a segment key, as last counted
-	After      string // cursor: list members with id greater than this
-	Limit      int
-}
+// MemberFilter selects members; see [tenure.MemberFilter].
+type MemberFilter = tenure.MemberFilter
 
 // Members lists members in id order (creation order), filtered.
 func (tx *Tx) Members(ctx context.Context, tenantID string, f MemberFilter) ([]tenure.Member, error) {

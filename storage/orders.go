@@ -162,26 +162,6 @@ func (tx *Tx) EachOrderFact(ctx context.Context, tenantID string, fn func(OrderF
 	return rows.Err()
 }
 
-// LedgerTotals sums a tenant's ledger entries in one wallet by kind, for program metrics.
-func (tx *Tx) LedgerTotals(ctx context.Context, tenantID string, w tenure.Wallet, from, to time.Time) (map[tenure.EntryKind]int64, error) {
-	rows, err := tx.query(ctx, `SELECT kind, SUM(amount) FROM ledger_entries WHERE tenant_id = $1 AND wallet = $2 AND created_at >= $3 AND created_at < $4 GROUP BY kind`,
-		tenantID, string(w), ts(from), ts(to))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[tenure.EntryKind]int64{}
-	for rows.Next() {
-		var k string
-		var n int64
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[tenure.EntryKind(k)] = n
-	}
-	return out, rows.Err()
-}
-
 // Outstanding sums a tenant's balances in one wallet: available and pending.
 func (tx *Tx) Outstanding(ctx context.Context, tenantID string, w tenure.Wallet) (available, pending, holders int64, err error) {
 	err = tx.queryRow(ctx, `SELECT COALESCE(SUM(available), 0), COALESCE(SUM(pending), 0), COUNT(CASE WHEN available > 0 THEN 1 END) FROM balances WHERE tenant_id = $1 AND wallet = $2`,

@@ -4,19 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/segments"
 )
 
-// SegmentRecord is a stored segment with its last refresh.
-type SegmentRecord struct {
-	segments.Definition
-	Members     int64      `json:"members"`
-	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-}
+// SegmentRecord is a stored segment; see [segments.Segment].
+type SegmentRecord = segments.Segment
 
 // SaveSegment inserts or replaces a definition.
 func (tx *Tx) SaveSegment(ctx context.Context, tenantID string, d segments.Definition) error {

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/ledger"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -45,12 +45,8 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return err
 	}
 	defer a.Close()
-	var bad []storage.Mismatch
-	var members, entries int64
-	err = a.DB.Read(ctx, func(tx *storage.Tx) (err error) {
-		members, entries, err = tx.Verify(ctx, func(m storage.Mismatch) { bad = append(bad, m) })
-		return err
-	})
+	var bad []ledger.Mismatch
+	members, entries, err := a.Service.Verify(ctx, func(m ledger.Mismatch) { bad = append(bad, m) })
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 	"github.com/tenure-loyalty/tenure/demo"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/widget"
 )
 
@@ -104,12 +103,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		Members: []string{"cust-00001", "cust-00002", "cust-00003", "cust-00004", "cust-00005"}})
 	shop.Handle("/", a.Handler)
 	a.Handler = shop
-	var members int64
-	var verr error
-	_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
-		members, verr = tx.CountMembers(ctx, t.ID)
-		return verr
-	})
+	members, _ := a.Service.CountMembers(ctx, t.ID)
 	fmt.Fprintf(stdout, "Demo store ready in %.1fs: %d members, %d orders.\n", time.Since(started).Seconds(), members, h.Orders)
 	if noServe {
 		return nil

@@ -9,9 +9,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/importer"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // importOrders loads a history of orders from a CSV file (gzip is detected), with a
@@ -164,4 +164,4 @@ func soleTenant(ctx context.Context, svc *service.Service, id string, create boo
 	return "", fmt.Errorf("%d tenants: pass -tenant ID", len(ts))
 }
 
-func storageFilter(limit int) storage.MemberFilter { return storage.MemberFilter{Limit: limit} }
+func storageFilter(limit int) tenure.MemberFilter { return tenure.MemberFilter{Limit: limit} }
