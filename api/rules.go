@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -14,27 +17,54 @@ import (
 func (s *Server) ruleRoutes() {
 	a := s.api
 	huma.Register(a, op("get-rules", http.MethodGet, "/v1/rules", "Get the current earning rules", "Rules", tenure.ScopeReadOnly), s.getRules)
-	huma.Register(a, op("put-rules", http.MethodPut, "/v1/rules", "Replace the earning rules (validated, stored as a new version)", "Rules", tenure.ScopeAdmin), s.putRules)
+	huma.Register(a, op("put-rules", http.MethodPut, "/v1/rules", "Replace the earning rules (validated, stored as a new version; If-Match for optimistic concurrency)", "Rules", tenure.ScopeAdmin, 412), s.putRules)
 	huma.Register(a, op("list-rule-versions", http.MethodGet, "/v1/rules/versions", "List saved rule set versions", "Rules", tenure.ScopeAdmin), s.listRuleVersions)
 	huma.Register(a, op("evaluate-rules", http.MethodPost, "/v1/rules/evaluate", "Judge a sample event with the current or a candidate rule set, writing nothing", "Rules", tenure.ScopeReadOnly), s.evaluateRules)
 	huma.Register(a, op("backtest-rules", http.MethodPost, "/v1/rules/backtest", "Replay a candidate rule set over stored orders", "Rules", tenure.ScopeAdmin), s.backtestRules)
 }
 
-func (s *Server) getRules(ctx context.Context, _ *struct{}) (*body[service.RuleSetView], error) {
+// rulesOut is the current rules with their version as an entity tag, for If-Match.
+type rulesOut struct {
+	ETag string `header:"ETag" doc:"The rules version, quoted; send it as If-Match to save only over this version"`
+	Body service.RuleSetView
+}
+
+func rulesETag(v service.RuleSetView) *rulesOut {
+	return &rulesOut{ETag: `"` + strconv.FormatInt(v.Version, 10) + `"`, Body: v}
+}
+
+func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOut, error) {
 	v, err := s.svc.Rules(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(v), nil
+	return rulesETag(v), nil
 }
 
-func (s *Server) putRules(ctx context.Context, in *body[rules.Set]) (*body[service.RuleSetView], error) {
+type rulesIn struct {
+	IfMatch string `header:"If-Match" doc:"The ETag of the rules this edit started from (from GET /v1/rules); when it is no longer current the answer is 412 and nothing is saved"`
+	Body    rules.Set
+}
+
+func (s *Server) putRules(ctx context.Context, in *rulesIn) (*rulesOut, error) {
 	k := caller(ctx)
-	v, err := s.svc.SaveRules(ctx, k.TenantID, actor(k), in.Body)
+	base := service.AnyVersion
+	if in.IfMatch != "" {
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(strings.TrimSpace(in.IfMatch), "W/"), `"`), 10, 64)
+		if err != nil || v < 0 {
+			return nil, s.problem(tenure.Invalid("api.putRules", "header.If-Match", "must be the ETag of GET /v1/rules, e.g. \"12\""))
+		}
+		base = v
+	}
+	v, err := s.svc.SaveRulesIf(ctx, k.TenantID, actor(k), base, in.Body)
 	if err != nil {
+		var e *tenure.Error
+		if base != service.AnyVersion && errors.As(err, &e) && e.Kind == tenure.KindConflict {
+			return nil, huma.NewError(http.StatusPreconditionFailed, e.Message)
+		}
 		return nil, s.problem(err)
 	}
-	return ok(v), nil
+	return rulesETag(v), nil
 }
 
 func (s *Server) listRuleVersions(ctx context.Context, _ *struct{}) (*body[listBody[service.RuleSetView]], error) {

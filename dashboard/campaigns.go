@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rules"
+	"github.com/tenure-loyalty/tenure/service"
 )
 
 // Campaigns are not a separate kind of thing: they are earning rules that run for a time
@@ -173,19 +174,26 @@ func (d *Dashboard) createCampaign(q *req) error {
 	if err != nil {
 		return err
 	}
-	loc := setLocation(set.Set, q.tenant)
-	rule := f.rule(loc, set.Set)
+	f.rule(setLocation(set.Set, q.tenant), set.Set) // the form's own problems, before writing
 	if len(f.Errors) == 0 {
-		next := set.Set
-		next.Rules = append(slices.Clone(set.Rules), rule)
-		if next.TimeZone == "" {
-			next.TimeZone = loc.String()
-		}
-		if _, err := d.svc.SaveRules(r.Context(), q.tenant.ID, q.actor(), next); err != nil {
+		// Added to the rules current when the write runs, so a campaign someone else adds at
+		// the same moment is kept too.
+		at := 0
+		_, err := d.svc.UpdateRules(r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
+			loc := setLocation(cur, q.tenant)
+			next := cur
+			next.Rules = append(slices.Clone(cur.Rules), f.rule(loc, cur))
+			if next.TimeZone == "" {
+				next.TimeZone = loc.String()
+			}
+			at = len(next.Rules) - 1
+			return next, nil
+		})
+		if err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
 			}
-			f.fieldsOf(err, len(next.Rules)-1)
+			f.fieldsOf(err, at)
 		}
 	}
 	if len(f.Errors) > 0 {
@@ -327,27 +335,26 @@ func campaignID(name string, set rules.Set) string {
 // as a new version of the rules (its history and explanations stay).
 func (d *Dashboard) endCampaign(q *req) error {
 	id := q.r.PathValue("id")
-	set, err := d.svc.Rules(q.r.Context(), q.tenant.ID)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(set.Rules, func(r rules.Rule) bool { return r.ID == id })
-	if i < 0 || !isCampaign(set.Rules[i]) {
-		return tenure.NotFound("dashboard.endCampaign", "campaign", id)
-	}
 	now := d.svc.Clock.Now().UTC().Truncate(time.Second)
-	next := set.Set
-	next.Rules = slices.Clone(set.Rules)
-	r := &next.Rules[i]
-	if r.EndsAt != nil && !now.Before(*r.EndsAt) {
-		return &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.endCampaign", Message: "the campaign has already ended"}
-	}
-	if r.StartsAt != nil && !now.After(*r.StartsAt) {
-		start := now.Add(-time.Second) // a campaign that never started ends before it would have
-		r.StartsAt = &start
-	}
-	r.EndsAt = &now
-	if _, err := d.svc.SaveRules(q.r.Context(), q.tenant.ID, q.actor(), next); err != nil {
+	_, err := d.svc.UpdateRules(q.r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
+		i := slices.IndexFunc(cur.Rules, func(r rules.Rule) bool { return r.ID == id })
+		if i < 0 || !isCampaign(cur.Rules[i]) {
+			return cur, tenure.NotFound("dashboard.endCampaign", "campaign", id)
+		}
+		next := cur
+		next.Rules = slices.Clone(cur.Rules)
+		r := &next.Rules[i]
+		if r.EndsAt != nil && !now.Before(*r.EndsAt) {
+			return cur, &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.endCampaign", Message: "the campaign has already ended"}
+		}
+		if r.StartsAt != nil && !now.After(*r.StartsAt) {
+			start := now.Add(-time.Second) // a campaign that never started ends before it would have
+			r.StartsAt = &start
+		}
+		r.EndsAt = &now
+		return next, nil
+	})
+	if err != nil {
 		return err
 	}
 	redirect(q, "/admin/campaigns", "campaign-ended")

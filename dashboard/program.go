@@ -29,6 +29,9 @@ type programData struct {
 	DryRun   *rules.Result
 	Backtest *service.BacktestReport
 	Versions []service.RuleSetView
+	// Base is the rules version the editor's text started from: saving requires it still
+	// to be the current one.
+	Base string
 }
 
 // ruleError is a validation problem with where it is in the text: the line (1-based) and
@@ -82,7 +85,9 @@ func (d *Dashboard) programData(q *req) (data programData, err error) {
 		data.Versions = data.Versions[:10]
 	}
 	data.Program = q.tenant.Program
+	data.Base = strconv.FormatInt(data.Current.Version, 10)
 	if q.r.Method == http.MethodPost {
+		data.Base = q.r.PostFormValue("version")
 		data.Rules, data.Event = q.r.PostFormValue("rules"), q.r.PostFormValue("event")
 		data.From, data.To = q.r.PostFormValue("from"), q.r.PostFormValue("to")
 	}
@@ -158,7 +163,17 @@ func (d *Dashboard) saveRules(q *req) error {
 	}
 	set, errs := parseRules(data.Rules)
 	if errs == nil {
-		if _, err := d.svc.SaveRules(q.r.Context(), q.tenant.ID, q.actor(), set); err != nil {
+		// The editor started from the version in the form: saving over a newer one would lose
+		// someone else's change, so that is a conflict to reload. (A post without a version,
+		// from a script, saves unconditionally.)
+		base := service.AnyVersion
+		if data.Base != "" {
+			var perr error
+			if base, perr = strconv.ParseInt(data.Base, 10, 64); perr != nil || base < 0 {
+				return tenure.Invalid("dashboard.saveRules", "version", "must be the rules version the editor was opened at")
+			}
+		}
+		if _, err := d.svc.SaveRulesIf(q.r.Context(), q.tenant.ID, q.actor(), base, set); err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
 			}

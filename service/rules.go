@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,36 +248,81 @@ type RuleSetView struct {
 
 // Rules returns the tenant's current rule set.
 func (s *Service) Rules(ctx context.Context, tenantID string) (out RuleSetView, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-		t, err := tx.Tenant(ctx, tenantID)
-		if err != nil {
-			return err
-		}
-		rb, err := s.rules(ctx, tx, tenantID, t.Program)
-		if err != nil {
-			return err
-		}
-		out = RuleSetView{Version: rb.version, Set: rb.set, Default: rb.version == 0}
-		return nil
+	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+		out, err = s.rulesIn(ctx, tx, tenantID)
+		return err
 	})
 	return out, err
+}
+
+// rulesIn reads the current rules in tx: the newest saved version, or the program's flat
+// rate as version 0.
+func (s *Service) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) (RuleSetView, error) {
+	t, err := tx.Tenant(ctx, tenantID)
+	if err != nil {
+		return RuleSetView{}, err
+	}
+	rb, err := s.rules(ctx, tx, tenantID, t.Program)
+	if err != nil {
+		return RuleSetView{}, err
+	}
+	return RuleSetView{Version: rb.version, Set: rb.set, Default: rb.version == 0}, nil
 }
 
 // SaveRules validates and compiles a rule set and stores it as a new version. Errors name
 // each offending field with the position in a condition.
 func (s *Service) SaveRules(ctx context.Context, tenantID, actor string, set rules.Set) (RuleSetView, error) {
-	if _, err := rules.Compile(set); err != nil {
-		return RuleSetView{}, err
-	}
-	doc, _ := json.Marshal(set)
-	var v int64
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
-		if v, err = tx.SaveRuleSet(ctx, tenantID, string(doc), actor); err != nil {
+	return s.UpdateRules(ctx, tenantID, actor, AnyVersion, func(rules.Set) (rules.Set, error) { return set, nil })
+}
+
+// AnyVersion is the base version of an unconditional save.
+const AnyVersion int64 = -1
+
+// SaveRulesIf saves set as a new version only if the current version is still base (the
+// version the editor started from; 0 when none was saved): a concurrent save makes it a
+// KindConflict instead of a lost update. The API's If-Match and the dashboard's editor use it.
+func (s *Service) SaveRulesIf(ctx context.Context, tenantID, actor string, base int64, set rules.Set) (RuleSetView, error) {
+	return s.UpdateRules(ctx, tenantID, actor, base, func(rules.Set) (rules.Set, error) { return set, nil })
+}
+
+// UpdateRules reads the current rules, applies edit and saves the result as a new version,
+// all in one write transaction, so that edits made at the same time (two staff adding
+// campaigns) each see the other's. With base other than AnyVersion, the current version must
+// be base. Errors name the offending fields.
+func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base int64, edit func(rules.Set) (rules.Set, error)) (RuleSetView, error) {
+	const op = "service.SaveRules"
+	var out RuleSetView
+	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		if err := tx.LockRuleSets(ctx, tenantID); err != nil {
 			return err
 		}
+		cur, err := s.rulesIn(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if base != AnyVersion && cur.Version != base {
+			return &tenure.Error{Kind: tenure.KindConflict, Op: op,
+				Message: fmt.Sprintf("the rules changed since version %d (now version %d): reload them and apply your change again", base, cur.Version)}
+		}
+		set, err := edit(cur.Set)
+		if err != nil {
+			return err
+		}
+		if _, err := rules.Compile(set); err != nil {
+			return err
+		}
+		doc, _ := json.Marshal(set)
+		v, err := tx.SaveRuleSet(ctx, tenantID, string(doc), actor)
+		if err != nil {
+			if s.DB.IsUniqueViolation(err) { // another node saved the same version number first
+				return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: "the rules were saved by someone else at the same moment: reload them and try again"}
+			}
+			return err
+		}
+		out = RuleSetView{Version: v, Set: set}
 		return tx.Audit(ctx, tenantID, actor, "rules.saved", "rule_set", itoa64(v), map[string]any{"rules": len(set.Rules)})
 	})
-	return RuleSetView{Version: v, Set: set}, err
+	return out, err
 }
 
 // RuleVersions lists saved versions, newest first.

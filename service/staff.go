@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -170,8 +171,8 @@ func checkPassword(stored, password string) bool {
 }
 
 // dummyHash is checked against when no account matches, so that an unknown email costs
-// the same time as a wrong password.
-var dummyHash = hashPassword("no such account, but spend the same time")
+// the same time as a wrong password. It is made on first use, not at every process start.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("no such account, but spend the same time") })
 
 func checkNewPassword(p *tenure.Problems, field, pw string) {
 	if n := utf8.RuneCountInString(pw); n < MinPasswordLength || len(pw) > MaxPasswordLength {
@@ -363,7 +364,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err
 		}
 	}
 	if checked == 0 {
-		checkPassword(dummyHash, in.Password)
+		checkPassword(dummyHash(), in.Password)
 	}
 	if len(matched) == 0 {
 		s.Log.Warn("dashboard sign-in refused", "email", email)

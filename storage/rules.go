@@ -143,3 +143,11 @@ func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID, memberID string) (
 		tenantID, memberID).Scan(&count, &spent)
 	return count, spent, err
 }
+
+// LockRuleSets serialises rule set edits of a tenant until the transaction ends (the
+// tenant's row is locked on PostgreSQL; SQLite has one writer already), so that a
+// read-modify-write of the rules sees every edit committed before it.
+func (tx *Tx) LockRuleSets(ctx context.Context, tenantID string) error {
+	var id string
+	return tx.queryRow(ctx, `SELECT id FROM tenants WHERE id = $1`+tx.d.forUpdate, tenantID).Scan(&id)
+}
