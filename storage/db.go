@@ -9,8 +9,10 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -99,7 +101,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) 
 func (db *DB) Clock() tenure.Clock { return db.clock }
 
 // Migrate applies the embedded migrations not yet applied, in order, each in its own
-// transaction. Concurrent callers on PostgreSQL wait for each other.
+// transaction. Concurrent callers on PostgreSQL wait for each other. Each applied
+// migration's SHA-256 is kept; a migration whose text changed after it was applied stops
+// Migrate with an error naming it, since the database no longer matches the code's schema.
 func (db *DB) Migrate(ctx context.Context) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -114,6 +118,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
+	if err := addChecksumColumn(ctx, conn); err != nil {
+		return err
+	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -121,15 +128,25 @@ func (db *DB) Migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			continue
-		}
 		body, err := migrations.ReadFile(name)
 		if err != nil {
+			return err
+		}
+		sum := checksum(body)
+		var stored sql.NullString
+		err = conn.QueryRowContext(ctx, `SELECT checksum FROM schema_migrations WHERE version = $1`, version).Scan(&stored)
+		switch {
+		case err == nil && !stored.Valid:
+			// Applied before checksums were kept: trust it as it is now.
+			if _, err := conn.ExecContext(ctx, `UPDATE schema_migrations SET checksum = $1 WHERE version = $2`, sum, version); err != nil {
+				return err
+			}
+			continue
+		case err == nil && stored.String != sum:
+			return fmt.Errorf("migration %s was changed after it was applied to %s (checksum %s, now %s): a migration is never edited; add a new one", version, db.display, stored.String, sum)
+		case err == nil:
+			continue
+		case !isNoRows(err):
 			return err
 		}
 		tx, err := conn.BeginTx(ctx, nil)
@@ -142,7 +159,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return fmt.Errorf("migration %s: %w\n%s", version, err, stmt)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, ts(db.clock.Now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at, checksum) VALUES ($1, $2, $3)`, version, ts(db.clock.Now()), sum); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -150,6 +167,24 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return err
 		}
 		db.log.Info("migration applied", "version", version)
+	}
+	return nil
+}
+
+// checksum identifies a migration's text: SHA-256, hex.
+func checksum(body []byte) string {
+	h := sha256.Sum256(body)
+	return hex.EncodeToString(h[:])
+}
+
+// addChecksumColumn gives a schema_migrations table from before checksums its column.
+func addChecksumColumn(ctx context.Context, conn *sql.Conn) error {
+	// (A probe of the one column rather than SELECT *: PostgreSQL refuses a cached plan whose
+	// result type changed.)
+	if _, probe := conn.ExecContext(ctx, `SELECT checksum FROM schema_migrations WHERE 1 = 0`); probe == nil {
+		return nil
+	} else if _, err := conn.ExecContext(ctx, `ALTER TABLE schema_migrations ADD COLUMN checksum TEXT`); err != nil {
+		return fmt.Errorf("schema_migrations: %w (probing the checksum column: %v)", err, probe)
 	}
 	return nil
 }
