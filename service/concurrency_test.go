@@ -68,3 +68,29 @@ func TestConcurrentRuleEdits(t *testing.T) {
 		}
 	})
 }
+
+// The member page's recent orders are the newest ones, newest first, with the total count.
+func TestMemberOrdersNewestFirst(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		v := newEnv(t, e, nil)
+		for i := 1; i <= 13; i++ {
+			v.ingest(orderEvent(fmt.Sprintf("e%02d", i), tenure.OrderPaid, "c1", fmt.Sprintf("o%02d", i), 1000))
+		}
+		m, err := v.svc.Member(ctx, v.tenant, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, total, err := v.svc.MemberOrders(ctx, v.tenant, m.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 13 || len(orders) != 10 {
+			t.Fatalf("%d orders of %d, want 10 of 13", len(orders), total)
+		}
+		for i, o := range orders {
+			if want := fmt.Sprintf("o%02d", 13-i); o.ExternalID != want {
+				t.Errorf("order %d is %s, want %s (newest first)", i, o.ExternalID, want)
+			}
+		}
+	})
+}
