@@ -59,4 +59,6 @@ fi
 
 go vet ./...
 if [ $# -eq 0 ]; then set -- ./...; fi
-go test "$@"
+# The browser suites drive Chromium page by page on both engines: on a small, busy machine a
+# package can pass Go's default 10-minute limit, so the limit is wider (a hang still fails).
+go test -timeout 45m "$@"
