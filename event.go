@@ -108,6 +108,9 @@ const MaxQuantity = 1_000_000
 // "events[3]."). It does not look anything up.
 func (e *Event) Validate(prefix string) Problems {
 	var p Problems
+	if fe := CheckStrings(prefix, e); fe != nil {
+		return append(p, *fe)
+	}
 	if fe := ValidateExternalID(prefix+"id", e.ID); fe != nil {
 		p = append(p, *fe)
 	}

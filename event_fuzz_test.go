@@ -12,7 +12,9 @@ import (
 
 // FuzzEvent feeds arbitrary bytes to the event decoder and validator and, for events that
 // validate, to the order merge, the earning rules and the points target. Nothing may panic, and whatever
-// validates must respect the documented bounds.
+// validates must respect the documented bounds. The raw-JSON text check and the
+// validator must agree with the input contract: a document CheckJSON accepts decodes to
+// strings that are valid UTF-8 without NUL, and an event that validates holds no NUL.
 //
 //	go test -fuzz FuzzEvent -fuzztime 60s .
 func FuzzEvent(f *testing.F) {
@@ -23,6 +25,9 @@ func FuzzEvent(f *testing.F) {
 		`{"id":"e4","type":"custom","action":"quiz","customer_id":"c1","properties":{"score":3}}`,
 		`{"id":"","type":"order.paid","customer_id":"c1","order":{"id":"o","lines":[{"quantity":9223372036854775807,"unit_price":9223372036854775807}]}}`,
 		`{"id":"e5","type":"order.paid","customer_id":"c1","order":{"id":"o","discount":999999,"lines":[{"quantity":1,"unit_price":1}]}}`,
+		`{"id":"e6","type":"custom","action":"x","customer_id":"a\u0000b","properties":{"k\u0000":"\ud800"}}`,
+		"{\"id\":\"e7\",\"type\":\"custom\",\"action\":\"x\",\"customer_id\":\"shop\xffuser\"}",
+		`{"id":"e8","type":"custom","action":"x","customer_id":"\ud83d\ude00 \ufffd"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -37,8 +42,17 @@ func FuzzEvent(f *testing.F) {
 		if json.Unmarshal(data, &e) != nil {
 			return
 		}
+		rawOK := tenure.CheckJSON(data) == nil
+		if rawOK {
+			if fe := tenure.CheckStrings("", &e); fe != nil {
+				t.Fatalf("CheckJSON accepted %q but the decoded event breaks the contract at %s: %s", data, fe.Field, fe.Message)
+			}
+		}
 		if len(e.Validate("")) > 0 {
 			return
+		}
+		if fe := tenure.CheckStrings("", &e); fe != nil {
+			t.Fatalf("a validated event breaks the input contract at %s", fe.Field)
 		}
 		var o tenure.Order
 		if e.Type.IsOrderEvent() && e.Order != nil {

@@ -171,8 +171,8 @@ func ValidateExternalID(field, id string) *FieldError {
 		return &FieldError{Field: field, Message: "must be at most 128 characters"}
 	case strings.TrimSpace(id) != id:
 		return &FieldError{Field: field, Message: "must not start or end with spaces"}
-	case !utf8.ValidString(id):
-		return &FieldError{Field: field, Message: "must be valid UTF-8"}
+	case TextProblem(id) != "":
+		return &FieldError{Field: field, Message: TextProblem(id)}
 	}
 	return nil
 }

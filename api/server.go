@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/problem"
+	"github.com/tenure-loyalty/tenure/input"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -56,7 +56,7 @@ func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) 
 	}
 	s := &Server{svc: svc, mux: mux, log: log, metrics: m}
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(s.observe, s.authenticate)
+	s.api.UseMiddleware(s.observe, s.authenticate, s.checkInput)
 
 	s.routes()
 	return s
@@ -79,13 +79,12 @@ func scopeOf(op *huma.Operation) tenure.Scope {
 
 func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	need := scopeOf(ctx.Operation())
-	auth := ctx.Header("Authorization")
-	secret, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || secret == "" {
+	secret, ok := input.BearerToken(ctx.Header("Authorization"))
+	if !ok {
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		return
 	}
-	key, err := s.svc.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+	key, err := s.svc.Authenticate(ctx.Context(), secret)
 	if err != nil {
 		if tenure.KindOf(err) == tenure.KindUnauthorized {
 			_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "unknown or revoked API key")
@@ -100,6 +99,29 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	next(huma.WithValue(ctx, keyCtx, key))
+}
+
+// checkInput refuses, before any decoding, a request whose path, query, stored headers or
+// JSON body break the input contract (valid UTF-8, no NUL), with a 422 naming the field.
+func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
+	o := ctx.Operation()
+	var paths []string
+	for _, p := range o.Parameters {
+		if p.In == "path" {
+			paths = append(paths, p.Name)
+		}
+	}
+	r, _ := humago.Unwrap(ctx)
+	if err := input.Check(r, paths, o.MaxBodyBytes); err != nil {
+		p, _ := problem.From(err)
+		details := make([]error, 0, len(p.Errors))
+		for _, d := range p.Errors {
+			details = append(details, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
+		}
+		_ = huma.WriteErr(s.api, ctx, p.Status, p.Detail, details...)
+		return
+	}
+	next(ctx)
 }
 
 func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {

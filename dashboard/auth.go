@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/input"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -71,6 +72,10 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 					"Your role ("+roleLabel(q.staff.Role)+") does not allow this. Ask an owner if you need it.")
 				return
 			}
+		}
+		if err := input.Check(r, rt.params, maxFormBytes); err != nil {
+			d.fail(q, err)
+			return
 		}
 		if err := rt.handle(q); err != nil {
 			d.fail(q, err)

@@ -55,6 +55,7 @@ func New(svc *service.Service, log *slog.Logger) *Dashboard {
 	d.loadTemplates()
 	d.routes = d.table()
 	checkTable(d.routes)
+	pathParams(d.routes)
 	for _, rt := range d.routes {
 		d.mux.Handle(rt.method+" "+rt.pattern, d.wrap(rt))
 	}

@@ -15,6 +15,18 @@ type route struct {
 	perm    service.Permission // "" for any signed-in staff member
 	public  bool               // no session needed (sign-in only)
 	handle  func(*req) error
+	params  []string // the pattern's path parameters, filled in by pathParams
+}
+
+// pathParams names the {parameters} of each route's pattern, for the input check.
+func pathParams(routes []route) {
+	for i, rt := range routes {
+		for _, seg := range strings.Split(rt.pattern, "/") {
+			if name, ok := strings.CutPrefix(seg, "{"); ok && seg != "{$}" {
+				routes[i].params = append(routes[i].params, strings.TrimSuffix(strings.TrimSuffix(name, "}"), "..."))
+			}
+		}
+	}
 }
 
 // table lists every dashboard route, top to bottom. A new page adds its routes here and,

@@ -83,6 +83,9 @@ func From(err error) (p Problem, internal bool) {
 // Location prefixes a field path with where it was found: a path that does not already name
 // the path, query, header or body is in the body.
 func Location(field string) string {
+	if field == "body" {
+		return field
+	}
 	for _, in := range []string{"path.", "query.", "header.", "body."} {
 		if strings.HasPrefix(field, in) {
 			return field

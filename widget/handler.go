@@ -12,6 +12,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/problem"
+	"github.com/tenure-loyalty/tenure/input"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -77,6 +78,9 @@ type request struct {
 	status int
 }
 
+// pathParams are the member API's path parameters.
+var pathParams = []string{"ref"}
+
 // member wraps an operation: it checks the token and the browser's origin, resolves the
 // member, runs op and writes its result or a problem. Every operation reads the member
 // from the token only; no path or query parameter can name another member.
@@ -84,6 +88,11 @@ func (h *Handler) member(op func(*request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Add("Vary", "Origin")
+		if err := input.Check(r, pathParams, maxBody); err != nil {
+			allowAnyOrigin(w, r)
+			h.problem(w, err)
+			return
+		}
 		req, err := h.authenticate(w, r)
 		if err != nil {
 			h.problem(w, err)
@@ -99,9 +108,8 @@ func (h *Handler) member(op func(*request) (any, error)) http.Handler {
 }
 
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	token = strings.TrimSpace(token)
-	if !ok || token == "" {
+	token, ok := input.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		allowAnyOrigin(w, r)
 		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "missing member token: send Authorization: Bearer <token>")
 	}

@@ -1,7 +1,6 @@
 package widget
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +19,11 @@ type HistoryItem struct {
 
 func (h *Handler) history(r *request) (any, error) {
 	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	es, next, err := h.svc.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), min(max(limit, 0), 100))
+	limit, err := pageLimit(q, "widget.History")
+	if err != nil {
+		return nil, err
+	}
+	es, next, err := h.svc.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}

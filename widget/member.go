@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -219,13 +220,16 @@ func (h *Handler) redeem(r *request) (any, error) {
 
 func (h *Handler) coupons(r *request) (any, error) {
 	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	limit, err := pageLimit(q, "widget.Coupons")
+	if err != nil {
+		return nil, err
+	}
 	switch rewards.State(q.Get("state")) {
 	case "", rewards.Issued, rewards.Used, rewards.Expired, rewards.Cancelled:
 	default:
 		return nil, tenure.Invalid("widget.Coupons", "query.state", "must be issued, used, expired or cancelled")
 	}
-	cs, next, err := h.svc.MemberCoupons(r.Context(), r.claims.Tenant, r.member.ID, q.Get("state"), q.Get("cursor"), min(max(limit, 0), 100))
+	cs, next, err := h.svc.MemberCoupons(r.Context(), r.claims.Tenant, r.member.ID, q.Get("state"), q.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -255,4 +259,21 @@ type listBody[T any] struct {
 
 func list[T any](items []T, next string) listBody[T] {
 	return listBody[T]{Data: items, NextCursor: next}
+}
+
+// maxLimit bounds the page size of the member API's lists.
+const maxLimit = 100
+
+// pageLimit reads the limit query parameter: absent or 0 for the default page size, else
+// an integer from 1 to maxLimit. Anything else is refused, like the store API does.
+func pageLimit(q url.Values, op string) (int, error) {
+	raw := q.Get("limit")
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 || n > maxLimit {
+		return 0, tenure.Invalid(op, "query.limit", "must be an integer from 0 (the default page size) to %d", maxLimit)
+	}
+	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/tenure-loyalty/tenure"
 	"strings"
 	"time"
 )
@@ -98,6 +99,9 @@ func split(token string) (payload string, claims []byte, sig []byte, err error) 
 
 func decode(raw []byte) (Claims, error) {
 	var c Claims
+	if fe := tenure.CheckJSON(raw); fe != nil {
+		return c, tokenError("claims must be valid UTF-8 without NUL characters")
+	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if err := d.Decode(&c); err != nil {
 		return c, tokenError("payload is not the expected JSON")
