@@ -5,6 +5,8 @@ package apptest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net"
@@ -28,6 +30,9 @@ func Serve(t testing.TB, e storagetest.Engine, clock tenure.Clock) (*app.App, st
 		t.Fatal(err)
 	}
 	cfg.DatabaseURL, cfg.Workers, cfg.NodeName = e.DSN, false, "test-node"
+	if e.Name == "postgres" {
+		cfg.SecretKey = TestSecretKey(e.DSN) // SQLite uses the key file beside the database
+	}
 	a, err := app.New(context.Background(), cfg, clock, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -106,4 +111,11 @@ func ServeDemo(t testing.TB, e storagetest.Engine, o DemoOptions) *Demo {
 	}
 	d.Key = key
 	return d
+}
+
+// TestSecretKey is the key that seals stored secrets in a test database: derived from its
+// DSN, so that every node of a test started on the same database uses the same key.
+func TestSecretKey(dsn string) string {
+	sum := sha256.Sum256([]byte("tenure test secret key " + dsn))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/app"
 	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/secret"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -36,7 +37,8 @@ func openFixture(ctx context.Context, s *scratch, members, lines int, log *slog.
 		return nil, fmt.Errorf("bench: fresh database: %w", err)
 	}
 	cfg := config.Config{Addr: "127.0.0.1:0", DatabaseURL: s.dsn, LogLevel: "warn", LogFormat: "text", Workers: false,
-		PollInterval: time.Second, NodeName: "bench", ShutdownTimeout: 10 * time.Second, TenantName: "Bench store"}
+		PollInterval: time.Second, NodeName: "bench", ShutdownTimeout: 10 * time.Second, TenantName: "Bench store",
+		SecretKey: secret.Generate()}
 	a, err := app.New(ctx, cfg, nil, log)
 	if err != nil {
 		return nil, err

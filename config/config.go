@@ -24,6 +24,7 @@ type Config struct {
 	NodeName        string
 	ShutdownTimeout time.Duration
 	TenantName      string
+	SecretKey       string
 }
 
 // Setting is one row of the table.
@@ -88,6 +89,7 @@ var Settings = []Setting{
 	{"node-name", "", "Name of this process in job leases and delivery logs (default: host-pid)", str(func(c *Config) *string { return &c.NodeName })},
 	{"shutdown-timeout", "15s", "How long a graceful shutdown waits for requests and workers", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"tenant-name", "My store", "Name of the tenant created on first start", str(func(c *Config) *string { return &c.TenantName })},
+	{"secret-key", "", "Base64 32-byte key(s) sealing stored secrets (AES-256-GCM), comma-separated, current first. Unset: SQLite uses `<database>.key` beside the file (made on first start); PostgreSQL refuses to start", str(func(c *Config) *string { return &c.SecretKey })},
 }
 
 // Load resolves settings: defaults, then environment (VAR or VAR_FILE), then flags. extra,

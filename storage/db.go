@@ -41,6 +41,7 @@ type DB struct {
 	display string
 
 	writeStmts, readStmts *stmtCache
+	keys                  keys
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an

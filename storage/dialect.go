@@ -41,6 +41,20 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 			return err
 		}
 	}
+	// The file is created readable by its owner only, whatever the umask, before SQLite
+	// opens it; SQLite gives the -wal and -shm files the database file's mode, and
+	// restrictFile tightens any that exist from before.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := restrictFile(path + suffix); err != nil {
+			return err
+		}
+	}
+	db.keys.file = path + ".key"
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
@@ -60,6 +74,11 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	r.SetConnMaxIdleTime(0)
 	if err := w.PingContext(ctx); err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := restrictFile(path + suffix); err != nil {
+			return err
+		}
 	}
 	db.write, db.read, db.Engine, db.display = w, r, "sqlite", "sqlite:"+path
 	db.d = dialect{

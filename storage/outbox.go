@@ -81,18 +81,27 @@ func scanWebhook(s interface{ Scan(...any) error }) (tenure.Webhook, error) {
 	return w, json.Unmarshal([]byte(types), &w.EventTypes)
 }
 
+// scanWebhook reads an endpoint and opens its sealed secret.
+func (tx *Tx) scanWebhook(s interface{ Scan(...any) error }) (tenure.Webhook, error) {
+	w, err := scanWebhook(s)
+	if err == nil {
+		w.Secret, err = tx.unseal("webhooks", "secret", w.ID, w.Secret)
+	}
+	return w, err
+}
+
 // Webhooks lists a tenant's endpoints (not deleted).
 func (tx *Tx) Webhooks(ctx context.Context, tenantID string) ([]tenure.Webhook, error) {
 	rows, err := tx.query(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanWebhook)
+	return collect(rows, tx.scanWebhook)
 }
 
 // Webhook loads one endpoint.
 func (tx *Tx) Webhook(ctx context.Context, tenantID, id string) (tenure.Webhook, error) {
-	w, err := scanWebhook(tx.queryRow(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, id))
+	w, err := tx.scanWebhook(tx.queryRow(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, id))
 	if isNoRows(err) {
 		return w, tenure.NotFound("storage.Webhook", "webhook", id)
 	}
@@ -107,8 +116,12 @@ func (tx *Tx) SaveWebhook(ctx context.Context, tenantID string, w tenure.Webhook
 	}
 	var err error
 	if isNew {
+		var sealed string
+		if sealed, err = tx.seal("webhooks", "secret", w.ID, w.Secret); err != nil {
+			return err
+		}
 		_, err = tx.exec(ctx, `INSERT INTO webhooks (id, tenant_id, url, secret, event_types, description, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			w.ID, tenantID, w.URL, w.Secret, string(types), w.Description, w.Active, ts(w.CreatedAt), ts(w.UpdatedAt))
+			w.ID, tenantID, w.URL, sealed, string(types), w.Description, w.Active, ts(w.CreatedAt), ts(w.UpdatedAt))
 	} else {
 		_, err = tx.exec(ctx, `UPDATE webhooks SET url = $1, event_types = $2, description = $3, active = $4, updated_at = $5 WHERE tenant_id = $6 AND id = $7`,
 			w.URL, string(types), w.Description, w.Active, ts(w.UpdatedAt), tenantID, w.ID)

@@ -8,7 +8,7 @@ import (
 )
 
 // WidgetSettings is a tenant's storefront widget configuration: the secret member tokens
-// are signed with (empty until one is created) and the browser origins allowed to call the
+// are signed with (empty until one is created; stored sealed) and the browser origins allowed to call the
 // member API (none for any).
 type WidgetSettings struct {
 	Secret         string
@@ -36,6 +36,9 @@ func (tx *Tx) WidgetSettings(ctx context.Context, tenantID string, lock bool) (w
 		return w, false, err
 	}
 	w.CreatedAt, w.RotatedAt = fromTS(created), fromNTS(rotated)
+	if w.Secret, err = tx.unseal("widget_settings", "secret", tenantID, w.Secret); err != nil {
+		return w, false, err
+	}
 	return w, true, json.Unmarshal([]byte(origins), &w.AllowedOrigins)
 }
 
@@ -45,8 +48,12 @@ func (tx *Tx) SaveWidgetSettings(ctx context.Context, tenantID string, w WidgetS
 		w.AllowedOrigins = []string{}
 	}
 	origins, _ := json.Marshal(w.AllowedOrigins)
-	_, err := tx.exec(ctx, `INSERT INTO widget_settings (tenant_id, secret, allowed_origins, created_at, rotated_at) VALUES ($1, $2, $3, $4, $5)
+	sealed, err := tx.seal("widget_settings", "secret", tenantID, w.Secret)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO widget_settings (tenant_id, secret, allowed_origins, created_at, rotated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, allowed_origins = excluded.allowed_origins, rotated_at = excluded.rotated_at`,
-		tenantID, w.Secret, string(origins), ts(w.CreatedAt), nts(w.RotatedAt))
+		tenantID, sealed, string(origins), ts(w.CreatedAt), nts(w.RotatedAt))
 	return err
 }

@@ -35,6 +35,7 @@ Commands:
   analytics write the analytics reports (metrics, cohorts, RFM, CLV, lift) as CSV: analytics [-out DIR]
   export    write the ledger or the members with their balances as CSV: export ledger|members [-out FILE]
   bench     measure ingest throughput and balance reads: bench ingest|reads
+  secrets   the key sealing stored secrets: secrets generate | secrets rotate
   listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
 
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = export(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = bench(ctx, rest, stdout, stderr, getenv)
+	case "secrets":
+		err = secrets(ctx, rest, stdout, stderr, getenv)
 	case "listen":
 		err = listen(ctx, rest, stdout, stderr)
 	case "version":

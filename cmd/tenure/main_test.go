@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"io"
 	"net/http"
 	"os"
@@ -42,7 +43,8 @@ func startNode(t *testing.T, dsn string, flags ...string) *node {
 	t.Helper()
 	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-database-url", dsn, "-poll-interval", "100ms", "-log-level", "warn"}, flags...)
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1")
+	// Every node of a test shares one key for the secrets they store (PostgreSQL needs one).
+	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -141,6 +143,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 
 func execSelf(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1")
+	// Every node of a test shares one key for the secrets they store (PostgreSQL needs one).
+	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"))
 	return cmd
 }

@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/secret"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -87,8 +88,21 @@ func Open(t testing.TB, e Engine, clock tenure.Clock) *storage.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	if e.Name == "postgres" {
+		db.SetKeyring(TestKeyring(t))
+	}
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestKeyring returns a fresh keyring for sealing stored secrets in a test.
+func TestKeyring(t testing.TB) *secret.Keyring {
+	t.Helper()
+	k, err := secret.Parse(secret.Generate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
