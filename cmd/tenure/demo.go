@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/tenure-loyalty/tenure/app"
@@ -17,12 +16,13 @@ import (
 	"github.com/tenure-loyalty/tenure/widget"
 )
 
-// runDemo builds a demo store in a fresh SQLite file, replays its history through the real
-// intake, rules and jobs, then serves it.
+// runDemo builds a demo store in its own database (tenure-demo.db unless told otherwise),
+// replays its history through the real intake, rules and jobs, then serves it. It never
+// touches a database it did not build, unless -replace says so.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var customers, months int
 	var seed uint64
-	var noServe bool
+	var noServe, replace bool
 	cfg, _, err := config.Load("tenure demo", args, func(k string) string {
 		if k == "TENURE_DATABASE_URL" && getenv(k) == "" {
 			return "tenure-demo.db"
@@ -33,6 +33,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		fs.IntVar(&months, "months", 15, "months of history")
 		fs.Uint64Var(&seed, "seed", 42, "random seed: the same seed gives the same store")
 		fs.BoolVar(&noServe, "no-serve", false, "build the demo and exit without serving")
+		fs.BoolVar(&replace, "replace", false, "erase the database named by -database-url or TENURE_DATABASE_URL even if the demo did not build it")
 	})
 	if err != nil {
 		return err
@@ -40,8 +41,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if customers < 1 || customers > 1_000_000 || months < 1 || months > 120 {
 		return fmt.Errorf("-customers must be 1..1000000 and -months 1..120")
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		_ = os.Remove(cfg.DatabaseURL + suffix)
+	if err := demo.PrepareDatabase(ctx, cfg.DatabaseURL, replace); err != nil {
+		return err
 	}
 	started := time.Now()
 	end := time.Now().UTC()
@@ -52,8 +53,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	defer a.Close()
-	t, key, err := a.Service.CreateTenant(ctx, "Kawa & Herbata (demo)")
+	// Marked before the tenant exists, so that a demo interrupted halfway is still known
+	// as one and rebuilt by the next run.
+	if err := demo.Mark(ctx, a.DB); err != nil {
+		return err
+	}
+	t, key, err := a.Service.CreateTenant(ctx, demo.TenantName)
 	if err != nil {
+		return err
+	}
+	if err := demo.Mark(ctx, a.DB, t.ID); err != nil {
 		return err
 	}
 	rewardIDs, err := demo.Setup(ctx, a.Service, t.ID, "demo")
