@@ -13,8 +13,8 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/input"
+	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
 

@@ -20,7 +20,6 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 	"github.com/tenure-loyalty/tenure/dashboard"
 	"github.com/tenure-loyalty/tenure/metrics"
-	"github.com/tenure-loyalty/tenure/secret"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/webhook"
@@ -79,29 +78,6 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
-}
-
-// useSecretKey gives db the keys its stored secrets are sealed with, and seals any secret
-// still in clear text (a database from before sealing) or under an older key.
-func useSecretKey(ctx context.Context, db *storage.DB, keys string, log *slog.Logger) error {
-	if keys != "" {
-		ring, err := secret.Parse(keys)
-		if err != nil {
-			return fmt.Errorf("TENURE_SECRET_KEY: %w", err)
-		}
-		db.SetKeyring(ring)
-	} else if db.KeyFile() == "" {
-		return errors.New("TENURE_SECRET_KEY is required with PostgreSQL: it seals the widget and webhook secrets stored in the database. " +
-			"Make one with `tenure secrets generate`, give every node the same value (or TENURE_SECRET_KEY_FILE), and keep it apart from database backups")
-	}
-	n, err := db.ResealSecrets(ctx)
-	if err != nil {
-		return fmt.Errorf("stored secrets: %w", err)
-	}
-	if n > 0 {
-		log.Info("sealed stored secrets with the current key", "count", n)
-	}
-	return nil
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

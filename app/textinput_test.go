@@ -64,9 +64,9 @@ func TestTextInputContract(t *testing.T) {
 		{"member API: lower-case bearer scheme", "GET", "/v1/member", "member-lower", nil, nil, 200, ""},
 		{"member API: token naming a NUL member", "GET", "/v1/member", "member-nul", nil, nil, 401, ""},
 
-		{"dashboard: NUL in the sign-in email", "POST", "/admin/login", "none", url.Values{"email": {"a\x00@example.com"}, "password": {"x"}}, nil, 400, "form.email"},
-		{"dashboard: invalid UTF-8 in the sign-in tenant", "POST", "/admin/login", "none", url.Values{"email": {"a@example.com"}, "tenant": {bad}}, nil, 400, "form.tenant"},
-		{"dashboard: NUL in a query parameter", "GET", "/admin/login?next=%00", "none", nil, nil, 400, "query.next"},
+		{"dashboard: NUL in the sign-in email", "POST", "/admin/login", "none", url.Values{"email": {"a\x00@example.com"}, "password": {"x"}}, nil, 422, "form.email"},
+		{"dashboard: invalid UTF-8 in the sign-in tenant", "POST", "/admin/login", "none", url.Values{"email": {"a@example.com"}, "tenant": {bad}}, nil, 422, "form.tenant"},
+		{"dashboard: NUL in a query parameter", "GET", "/admin/login?next=%00", "none", nil, nil, 422, "query.next"},
 	}
 	statuses := map[string]map[string]int{}
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {

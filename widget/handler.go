@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/input"
+	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
 

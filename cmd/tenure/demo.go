@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if customers < 1 || customers > 1_000_000 || months < 1 || months > 120 {
 		return fmt.Errorf("-customers must be 1..1000000 and -months 1..120")
 	}
-	if err := demo.PrepareDatabase(ctx, cfg.DatabaseURL, replace); err != nil {
+	if err := app.PrepareDemoDatabase(ctx, cfg.DatabaseURL, replace); err != nil {
 		return err
 	}
 	started := time.Now()
@@ -55,14 +55,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	defer a.Close()
 	// Marked before the tenant exists, so that a demo interrupted halfway is still known
 	// as one and rebuilt by the next run.
-	if err := demo.Mark(ctx, a.DB); err != nil {
+	if err := a.MarkDemo(ctx); err != nil {
 		return err
 	}
-	t, key, err := a.Service.CreateTenant(ctx, demo.TenantName)
+	t, key, err := a.Service.CreateTenant(ctx, app.DemoTenantName)
 	if err != nil {
 		return err
 	}
-	if err := demo.Mark(ctx, a.DB, t.ID); err != nil {
+	if err := a.MarkDemo(ctx, t.ID); err != nil {
 		return err
 	}
 	rewardIDs, err := demo.Setup(ctx, a.Service, t.ID, "demo")

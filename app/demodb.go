@@ -1,4 +1,4 @@
-package demo
+package app
 
 import (
 	"context"
@@ -10,20 +10,20 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// MetaKey marks a database the demo built; its value lists the demo's tenant ids,
-// comma-separated.
-const MetaKey = "demo"
+// DemoMetaKey marks a database `tenure demo` built; its value lists the demo's tenant
+// ids, comma-separated.
+const DemoMetaKey = "demo"
 
-// TenantName is the demo store's tenant. A database from before the marker existed is
+// DemoTenantName is the demo store's tenant. A database from before the marker existed is
 // recognised as a demo by holding this one tenant alone.
-const TenantName = "Kawa & Herbata (demo)"
+const DemoTenantName = "Kawa & Herbata (demo)"
 
-// PrepareDatabase makes dsn ready for a new demo store without ever touching a database
+// PrepareDemoDatabase makes dsn ready for a new demo store without ever touching a database
 // the demo did not build. Nothing there (no file, or no table): nothing to do. A database
 // the demo built (marked, holding only the demo's tenants): erased, to be built again.
 // Anything else is refused with an error saying what it holds, unless replace is set,
 // in which case it is erased (for PostgreSQL: Tenure's tables in the schema in use).
-func PrepareDatabase(ctx context.Context, dsn string, replace bool) error {
+func PrepareDemoDatabase(ctx context.Context, dsn string, replace bool) error {
 	inv, err := storage.Inspect(ctx, dsn)
 	if err != nil && !replace {
 		return fmt.Errorf("tenure demo will not use %s: %v; pass -replace to erase it, or name another database", storage.Redact(dsn), err)
@@ -46,11 +46,11 @@ func notDemo(inv storage.Inventory) string {
 	if !inv.Tenure {
 		return fmt.Sprintf("it holds %d tables that are not Tenure's", inv.Tables)
 	}
-	marker, marked := inv.Meta[MetaKey]
+	marker, marked := inv.Meta[DemoMetaKey]
 	ours := strings.Split(marker, ",")
 	var others []string
 	for id, name := range inv.Tenants {
-		legacy := !marked && len(inv.Tenants) == 1 && name == TenantName
+		legacy := !marked && len(inv.Tenants) == 1 && name == DemoTenantName
 		if !legacy && !(marked && slices.Contains(ours, id)) {
 			others = append(others, fmt.Sprintf("%q (%s)", name, id))
 		}
@@ -65,10 +65,10 @@ func notDemo(inv storage.Inventory) string {
 	return ""
 }
 
-// Mark records in the database that the demo built it, for the tenants given (none yet
-// while it is being built).
-func Mark(ctx context.Context, db *storage.DB, tenantIDs ...string) error {
-	return db.Write(ctx, func(tx *storage.Tx) error {
-		return tx.SetMeta(ctx, MetaKey, strings.Join(tenantIDs, ","))
+// MarkDemo records in the database that the demo built it, for the tenants given (none
+// yet while it is being built).
+func (a *App) MarkDemo(ctx context.Context, tenantIDs ...string) error {
+	return a.DB.Write(ctx, func(tx *storage.Tx) error {
+		return tx.SetMeta(ctx, DemoMetaKey, strings.Join(tenantIDs, ","))
 	})
 }
