@@ -271,16 +271,19 @@ func TestUnreadableRowsAreRejectedAndTheImportGoesOn(t *testing.T) {
 		"1,A,a,1\n"+
 		"1,A,a \"b,1,2011-02-01 11:19:00,1.00,7,UK\n"+
 		"1,A,a,2000000,2011-02-01 11:19:00,1.00,7,UK\n"+
+		"1,A,a\x00b,1,2011-02-01 11:19:00,1.00,7,UK\n"+
+		"1,A,a,1,2011-02-01 11:19:00,1.00,shop\xffuser,UK\n"+
 		"1,P2,\"quoted, with comma\",1,2011-02-01 11:19:00,1.00,7,UK\n", importer.Config{})
 	want := []string{"2:bad_quantity", "3:bad_quantity", "4:bad_date", "5:bad_price", "6:bad_price",
-		"7:missing_invoice", "8:missing_stock_code", "9:malformed_row", "10:malformed_row", "11:bad_quantity"}
+		"7:missing_invoice", "8:missing_stock_code", "9:malformed_row", "10:malformed_row", "11:bad_quantity",
+		"12:bad_text", "13:bad_text"}
 	if r := res.rejectReasons(); !reflect.DeepEqual(r, want) {
 		t.Errorf("rejects = %v\nwant      %v", r, want)
 	}
 	if len(res.orders) != 1 || res.orders[0].Data.Lines[0].Name != "quoted, with comma" {
 		t.Errorf("the good row after the bad ones was not imported: %+v", res.orders)
 	}
-	if res.sum.Rows != 11 || res.sum.RejectedTotal() != 10 {
+	if res.sum.Rows != 13 || res.sum.RejectedTotal() != 12 {
 		t.Errorf("rows %d rejected %d", res.sum.Rows, res.sum.RejectedTotal())
 	}
 }

@@ -178,6 +178,11 @@ func (r *Reader) Next() (*Line, error) {
 	if len(rec) < r.need {
 		return bad(ReasonMalformed, "row has %d fields, the header needs %d", len(rec), r.need)
 	}
+	for i, f := range rec {
+		if msg := tenure.TextProblem(f); msg != "" {
+			return bad(ReasonBadText, "field %d %s", i+1, msg)
+		}
+	}
 	l := &r.line
 	*l = Line{No: no, Fields: rec}
 	l.Invoice = strings.TrimSpace(rec[r.col[colInvoice]])

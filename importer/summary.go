@@ -28,6 +28,7 @@ const (
 	ReasonBadQuantity      Reason = "bad_quantity"       // not a whole number
 	ReasonBadPrice         Reason = "bad_price"          // not a decimal number, or out of range
 	ReasonBadDate          Reason = "bad_date"           // does not match Mapping.DateLayout
+	ReasonBadText          Reason = "bad_text"           // a field with a NUL character or invalid UTF-8 (never stored, nor repaired)
 	// ReasonPricePrecision: the price has more decimals than the currency (0.001 GBP) and
 	// Config.RoundSubMinorPrices is off.
 	ReasonPricePrecision Reason = "price_precision"
