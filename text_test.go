@@ -1,6 +1,7 @@
 package tenure_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"testing"
 
@@ -46,4 +47,30 @@ func TestCheckValues(t *testing.T) {
 	if fe := tenure.CheckValues("query", v); fe != nil {
 		t.Fatalf("refused valid text: %+v", fe)
 	}
+}
+
+// BenchmarkCheckJSON measures the raw-body text check of a typical order event against
+// decoding the same body into a tenure.Event (the work it precedes on every request).
+//
+//	go test -run XXX -bench CheckJSON -count 5 .
+func BenchmarkCheckJSON(b *testing.B) {
+	body := []byte(`{"id":"shop-evt-1001","type":"order.paid","customer_id":"cust-42","order":{"id":"ORD-7","currency":"PLN",` +
+		`"lines":[{"id":"1","sku":"MUG-1","name":"Kubek Żółty","quantity":2,"unit_price":4900},{"id":"2","sku":"TEA-9","name":"Herbata","quantity":1,"unit_price":2900}],"shipping":1500}}`)
+	b.Run("check", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if tenure.CheckJSON(body) != nil {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("decode-baseline", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			var e tenure.Event
+			if err := json.Unmarshal(body, &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
