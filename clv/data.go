@@ -93,6 +93,8 @@ func checkCustomer(i int, c Customer, withMonetary bool) error {
 type cohort struct {
 	n      int       // customers
 	xs     []float64 // distinct x values
+	xw     []float64 // customers per distinct x
+	sumX   float64   // total repeat purchases
 	times  []float64 // distinct time values (t_x and T), divided by scale
 	groups []group
 	scale  float64 // times were divided by this
@@ -135,8 +137,10 @@ func newCohort(cs []Customer, scale float64) (*cohort, error) {
 			repeaters++
 		}
 		k := key{cu.X, cu.Tx, cu.T}
+		c.sumX += float64(cu.X)
 		if g, ok := gi[k]; ok {
 			c.groups[g].w++
+			c.xw[c.groups[g].xi]++
 			continue
 		}
 		x, ok := xi[cu.X]
@@ -144,7 +148,9 @@ func newCohort(cs []Customer, scale float64) (*cohort, error) {
 			x = len(c.xs)
 			xi[cu.X] = x
 			c.xs = append(c.xs, float64(cu.X))
+			c.xw = append(c.xw, 0)
 		}
+		c.xw[x]++
 		gi[k] = len(c.groups)
 		c.groups = append(c.groups, group{w: 1, x: float64(cu.X), xi: x, txi: timeIndex(cu.Tx), ti: timeIndex(cu.T)})
 	}

@@ -204,8 +204,7 @@ func FitParetoNBD(cs []Customer, opts *FitOptions) (ParetoNBD, Fit, error) {
 	if err != nil {
 		return ParetoNBD{}, Fit{}, err
 	}
-	orig, _ := newCohort(cs, 1)
-	pcS, pcN := newParetoCache(scaled), newParetoCache(orig)
+	pcS := newParetoCache(scaled)
 	rate := repeatRate(scaled)
 	sp := spec{
 		model:  "Pareto/NBD",
@@ -213,7 +212,8 @@ func FitParetoNBD(cs []Customer, opts *FitOptions) (ParetoNBD, Fit, error) {
 		scale:  []float64{1, ts, 1, ts},
 		n:      len(cs),
 		nllOpt: pcS.nll,
-		nllNat: pcN.nll,
+		// Times divided by ts multiply each customer's likelihood by ts^x.
+		natOffset: scaled.sumX * math.Log(ts),
 		starts: [][]float64{
 			{0.5, 0.5 / rate, 0.5, 0.5},
 			{1, 1, 1, 1},
