@@ -228,6 +228,10 @@ func runFit(sp spec, opts *FitOptions) (Fit, error) {
 // (tests turn it off to compare with the derivative-free search).
 var gradientFits = true
 
+// gradEvalBudget bounds the evaluations of the gradient search; interior optima take
+// 20–40.
+const gradEvalBudget = 150
+
 // gradFit minimises with BFGS on the analytic gradient from u0 (log optimiser units) and
 // checks the result with the gradient-difference Hessian. It returns the assembled Fit
 // and true when that is a converged interior optimum with a finite log-likelihood and a
@@ -250,7 +254,10 @@ func gradFit(sp *spec, fit Fit, u0 []float64, maxEval, evals int) (Fit, bool) {
 		}
 		return v
 	}}
-	br, ok := bfgsMinimise(obj, u0, boxLo, boxHi, polishTol/10, 200, maxEval)
+	// A fit whose iterate runs a decade past the degeneracy thresholds is heading for a
+	// boundary (where the likelihood is also slow to evaluate): leave it to the
+	// derivative-free search. So does one that needs more than gradEvalBudget evaluations.
+	br, ok := bfgsMinimise(obj, u0, boxLo, boxHi, math.Log(degenLo/10), math.Log(degenHi*10), polishTol/10, 200, min(maxEval, evals+gradEvalBudget))
 	fit.Iterations += br.iters
 	fit.Evaluations = obj.evals
 	if !ok || !finite(br.fx) {

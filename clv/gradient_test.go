@@ -101,7 +101,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				continue
 			}
 			checked++
-			if math.Abs(v-want) > 1e-11*math.Abs(want) {
+			if !(math.Abs(v-want) <= 1e-11*math.Abs(want)) {
 				t.Errorf("%s at %v: value %v, likelihood %v", pr.name, p, v, want)
 			}
 			for i := range p {
@@ -145,7 +145,7 @@ func TestParetoGradientFallback(t *testing.T) {
 			compared++
 			p := []float64{m.R, m.Alpha, m.S, m.Beta}
 			for i := range series {
-				if math.Abs(series[i]-diff[i]) > 1e-6*(math.Abs(series[i])+1/p[i]) {
+				if !(math.Abs(series[i]-diff[i]) <= 1e-6*(math.Abs(series[i])+1/p[i])) {
 					t.Errorf("%v x=%d t=%v: ∂ln J/∂p%d series %.12g, differences %.12g", m, x, tm, i, series[i], diff[i])
 				}
 			}
@@ -158,12 +158,28 @@ func TestParetoGradientFallback(t *testing.T) {
 	if m.logJGradSeries(2, 5, make([]float64, 4)) {
 		t.Errorf("%v: the series was expected to need too many terms at z = %.4f", m, (m.Alpha-m.Beta)/(m.Alpha+5))
 	}
-	cs := simulatedCustomers(3, 400, 52)
+	// A data set where a few pairs need the fallback: long ages, and some customers
+	// whose last purchase came right after the first.
+	cs := simulatedCustomers(3, 400, 20000)
+	for i := 0; i < 20; i++ {
+		cs = append(cs, Customer{X: 1 + i%3, Tx: 0.5 + float64(i), T: 15000})
+	}
 	c, _ := newCohort(cs, 1)
 	pc := newParetoCache(c)
+	fallbacks := 0
+	for i := range pc.pairX {
+		if !m.logJGradSeries(pc.pairX[i], pc.pairT[i], make([]float64, 4)) {
+			fallbacks++
+		}
+	}
+	if fallbacks == 0 || fallbacks > len(pc.pairX)/4 {
+		t.Fatalf("%d of %d pairs need the fallback; the test wants some, under a quarter", fallbacks, len(pc.pairX))
+	}
 	p := []float64{m.R, m.Alpha, m.S, m.Beta}
 	g := make([]float64, 4)
-	pc.nllGrad(p, g)
+	if v := pc.nllGrad(p, g); !finite(v) || pc.gaveUp {
+		t.Fatalf("nllGrad = %v (gave up: %v)", v, pc.gaveUp)
+	}
 	for i := range p {
 		h := 1e-6 * p[i]
 		q := append([]float64(nil), p...)
@@ -172,10 +188,11 @@ func TestParetoGradientFallback(t *testing.T) {
 		q[i] -= 2 * h
 		fm := pc.nll(q)
 		fd := (fp - fm) / (2 * h)
-		if math.Abs(g[i]-fd) > 1e-6*math.Abs(fd)+1e-6*float64(c.n)/p[i] {
+		if !(math.Abs(g[i]-fd) <= 1e-6*math.Abs(fd)+1e-6*float64(c.n)/p[i]) {
 			t.Errorf("total ∂/∂p%d = %.12g, differences %.12g", i, g[i], fd)
 		}
 	}
+	t.Logf("%d of %d pairs by central differences", fallbacks, len(pc.pairX))
 }
 
 // Fits on the analytic gradient reach the same optimum as the derivative-free search.

@@ -39,8 +39,9 @@ type gradResult struct {
 // quasi-Newton estimate of the Newton decrement gᵀH̃g falls below tol, a step no longer
 // decreases f at working precision (both reported as converged: the caller checks the
 // point with the true Hessian), or after maxIter iterations or maxEval evaluations (not
-// converged).
-func bfgsMinimise(f *countedGrad, x0 []float64, lo, hi, tol float64, maxIter, maxEval int) (gradResult, bool) {
+// converged), or as soon as an iterate leaves [giveLo, giveHi] in some coordinate (not
+// converged: the caller falls back to a search that handles boundaries).
+func bfgsMinimise(f *countedGrad, x0 []float64, lo, hi, giveLo, giveHi, tol float64, maxIter, maxEval int) (gradResult, bool) {
 	n := len(x0)
 	x := append([]float64(nil), x0...)
 	g := make([]float64, n)
@@ -120,6 +121,11 @@ func bfgsMinimise(f *countedGrad, x0 []float64, lo, hi, tol float64, maxIter, ma
 		copy(g, gt)
 		fx = ft
 		res.fx = fx
+		for _, v := range x {
+			if v < giveLo || v > giveHi {
+				return res, false
+			}
+		}
 		if !(sy > 1e-12*math.Sqrt(norm2(s)*norm2(y))) {
 			continue // curvature condition fails: keep the previous approximation
 		}

@@ -134,6 +134,10 @@ type paretoCache struct {
 	lt    []float64 // scratch per distinct x: lgamma(r+x) − lgamma(r)
 	dJ    []float64 // scratch: ∂ln J/∂(r, α, s, β) per pair, 4 values each
 	tt    []float64 // scratch per distinct time: ln(α+t), ln(β+t), 1/(α+t), 1/(β+t)
+	// gaveUp is set once a gradient evaluation needed the central-difference fallback
+	// for more than a quarter of the pairs; nllGrad is +Inf from then on, and the fit
+	// continues without the gradient.
+	gaveUp bool
 }
 
 func newParetoCache(c *cohort) *paretoCache {
@@ -218,10 +222,12 @@ func (pc *paretoCache) nll(p []float64) float64 {
 // as ∂/∂h and ∂/∂l of the integrand are). When the series would need more than
 // paretoGradTerms terms (z near 1) or its terms overflow, the derivatives of ln F are
 // taken as central differences instead. out receives the four values.
-func (m ParetoNBD) logJGrad(x, t float64, out []float64) {
+func (m ParetoNBD) logJGrad(x, t float64, out []float64) (fallback bool) {
 	if !m.logJGradSeries(x, t, out) {
 		m.logJGradDiff(x, t, out)
+		return true
 	}
+	return false
 }
 
 // logJGradSeries is logJGrad by the series; false if the series cannot be used.
@@ -311,26 +317,36 @@ func (pc *paretoCache) nllGrad(p, grad []float64) float64 {
 		grad[i] = math.NaN()
 	}
 	m := ParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3]}
-	if !m.valid() {
+	if !m.valid() || pc.gaveUp {
 		return math.Inf(1)
 	}
 	r, al, s, be := m.R, m.Alpha, m.S, m.Beta
 	np := len(pc.pairX)
-	bad := make([]bool, (np+chunkLen-1)/chunkLen)
-	forChunks(len(bad), func(ci int) {
+	nc := (np + chunkLen - 1) / chunkLen
+	bad := make([]bool, nc)
+	slow := make([]int, nc)
+	forChunks(nc, func(ci int) {
 		for i := ci * chunkLen; i < min(np, (ci+1)*chunkLen); i++ {
 			pc.lF[i] = m.logF(pc.pairX[i], pc.pairT[i])
 			if math.IsNaN(pc.lF[i]) {
 				bad[ci] = true
 				return
 			}
-			m.logJGrad(pc.pairX[i], pc.pairT[i], pc.dJ[4*i:4*i+4])
+			if m.logJGrad(pc.pairX[i], pc.pairT[i], pc.dJ[4*i:4*i+4]) {
+				slow[ci]++
+			}
 		}
 	})
-	for _, b := range bad {
+	fallbacks := 0
+	for ci, b := range bad {
 		if b {
 			return math.Inf(1)
 		}
+		fallbacks += slow[ci]
+	}
+	if fallbacks > 16 && fallbacks > np/4 {
+		pc.gaveUp = true
+		return math.Inf(1)
 	}
 	c := pc.c
 	n := float64(c.n)
