@@ -31,6 +31,7 @@ type lifetimesCompare struct {
 	pythonPath, python, script, csv string
 	models                          string
 	runs, largeRuns, largeCustomers int
+	largePyRuns                     int
 	largeSeed                       uint64
 	largeCSV                        string
 }
@@ -46,6 +47,7 @@ func registerLifetimesFlags(fs *flag.FlagSet) *lifetimesCompare {
 	fs.IntVar(&c.largeCustomers, "lifetimes-customers", 0, "also compare on a summary of this many customers simulated from the CDNOW fits (written to a temporary file)")
 	fs.Uint64Var(&c.largeSeed, "lifetimes-seed", 1, "seed of the simulated summary")
 	fs.IntVar(&c.largeRuns, "large-fit-runs", 3, "runs of each fit on the simulated summary")
+	fs.IntVar(&c.largePyRuns, "large-lifetimes-runs", 0, "runs of each lifetimes fit on the simulated summary (0: -large-fit-runs)")
 	fs.StringVar(&c.largeCSV, "lifetimes-summary", "", "write the simulated summary to this file and keep it (default: a temporary file, removed)")
 	return c
 }
@@ -60,7 +62,7 @@ func (c *lifetimesCompare) run(ctx context.Context, stdout, progress io.Writer) 
 	}
 	var out []*clvFitBench
 	if c.csv != "" {
-		b, err := c.compare(ctx, c.csv, "", c.runs, models, progress)
+		b, err := c.compare(ctx, c.csv, "", c.runs, c.runs, models, progress)
 		if b != nil {
 			out = append(out, b)
 			b.print(stdout)
@@ -86,7 +88,11 @@ func (c *lifetimesCompare) run(ctx context.Context, stdout, progress io.Writer) 
 		}
 		fmt.Fprintf(progress, "simulated %d customers (seed %d) into %s in %.1f s\n", len(cs), c.largeSeed, path, time.Since(t).Seconds())
 		desc := fmt.Sprintf("%d customers simulated from the CDNOW BG/NBD and Gamma-Gamma fits, seed %d", len(cs), c.largeSeed)
-		b, err := c.compare(ctx, path, desc, c.largeRuns, models, progress)
+		pyRuns := c.largePyRuns
+		if pyRuns <= 0 {
+			pyRuns = c.largeRuns
+		}
+		b, err := c.compare(ctx, path, desc, c.largeRuns, pyRuns, models, progress)
 		if b != nil {
 			out = append(out, b)
 			b.print(stdout)
@@ -108,6 +114,7 @@ type clvFitBench struct {
 	Repeaters   int                  `json:"repeaters"`
 	Rows        map[string]int       `json:"distinct_rows"` // (x, t_x, T) and (x, zbar) groups
 	Runs        int                  `json:"runs"`
+	PyRuns      int                  `json:"lifetimes_runs"`
 	Tenure      map[string]fitTiming `json:"tenure"`
 	Lifetimes   map[string]fitTiming `json:"lifetimes,omitempty"`
 	Versions    map[string]string    `json:"python_versions,omitempty"`
@@ -132,7 +139,7 @@ var clvModels = map[string]struct {
 	"gammagamma": {"Gamma-Gamma", func(_, rep []clv.Customer) (clv.Fit, error) { _, f, err := clv.FitGammaGamma(rep, nil); return f, err }},
 }
 
-func (c *lifetimesCompare) compare(ctx context.Context, path, desc string, runs int, models []string, progress io.Writer) (*clvFitBench, error) {
+func (c *lifetimesCompare) compare(ctx context.Context, path, desc string, runs, pyRuns int, models []string, progress io.Writer) (*clvFitBench, error) {
 	cs, err := readCDNOWSummary(path)
 	if err != nil {
 		return nil, err
@@ -154,7 +161,7 @@ func (c *lifetimesCompare) compare(ctx context.Context, path, desc string, runs 
 			spend[xz{c.X, c.Monetary}] = true
 		}
 	}
-	b := &clvFitBench{Input: path, Description: desc, Customers: len(cs), Repeaters: len(rep), Runs: max(runs, 1),
+	b := &clvFitBench{Input: path, Description: desc, Customers: len(cs), Repeaters: len(rep), Runs: max(runs, 1), PyRuns: max(pyRuns, 1),
 		Rows: map[string]int{"x,t_x,T": len(rows), "x,zbar": len(spend)}, Tenure: map[string]fitTiming{}}
 	fmt.Fprintf(progress, "fits on %s: %d of each model in Go...\n", path, b.Runs)
 	for _, key := range models {
@@ -175,8 +182,8 @@ func (c *lifetimesCompare) compare(ctx context.Context, path, desc string, runs 
 		ft.Median = medianOf(ft.Seconds)
 		b.Tenure[key] = ft
 	}
-	fmt.Fprintf(progress, "fits on %s: %d of each model with lifetimes (%s %s, PYTHONPATH=%s)...\n", path, b.Runs, c.python, c.script, c.pythonPath)
-	cmd := exec.CommandContext(ctx, c.python, c.script, "--csv", path, "--runs", strconv.Itoa(b.Runs), "--models", strings.Join(models, ","))
+	fmt.Fprintf(progress, "fits on %s: %d of each model with lifetimes (%s %s, PYTHONPATH=%s)...\n", path, b.PyRuns, c.python, c.script, c.pythonPath)
+	cmd := exec.CommandContext(ctx, c.python, c.script, "--csv", path, "--runs", strconv.Itoa(b.PyRuns), "--models", strings.Join(models, ","))
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+c.pythonPath)
 	cmd.Stderr = progress
 	out, err := cmd.Output()
@@ -211,8 +218,8 @@ func (b *clvFitBench) print(w io.Writer) {
 	if b.Description != "" {
 		in += " (" + b.Description + ")"
 	}
-	fmt.Fprintf(w, "CLV fits on %s: %d customers (%d distinct x,t_x,T), %d repeaters (%d distinct x,zbar); median of %d run(s) each\n",
-		in, b.Customers, b.Rows["x,t_x,T"], b.Repeaters, b.Rows["x,zbar"], b.Runs)
+	fmt.Fprintf(w, "CLV fits on %s: %d customers (%d distinct x,t_x,T), %d repeaters (%d distinct x,zbar); median of %d run(s) of each fit (lifetimes: %d)\n",
+		in, b.Customers, b.Rows["x,t_x,T"], b.Repeaters, b.Rows["x,zbar"], b.Runs, b.PyRuns)
 	if b.Versions != nil {
 		fmt.Fprintf(w, "lifetimes side: %v\n", b.Versions)
 	}
