@@ -1,8 +1,10 @@
 package clv
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // GammaGamma holds the parameters of the Gamma-Gamma model of spend per transaction
@@ -98,38 +100,41 @@ func newSpendData(cs []Customer, scale float64) (*spendData, error) {
 		x int
 		z float64
 	}
-	d := &spendData{}
-	gi := map[key]int{}
-	xi := map[int]int{}
+	keys := make([]key, 0, len(cs))
 	for i, c := range cs {
 		if err := checkCustomer(i, c, true); err != nil {
 			return nil, err
 		}
-		if c.X == 0 {
-			continue
+		if c.X > 0 {
+			keys = append(keys, key{c.X, c.Monetary})
 		}
-		d.n++
-		k := key{c.X, c.Monetary}
-		if g, ok := gi[k]; ok {
-			d.groups[g].w++
-			d.xw[d.groups[g].xi]++
-			continue
-		}
-		x, ok := xi[c.X]
-		if !ok {
-			x = len(d.xs)
-			xi[c.X] = x
-			d.xs = append(d.xs, float64(c.X))
-			d.xw = append(d.xw, 0)
-			d.lnxs = append(d.lnxs, math.Log(float64(c.X)))
-		}
-		d.xw[x]++
-		z := c.Monetary / scale
-		gi[k] = len(d.groups)
-		d.groups = append(d.groups, spendGroup{w: 1, x: float64(c.X), z: z, lnz: math.Log(z), xi: x})
 	}
-	if d.n == 0 {
+	if len(keys) == 0 {
 		return nil, ErrNoRepeaters
+	}
+	// Sorted, identical rows are adjacent (see newCohort), and the group order does not
+	// depend on the input order.
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.x != b.x {
+			return cmp.Compare(a.x, b.x)
+		}
+		return cmp.Compare(a.z, b.z)
+	})
+	d := &spendData{n: len(keys)}
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			d.groups[len(d.groups)-1].w++
+			d.xw[len(d.xw)-1]++
+			continue
+		}
+		if i == 0 || k.x != keys[i-1].x {
+			d.xs = append(d.xs, float64(k.x))
+			d.xw = append(d.xw, 0)
+			d.lnxs = append(d.lnxs, math.Log(float64(k.x)))
+		}
+		d.xw[len(d.xw)-1]++
+		z := k.z / scale
+		d.groups = append(d.groups, spendGroup{w: 1, x: float64(k.x), z: z, lnz: math.Log(z), xi: len(d.xs) - 1})
 	}
 	d.cx = make([]float64, len(d.xs))
 	return d, nil

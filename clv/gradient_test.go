@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -278,6 +279,29 @@ func TestDuplicateRowsAreWeighted(t *testing.T) {
 			if math.Abs(a.StdErr[i]/math.Sqrt(3)-b.StdErr[i]) > 1e-3*b.StdErr[i] {
 				t.Errorf("%s: se(%s) = %.6g once, %.6g three times (want ÷√3)", a.Model, a.Names[i], a.StdErr[i], b.StdErr[i])
 			}
+		}
+	}
+}
+
+// Rows are grouped by sorting, so the order of the customers does not change a fit at
+// all: the same bits for a shuffled input.
+func TestFitDoesNotDependOnInputOrder(t *testing.T) {
+	cs := simulatedCustomers(21, 3000, 60)
+	sh := append([]Customer(nil), cs...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(sh), func(i, j int) { sh[i], sh[j] = sh[j], sh[i] })
+	for _, fit := range []func([]Customer) (Fit, error){
+		func(c []Customer) (Fit, error) { _, f, err := FitBGNBD(c, nil); return f, err },
+		func(c []Customer) (Fit, error) { _, f, err := FitParetoNBD(c, nil); return f, err },
+		func(c []Customer) (Fit, error) { _, f, err := FitGammaGamma(c, nil); return f, err },
+	} {
+		a, err1 := fit(cs)
+		b, err2 := fit(sh)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if a.LogLikelihood != b.LogLikelihood || !slices.Equal(a.Params, b.Params) || !slices.Equal(a.StdErr, b.StdErr) {
+			t.Errorf("%s: shuffled input gives LL %v %v, params %v %v", a.Model, a.LogLikelihood, b.LogLikelihood, a.Params, b.Params)
 		}
 	}
 }

@@ -88,25 +88,7 @@ func bfgsMinimise(f *countedGrad, x0 []float64, lo, hi, giveLo, giveHi, tol floa
 		if maxStep > 3 { // at most a factor e^3 per parameter in one step
 			t = 3 / maxStep
 		}
-		accepted := false
-		var ft float64
-		for ; t > 1e-12 && f.evals < maxEval; t /= 2 {
-			for i := range xt {
-				xt[i] = x[i] + t*d[i]
-			}
-			clampBox(xt, lo, hi)
-			ft = f.eval(xt, gt)
-			if ft <= fx+1e-4*t*slope {
-				accepted = true
-				break
-			}
-			// Near the optimum f changes by less than its rounding; a trial that does not
-			// increase f and has a smaller gradient is progress all the same.
-			if ft <= fx && dec <= 1e-6 && norm2(gt) < norm2(g) {
-				accepted = true
-				break
-			}
-		}
+		ft, accepted := lineSearch(f, x, d, g, xt, gt, fx, slope, t, lo, hi, maxEval)
 		if !accepted {
 			return res, true // no descent possible at working precision
 		}
@@ -155,6 +137,31 @@ func bfgsMinimise(f *countedGrad, x0 []float64, lo, hi, giveLo, giveHi, tol floa
 		}
 	}
 	return res, false // iteration or evaluation limit
+}
+
+// lineSearch backtracks from x along d (slope = gᵀd < 0), starting at step t, until the
+// Armijo condition holds, and leaves the accepted point and its gradient in xt and gt.
+// When the predicted decrease is below the rounding noise of f (a sum over many customers
+// is exact only to about 1e-13 relative), comparing values says nothing; a full step is
+// then accepted if f does not rise above the noise and the gradient shrinks, and no
+// backtracking is attempted.
+func lineSearch(f *countedGrad, x, d, g, xt, gt []float64, fx, slope, t, lo, hi float64, maxEval int) (float64, bool) {
+	noise := 1e-12 * (1 + math.Abs(fx))
+	flat := -slope <= 10*noise
+	for ; t > 1e-12 && f.evals < maxEval; t /= 2 {
+		for i := range xt {
+			xt[i] = x[i] + t*d[i]
+		}
+		clampBox(xt, lo, hi)
+		ft := f.eval(xt, gt)
+		if flat {
+			return ft, ft <= fx+noise && norm2(gt) < norm2(g)
+		}
+		if ft <= fx+1e-4*t*slope {
+			return ft, true
+		}
+	}
+	return fx, false
 }
 
 func identity(n int) [][]float64 {
@@ -259,25 +266,14 @@ func gradNewton(f *countedGrad, x, g []float64, fx, lo, hi, tol, stallTol float6
 		if maxStep > 3 {
 			t = 3 / maxStep
 		}
-		improved := false
-		for ; t > 1e-10 && f.evals < maxEval; t /= 2 {
-			for i := range x {
-				trial[i] = x[i] + t*d[i]
-			}
-			clampBox(trial, lo, hi)
-			ft := f.eval(trial, gt)
-			if ft <= fx+1e-4*t*slope || (ft <= fx && norm2(gt) < norm2(g)) {
-				copy(x, trial)
-				copy(g, gt)
-				fx = ft
-				improved = true
-				break
-			}
-		}
-		res.fx = fx
+		ft, improved := lineSearch(f, x, d, g, trial, gt, fx, slope, t, lo, hi, maxEval)
 		if !improved {
 			return res // the Hessian and decrement above describe x
 		}
+		copy(x, trial)
+		copy(g, gt)
+		fx = ft
+		res.fx = fx
 		res.iters++
 	}
 }
