@@ -174,7 +174,7 @@ func newCohort(cs []Customer, scale float64) (*cohort, error) {
 	return c, nil
 }
 
-// timeScale returns the mean age T, used to make the optimiser's time-scale parameters
+// timeScale returns the mean age T, rounded to a power of two, used to make the optimiser's time-scale parameters
 // dimensionless (so that the search and its boundary checks do not depend on whether time
 // is measured in days or weeks).
 func timeScale(cs []Customer) float64 {
@@ -186,5 +186,14 @@ func timeScale(cs []Customer) float64 {
 	if !(s > 0) || !finite(s) {
 		return 1
 	}
-	return s
+	return pow2Near(s)
+}
+
+// pow2Near returns the power of two nearest to v > 0 (in log scale). Scaling by it is
+// exact, and it does not depend on the last bits of v (which depend on the order of a sum).
+func pow2Near(v float64) float64 {
+	if !(v > 0) || !finite(v) {
+		return 1
+	}
+	return math.Exp2(math.Round(math.Log2(v)))
 }

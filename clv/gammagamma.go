@@ -230,7 +230,7 @@ func FitGammaGamma(cs []Customer, opts *FitOptions) (GammaGamma, Fit, error) {
 	}
 	ms := 1.0
 	if n > 0 {
-		ms = mean / float64(n)
+		ms = pow2Near(mean / float64(n)) // exact scaling, independent of the input order
 	}
 	scaled, err := newSpendData(cs, ms)
 	if err != nil {
