@@ -124,6 +124,7 @@ type clvFitBench struct {
 type fitTiming struct {
 	Median        float64            `json:"median_seconds"`
 	Seconds       []float64          `json:"seconds"`
+	CPUSeconds    []float64          `json:"cpu_seconds,omitempty"` // process CPU time (user+system, all threads) of each run
 	Params        map[string]float64 `json:"params"`
 	LogLikelihood float64            `json:"log_likelihood"`
 	Evaluations   int                `json:"evaluations,omitempty"`
@@ -168,9 +169,10 @@ func (c *lifetimesCompare) compare(ctx context.Context, path, desc string, runs,
 		m := clvModels[key]
 		var ft fitTiming
 		for range b.Runs {
-			t := time.Now()
+			t, cpu := time.Now(), procCPUSeconds()
 			f, err := m.fit(cs, rep)
 			ft.Seconds = append(ft.Seconds, time.Since(t).Seconds())
+			ft.CPUSeconds = append(ft.CPUSeconds, procCPUSeconds()-cpu)
 			if err != nil {
 				return nil, fmt.Errorf("bench analytics: %s on %s: %w", m.name, path, err)
 			}
@@ -224,7 +226,7 @@ func (b *clvFitBench) print(w io.Writer) {
 		fmt.Fprintf(w, "lifetimes side: %v\n", b.Versions)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nmodel\timplementation\tmedian s\truns s\tlog-likelihood\tparameters")
+	fmt.Fprintln(tw, "\nmodel\timplementation\tmedian s\truns s\tmedian CPU s\tlog-likelihood\tparameters")
 	for _, key := range []string{"bgnbd", "paretonbd", "gammagamma"} {
 		name := clvModels[key].name
 		for _, side := range []struct {
@@ -244,12 +246,12 @@ func (b *clvFitBench) print(w io.Writer) {
 			for i, s := range f.Seconds {
 				runs[i] = fmt.Sprintf("%.3f", s)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\t%.4f\t%s\n", name, side.name, f.Median, strings.Join(runs, " "), f.LogLikelihood, strings.Join(ps, " "))
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\t%.4f\t%.4f\t%s\n", name, side.name, f.Median, strings.Join(runs, " "), medianOf(f.CPUSeconds), f.LogLikelihood, strings.Join(ps, " "))
 		}
 		t, okT := b.Tenure[key]
 		if l, ok := b.Lifetimes[key]; ok && okT {
 			rel := (t.LogLikelihood - l.LogLikelihood) / math.Abs(l.LogLikelihood)
-			fmt.Fprintf(tw, "%s\tlifetimes / tenure\t%.1fx\t\tLL difference %+.2g relative\t\n", name, l.Median/t.Median, rel)
+			fmt.Fprintf(tw, "%s\tlifetimes / tenure\t%.1fx\t\t%.1fx\tLL difference %+.2g relative\t\n", name, l.Median/t.Median, medianOf(l.CPUSeconds)/medianOf(t.CPUSeconds), rel)
 		}
 	}
 	_ = tw.Flush()
