@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -109,7 +110,7 @@ func (s *Service) BacktestEach(ctx context.Context, tenantID string, req Backtes
 		if err != nil {
 			return err
 		}
-		h, err := s.loadHistory(ctx, tx, tenantID, req.From, current, candidate)
+		h, err := s.loadHistory(ctx, tx, tenantID, req.From, req.To, current, candidate)
 		if err != nil {
 			return err
 		}
@@ -183,13 +184,14 @@ type history struct {
 	members  map[string]tenure.Member
 	stats    map[string]tenure.OrderStats // paid, uncancelled orders before the one judged
 	tiers    map[string][]storage.TierChange
+	points   map[string][]storage.BalanceStep
 	segments map[string][]string
 	metrics  func(memberID string) map[string]float64
 }
 
 // loadHistory reads the member profiles and, for the parts of the member state the rule
 // books read, what reconstructs them.
-func (s *Service) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from time.Time, books ...*ruleBook) (*history, error) {
+func (s *Service) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time, books ...*ruleBook) (*history, error) {
 	h := &history{members: map[string]tenure.Member{}, tiers: map[string][]storage.TierChange{}}
 	var stats, tier, segs, metrics bool
 	for _, rb := range books {
@@ -201,6 +203,17 @@ func (s *Service) loadHistory(ctx context.Context, tx *storage.Tx, tenantID stri
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Orders keep their balance whenever they keep a state: the ledger is replayed only
+	// for orders that kept none.
+	missing, err := tx.OrdersWithoutBasis(ctx, tenantID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if missing > 0 {
+		if h.points, err = tx.PointsHistory(ctx, tenantID); err != nil {
+			return nil, err
+		}
 	}
 	if stats {
 		if h.stats, err = tx.OrderStatsBefore(ctx, tenantID, from); err != nil {
@@ -230,13 +243,29 @@ func (s *Service) loadHistory(ctx context.Context, tx *storage.Tx, tenantID stri
 // state returns the member of an order and the member state the rules read when it was
 // paid: kept on the order when live evaluation judged it, otherwise (or for parts it
 // did not read) reconstructed. recorded says whether the order kept its state.
+//
+// A reconstruction places the order's evaluation among the member's ledger entries and
+// tier changes by id (ids sort in the order they were made): the evaluation came just
+// before the order's lot was opened, or, for an order that earned nothing, when the order
+// was first recorded.
 func (h *history) state(o *tenure.Order) (m tenure.Member, b tenure.MemberBasis, recorded bool) {
 	m, ok := h.members[o.MemberID]
 	if !ok {
 		m = tenure.Member{ID: o.MemberID}
 	}
+	mark := o.ID
+	if o.Points.LotID != "" {
+		mark = o.Points.LotID
+	}
 	if o.Points.Basis != nil {
 		b, recorded = *o.Points.Basis, true
+	} else {
+		for _, st := range h.points[o.MemberID] {
+			if !idBefore(st.EntryID, mark) {
+				break
+			}
+			b.Points = st.Available
+		}
 	}
 	if b.Stats == nil && h.stats != nil {
 		st := h.stats[o.MemberID]
@@ -245,7 +274,7 @@ func (h *history) state(o *tenure.Order) (m tenure.Member, b tenure.MemberBasis,
 	if b.Tier == nil && len(h.tiers) > 0 {
 		tier, _ := m.Attributes["tier"].(string)
 		for _, c := range h.tiers[o.MemberID] {
-			if c.At.After(*o.PaidAt) {
+			if !idBefore(c.ID, mark) {
 				break
 			}
 			tier = c.Tier
@@ -264,6 +293,14 @@ func (h *history) state(o *tenure.Order) (m tenure.Member, b tenure.MemberBasis,
 		h.stats[o.MemberID] = tenure.OrderStats{Orders: st.Orders + 1, Spent: st.Spent + o.Subtotal()}
 	}
 	return m, b, recorded
+}
+
+// idBefore reports whether id a was made before id b, whatever their kinds: the part
+// after the prefix sorts by creation.
+func idBefore(a, b string) bool {
+	_, x, _ := strings.Cut(a, "_")
+	_, y, _ := strings.Cut(b, "_")
+	return x < y
 }
 
 // distribution buckets members by points into ten equal-width buckets.
