@@ -61,6 +61,31 @@ func scheduleMemberDates(ctx context.Context, tx *storage.Tx, tenantID string) e
 	return tx.Schedule(ctx, tenantID, jobMemberDates, to.Format(time.RFC3339), string(b), to)
 }
 
+// StartMemberDates makes sure every tenant whose rules listen to member.birthday or
+// member.anniversary has its member.dates jobs running (rule sets saved before these
+// events were emitted have none yet). Workers call it when they start; it is harmless to
+// call again.
+func (s *Service) StartMemberDates(ctx context.Context) error {
+	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+		ts, err := tx.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			rb, err := s.rules(ctx, tx, t.ID, t.Program)
+			if err != nil {
+				return err
+			}
+			if birthday, anniversary := rb.scheduledTypes(); birthday || anniversary {
+				if err := scheduleMemberDates(ctx, tx, t.ID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // runMemberDatesJob runs member.dates jobs; handled is false for other kinds.
 func (s *Service) runMemberDatesJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
 	if j.Kind != jobMemberDates {

@@ -227,3 +227,26 @@ func TestStoresCannotSendScheduledEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestStartMemberDates: a rule set saved before birthdays were emitted (no job yet) gets
+// its jobs when the workers start, and the birthday still earns once.
+func TestStartMemberDates(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		v := newEnv(t, e, func(p *tenure.Program) { p.TimeZone = "Europe/Warsaw" })
+		datesMembers(v)
+		if _, err := v.db.Raw().Exec(`DELETE FROM jobs WHERE kind = 'member.dates'`); err != nil {
+			t.Fatal(err)
+		}
+		v.clock.Set(time.Date(2026, 12, 6, 22, 30, 0, 0, time.UTC))
+		for i := 0; i < 2; i++ {
+			if err := v.svc.StartMemberDates(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v.clock.Set(time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC))
+		runAll(t, v.svc, "node-a")
+		if p := v.points("waw"); p.Earned != 100 {
+			t.Fatalf("after the workers started: %+v, want the birthday gift", p)
+		}
+	})
+}
