@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -44,8 +45,11 @@ func checkSource(e *tenure.Event, p string, opt IngestOptions) tenure.Problems {
 }
 
 // scheduledTypes returns which of the events Tenure emits itself the rule book listens to.
-func (rb *ruleBook) scheduledTypes() (birthday, anniversary bool) {
-	for _, r := range rb.set.Rules {
+func (rb *ruleBook) scheduledTypes() (birthday, anniversary bool) { return scheduledTypes(rb.set) }
+
+// scheduledTypes returns which of the events Tenure emits itself a rule set listens to.
+func scheduledTypes(set rules.Set) (birthday, anniversary bool) {
+	for _, r := range set.Rules {
 		birthday = birthday || r.Event == tenure.MemberBirthday
 		anniversary = anniversary || r.Event == tenure.MemberAnniversary
 	}

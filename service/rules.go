@@ -232,11 +232,9 @@ func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base 
 			return err
 		}
 		out = RuleSetView{Version: v, Set: set}
-		if rb, err := newRuleBook(v, set, nil); err == nil {
-			if birthday, anniversary := rb.scheduledTypes(); birthday || anniversary {
-				if err := scheduleMemberDates(ctx, tx, tenantID); err != nil {
-					return err
-				}
+		if birthday, anniversary := scheduledTypes(set); birthday || anniversary {
+			if err := scheduleMemberDates(ctx, tx, tenantID); err != nil {
+				return err
 			}
 		}
 		return tx.Audit(ctx, tenantID, actor, "rules.saved", "rule_set", itoa64(v), map[string]any{"rules": len(set.Rules)})
