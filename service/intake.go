@@ -307,7 +307,7 @@ func (in *intake) applyOrder(e *tenure.Event, p string, m tenure.Member, r tenur
 	}
 	st, ok := in.orders[ext]
 	if !ok { // every existing order of the batch was loaded in run: this one is new
-		st = &orderState{o: &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now}, isNew: true}
+		st = &orderState{o: &tenure.Order{ID: tx.NewID(tenure.PrefixOrder), ExternalID: ext, MemberID: m.ID, CreatedAt: tx.Now, Seq: tenure.NextSeq(tx.Now)}, isNew: true}
 		in.orders[ext] = st
 	}
 	o := st.o
