@@ -39,6 +39,8 @@ func sameSecondHistory() string {
 		fmt.Fprintf(&b, "%d,A1,small thing,2,%s,7.00,%d,UK\n", inv+3, later, 12000+c)
 		inv += 3
 	}
+	// One cancellation: a refund of one unit of the first customer's large invoice.
+	fmt.Fprintf(&b, "C%d,B2,large thing,-1,%s,40.25,12000,UK\n", inv+1, time.Date(2011, 1, 25, 10, 0, 0, 0, time.UTC).Format(time.DateTime))
 	return b.String()
 }
 
@@ -56,20 +58,37 @@ func TestImportedAnalyticsRepeat(t *testing.T) {
 				eng = freshEngine(t, e)
 			}
 			v := newEnv(t, eng, func(p *tenure.Program) { p.Currency = "GBP" })
-			if _, err := v.svc.ImportOrders(ctx, v.tenant, strings.NewReader(data), importer.Config{}, service.ImportOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			sn, err := v.svc.SnapshotAt(ctx, v.tenant, service.SnapshotOptions{AsOf: time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)})
-			if err != nil {
-				t.Fatal(err)
+			// The first store imports the file twice: the second import changes nothing.
+			var sn *service.Snapshot
+			for range 2 - i {
+				sum, err := v.svc.ImportOrders(ctx, v.tenant, strings.NewReader(data), importer.Config{}, service.ImportOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.Orders != 120 || sum.Refunds != 1 {
+					t.Fatalf("imported %d orders and %d refunds, want 120 and 1", sum.Orders, sum.Refunds)
+				}
+				again, err := v.svc.SnapshotAt(ctx, v.tenant, service.SnapshotOptions{AsOf: time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sn != nil && (again.Orders != sn.Orders || again.Monthly[1].Revenue != sn.Monthly[1].Revenue) {
+					t.Fatalf("importing the file again changed the store: %d orders worth %d in January, then %d worth %d",
+						sn.Orders, sn.Monthly[1].Revenue, again.Orders, again.Monthly[1].Revenue)
+				}
+				sn = again
 			}
 			if sn.Orders != 120 || sn.Customers != 40 {
 				t.Fatalf("%d orders of %d customers, want 120 of 40", sn.Orders, sn.Customers)
 			}
 			jan := sn.Monthly[slices.IndexFunc(sn.Monthly, func(m analytics.PeriodMetrics) bool { return m.Start.Month() == time.January })]
-			var want int64
+			var want, large int64
 			for c := range 40 {
-				want += int64(1+c)*100 + 50 // the small invoice, first in the file
+				want += int64(1+c)*100 + 50         // the small invoice, first in the file
+				large += 3 * (int64(40+c)*100 + 25) // the large one
+			}
+			if large -= 4025; jan.RepeatOrders.Revenue != large { // less the refunded unit
+				t.Fatalf("January's repeat orders are worth %d, want %d", jan.RepeatOrders.Revenue, large)
 			}
 			if jan.FirstOrders.Orders != 40 || jan.FirstOrders.Revenue != want {
 				t.Fatalf("January's first orders: %d worth %d, want 40 worth %d", jan.FirstOrders.Orders, jan.FirstOrders.Revenue, want)

@@ -117,3 +117,16 @@ func (tx *Tx) LastPaidAt(ctx context.Context, tenantID string) (time.Time, error
 	}
 	return fromTS(*at), nil
 }
+
+// SchemaBytes is the space the database's tables and indexes take: SQLite's pages, or on
+// PostgreSQL the relations of the current schema with their indexes and TOAST.
+func (db *DB) SchemaBytes(ctx context.Context) (int64, error) {
+	q := `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
+	if db.Engine != "sqlite" {
+		q = `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind = 'r'`
+	}
+	var n int64
+	err := db.read.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}
