@@ -5,19 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
 
-	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/analytics/synth"
+	benchmarks "github.com/tenure-loyalty/tenure/bench"
 	"github.com/tenure-loyalty/tenure/importer"
 	"github.com/tenure-loyalty/tenure/service"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // snapshotBench is the synthetic store measured on the real path: its orders written as an
@@ -58,8 +55,8 @@ type snapshotBench struct {
 }
 
 // runSnapshotBench imports the synthetic store into the database at dsn (a new SQLite
-// file in a temporary directory when empty; for PostgreSQL an empty database or schema)
-// and times the snapshot.
+// file in a temporary directory when empty; for PostgreSQL an empty database or schema,
+// see benchmarks.OpenAnalyticsStore) and times the snapshot.
 func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds int, progress io.Writer) (*snapshotBench, error) {
 	t0 := time.Now()
 	store, err := synth.New(cfg)
@@ -67,44 +64,19 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 		return nil, err
 	}
 	res := &snapshotBench{Rounds: max(rounds, 1), Customers: cfg.Customers, Orders: cfg.Orders, Seed: cfg.Seed, SetupSec: time.Since(t0).Seconds()}
-	if dsn == "" {
-		dir, err := os.MkdirTemp("", "tenure-bench-*")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		dsn = filepath.Join(dir, "bench.db")
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, dsn, tenure.SystemClock{}, log)
+	st, err := benchmarks.OpenAnalyticsStore(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	res.Engine = db.Engine
-	svc := service.New(db, log)
-	defer svc.Close()
-	if ts, err := svc.Tenants(ctx); err != nil || len(ts) > 0 {
-		return nil, fmt.Errorf("bench analytics: the database must be empty (%d tenants, %v)", len(ts), err)
-	}
-	tn, _, err := svc.CreateTenant(ctx, "Synthetic store")
-	if err != nil {
-		return nil, err
-	}
-	p := tn.Program
-	p.Currency = importer.DefaultMapping().Currency
-	if _, err := svc.UpdateProgram(ctx, tn.ID, "bench", p); err != nil {
-		return nil, err
-	}
+	defer st.Close()
+	svc, tn := st.Service, st.Tenant
+	res.Engine = st.Engine
 
-	fmt.Fprintf(progress, "import: %d orders of %d customers, three lines an order, into %s...\n", cfg.Orders, cfg.Customers, db.Engine)
+	fmt.Fprintf(progress, "import: %d orders of %d customers, three lines an order, into %s...\n", cfg.Orders, cfg.Customers, st.Engine)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeOrderLines(pw, store)) }()
 	t, cpu := time.Now(), procCPUSeconds()
-	sum, err := svc.ImportOrders(ctx, tn.ID, pr, importer.Config{}, service.ImportOptions{})
+	sum, err := svc.ImportOrders(ctx, tn, pr, importer.Config{}, service.ImportOptions{})
 	pr.Close()
 	if err != nil {
 		return nil, err
@@ -112,7 +84,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 	res.ImportSec, res.ImportCPU = time.Since(t).Seconds(), procCPUSeconds()-cpu
 	res.ImportedOrders = int(sum.Orders)
 	res.ImportPerSec = float64(sum.Orders) / res.ImportSec
-	if res.StoreBytes, err = storeSize(ctx, db, dsn); err != nil {
+	if res.StoreBytes, err = st.Size(ctx); err != nil {
 		return nil, err
 	}
 	res.BytesPerOrder = float64(res.StoreBytes) / float64(max(sum.Orders, 1))
@@ -122,14 +94,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 	debug.FreeOSMemory()
 	fmt.Fprintf(progress, "baseline: stream the order rows...\n")
 	t = time.Now()
-	var rows, total int64
-	err = db.Read(ctx, func(tx *storage.Tx) error {
-		return tx.EachOrderFact(ctx, tn.ID, func(f storage.OrderFact) error {
-			rows++
-			total += f.Net
-			return nil
-		})
-	})
+	rows, total, err := st.StreamOrders(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +114,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 		mw := startMemWatch(20 * time.Millisecond)
 		mw.startStage()
 		t, cpu = time.Now(), procCPUSeconds()
-		sn, err = svc.SnapshotAt(ctx, tn.ID, service.SnapshotOptions{AsOf: store.End()})
+		sn, err = svc.SnapshotAt(ctx, tn, service.SnapshotOptions{AsOf: store.End()})
 		times, cpus = append(times, time.Since(t).Seconds()), append(cpus, procCPUSeconds()-cpu)
 		res.PeakHeap = max(res.PeakHeap, mw.endStage())
 		mw.stop()
@@ -191,21 +156,6 @@ func writeOrderLines(w io.Writer, store *synth.Store) error {
 		}
 	}
 	return bw.Flush()
-}
-
-// storeSize is the database's size on disk: the SQLite file with its WAL, or the
-// PostgreSQL schema's tables with their indexes.
-func storeSize(ctx context.Context, db *storage.DB, dsn string) (int64, error) {
-	if db.Engine == "sqlite" {
-		var n int64
-		for _, suffix := range []string{"", "-wal"} {
-			if fi, err := os.Stat(dsn + suffix); err == nil {
-				n += fi.Size()
-			}
-		}
-		return n, nil
-	}
-	return db.SchemaBytes(ctx)
 }
 
 func (s *snapshotBench) print(w io.Writer) {
