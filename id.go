@@ -74,6 +74,26 @@ func NewID(prefix string, t time.Time) string {
 	return b.String()
 }
 
+var seqState struct {
+	sync.Mutex
+	last int64
+}
+
+// NextSeq returns an arrival number: t in nanoseconds since the epoch, or one more than the
+// last number this process returned when that is larger. Numbers from one process
+// therefore increase strictly in call order, even with a clock that stands still or steps
+// back; numbers from different processes follow their clocks.
+func NextSeq(t time.Time) int64 {
+	n := t.UnixNano()
+	seqState.Lock()
+	defer seqState.Unlock()
+	if n <= seqState.last {
+		n = seqState.last + 1
+	}
+	seqState.last = n
+	return n
+}
+
 // HasPrefix reports whether id was made by NewID with prefix.
 func HasPrefix(id, prefix string) bool {
 	return len(id) == len(prefix)+27 && strings.HasPrefix(id, prefix) && id[len(prefix)] == '_'

@@ -21,6 +21,9 @@ type Order struct {
 	Points      OrderPoints `json:"points"`
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
+	// Seq orders the orders by arrival (input order for imports): it breaks ties between
+	// orders of one member at the same instant. Set once, when the order is created.
+	Seq int64 `json:"-"`
 }
 
 // OrderLine is one line of an order.

@@ -45,6 +45,24 @@ func (h *History) Cohorts(from, to time.Time) CohortTable {
 	if to.IsZero() {
 		to = Month.Next(Month.Start(last))
 	}
+	acc := newCohortAcc(from, to)
+	if acc == nil {
+		return nil
+	}
+	for c := range h.ids {
+		acc.add(h, c)
+	}
+	return acc.table
+}
+
+// cohortAcc fills a cohort table one customer at a time.
+type cohortAcc struct {
+	table     CohortTable
+	base, end int // month indexes: cohorts [base, end)
+}
+
+// newCohortAcc returns the empty table of the cohorts in [from, to), nil when there are none.
+func newCohortAcc(from, to time.Time) *cohortAcc {
 	base := monthIndex(from.Unix())
 	end := monthIndex(to.Unix())
 	if !Month.Start(to).Equal(to.UTC()) {
@@ -59,30 +77,32 @@ func (h *History) Cohorts(from, to time.Time) CohortTable {
 		start := time.Date(0, time.Month(base+i+1), 1, 0, 0, 0, 0, time.UTC)
 		table[i] = Cohort{Month: start, Active: make([]int, n), Orders: make([]int, n), Revenue: make([]int64, n)}
 	}
-	for c := range h.ids {
-		lo, hi := h.orders(c)
-		m0 := monthIndex(h.at[lo])
-		if m0 < base || m0 >= end {
-			continue
-		}
-		co := &table[m0-base]
-		co.Size++
-		lastK := -1
-		for i := lo; i < hi; i++ {
-			m := monthIndex(h.at[i])
-			if m >= end {
-				break
-			}
-			k := m - m0
-			if k != lastK {
-				co.Active[k]++
-				lastK = k
-			}
-			co.Orders[k]++
-			co.Revenue[k] += h.amount[i]
-		}
+	return &cohortAcc{table: table, base: base, end: end}
+}
+
+// add counts customer c of h in their cohort.
+func (a *cohortAcc) add(h *History, c int) {
+	lo, hi := h.orders(c)
+	m0 := monthIndex(h.at[lo])
+	if m0 < a.base || m0 >= a.end {
+		return
 	}
-	return table
+	co := &a.table[m0-a.base]
+	co.Size++
+	lastK := -1
+	for i := lo; i < hi; i++ {
+		m := monthIndex(h.at[i])
+		if m >= a.end {
+			break
+		}
+		k := m - m0
+		if k != lastK {
+			co.Active[k]++
+			lastK = k
+		}
+		co.Orders[k]++
+		co.Revenue[k] += h.amount[i]
+	}
 }
 
 // monthIndex numbers UTC months: year*12 + month - 1.

@@ -111,79 +111,101 @@ func (h *History) Series(g Granularity, from, to time.Time, opt Options) []Perio
 // depends on orders before the period. Cost: one pass over the orders plus one walk over
 // the period bounds per customer.
 func (h *History) Metrics(periods []Period, opt Options) []PeriodMetrics {
-	out := make([]PeriodMetrics, len(periods))
-	if len(periods) == 0 {
-		return out
-	}
-	w := opt.windowSeconds()
-	// The distinct bounds, ascending; each period points at its start and end among them.
-	var ts []int64
-	for _, p := range periods {
-		ts = append(ts, p.Start.Unix(), p.End.Unix())
-	}
-	slices.Sort(ts)
-	ts = slices.Compact(ts)
-	si, ei := make([]int, len(periods)), make([]int, len(periods))
-	for k, p := range periods {
-		out[k].Period = p
-		si[k], _ = slices.BinarySearch(ts, p.Start.Unix())
-		ei[k], _ = slices.BinarySearch(ts, p.End.Unix())
-	}
-	cut := make([]int, len(ts))
+	acc := newMetricsAcc(periods, opt)
 	for c := range h.ids {
-		h.cuts(c, ts, cut)
-		lo, _ := h.orders(c)
-		for k := range periods {
-			m := &out[k]
-			a, b := cut[si[k]], cut[ei[k]]
-			start, end := ts[si[k]], ts[ei[k]]
-			if b == lo {
-				continue // no order before End: not yet a customer
+		acc.add(h, c)
+	}
+	return acc.finish()
+}
+
+// metricsAcc accumulates the period metrics one customer at a time.
+type metricsAcc struct {
+	out    []PeriodMetrics
+	w      int64
+	ts     []int64 // the distinct period bounds, ascending
+	si, ei []int   // each period's start and end among ts
+	cut    []int
+}
+
+func newMetricsAcc(periods []Period, opt Options) *metricsAcc {
+	a := &metricsAcc{out: make([]PeriodMetrics, len(periods)), w: opt.windowSeconds()}
+	for _, p := range periods {
+		a.ts = append(a.ts, p.Start.Unix(), p.End.Unix())
+	}
+	slices.Sort(a.ts)
+	a.ts = slices.Compact(a.ts)
+	a.si, a.ei = make([]int, len(periods)), make([]int, len(periods))
+	for k, p := range periods {
+		a.out[k].Period = p
+		a.si[k], _ = slices.BinarySearch(a.ts, p.Start.Unix())
+		a.ei[k], _ = slices.BinarySearch(a.ts, p.End.Unix())
+	}
+	a.cut = make([]int, len(a.ts))
+	return a
+}
+
+// add counts customer c of h in every period.
+func (a *metricsAcc) add(h *History, c int) {
+	if len(a.out) == 0 {
+		return
+	}
+	w, ts, si, ei, cut := a.w, a.ts, a.si, a.ei, a.cut
+	h.cuts(c, ts, cut)
+	lo, _ := h.orders(c)
+	for k := range a.out {
+		m := &a.out[k]
+		i, j := cut[si[k]], cut[ei[k]]
+		start, end := ts[si[k]], ts[ei[k]]
+		if j == lo {
+			continue // no order before End: not yet a customer
+		}
+		m.CustomersToDate++
+		m.RevenueToDate += h.cumAmt[j] - h.cumAmt[lo]
+		isNew := i == lo && j > lo
+		atStart := i > lo && h.at[i-1] >= start-w
+		atEnd := j > lo && h.at[j-1] >= end-w
+		if n := j - i; n > 0 {
+			amt, items := h.sumBetween(i, j)
+			m.Orders += n
+			m.Customers++
+			m.Revenue += amt
+			m.Items += items
+			if n >= 2 {
+				m.RepeatCustomers++
 			}
-			m.CustomersToDate++
-			m.RevenueToDate += h.cumAmt[b] - h.cumAmt[lo]
-			isNew := a == lo && b > lo
-			atStart := a > lo && h.at[a-1] >= start-w
-			atEnd := b > lo && h.at[b-1] >= end-w
-			if n := b - a; n > 0 {
-				amt, items := h.sumBetween(a, b)
-				m.Orders += n
-				m.Customers++
-				m.Revenue += amt
-				m.Items += items
-				if n >= 2 {
-					m.RepeatCustomers++
-				}
-				if isNew {
-					m.FirstOrders.add(1, h.amount[lo], h.items[lo])
-					m.RepeatOrders.add(n-1, amt-h.amount[lo], items-h.items[lo])
-				} else {
-					m.RepeatOrders.add(n, amt, items)
-				}
-			}
-			switch {
-			case isNew:
-				m.NewCustomers++
-				if atEnd {
-					m.NewAtEnd++
-				}
-			case atStart && atEnd:
-				m.Retained++
-			case atEnd:
-				m.Reactivated++
-			}
-			if atStart {
-				m.CustomersAtStart++
-			}
-			if atEnd {
-				m.CustomersAtEnd++
+			if isNew {
+				m.FirstOrders.add(1, h.amount[lo], h.items[lo])
+				m.RepeatOrders.add(n-1, amt-h.amount[lo], items-h.items[lo])
+			} else {
+				m.RepeatOrders.add(n, amt, items)
 			}
 		}
+		switch {
+		case isNew:
+			m.NewCustomers++
+			if atEnd {
+				m.NewAtEnd++
+			}
+		case atStart && atEnd:
+			m.Retained++
+		case atEnd:
+			m.Reactivated++
+		}
+		if atStart {
+			m.CustomersAtStart++
+		}
+		if atEnd {
+			m.CustomersAtEnd++
+		}
 	}
-	for k := range out {
-		out[k].finish()
+}
+
+// finish computes the ratios.
+func (a *metricsAcc) finish() []PeriodMetrics {
+	for k := range a.out {
+		a.out[k].finish()
 	}
-	return out
+	return a.out
 }
 
 func (m *PeriodMetrics) finish() {

@@ -31,32 +31,44 @@ type CustomerRFM struct {
 // one lifecycle segment under cfg (zero fields take DefaultSegmentConfig's values). Orders
 // at or after asOf are ignored, so the scores are what was known at that moment.
 func (h *History) RFM(asOf time.Time, cfg SegmentConfig) []CustomerRFM {
-	ref := asOf.Unix()
 	var out []CustomerRFM
-	for c, id := range h.ids {
-		lo, hi := h.orders(c)
-		n := 0
-		for i := lo; i < hi && h.at[i] < ref; i++ {
-			n++
+	for c := range h.ids {
+		if r, ok := h.rfmRow(c, asOf.Unix()); ok {
+			out = append(out, r)
 		}
-		if n == 0 {
-			continue
-		}
-		last := h.at[lo+n-1]
-		out = append(out, CustomerRFM{
-			Customer:    id,
-			First:       time.Unix(h.at[lo], 0).UTC(),
-			Last:        time.Unix(last, 0).UTC(),
-			RecencyDays: int((ref - last) / 86400),
-			Frequency:   n,
-			Monetary:    h.cumAmt[lo+n] - h.cumAmt[lo],
-		})
 	}
+	scoreRFM(out, asOf, cfg)
+	return out
+}
+
+// rfmRow is customer c's unscored row at ref (Unix seconds); ok is false when they had no
+// order before it.
+func (h *History) rfmRow(c int, ref int64) (r CustomerRFM, ok bool) {
+	lo, hi := h.orders(c)
+	n := 0
+	for i := lo; i < hi && h.at[i] < ref; i++ {
+		n++
+	}
+	if n == 0 {
+		return r, false
+	}
+	last := h.at[lo+n-1]
+	return CustomerRFM{
+		Customer:    h.ids[c],
+		First:       time.Unix(h.at[lo], 0).UTC(),
+		Last:        time.Unix(last, 0).UTC(),
+		RecencyDays: int((ref - last) / 86400),
+		Frequency:   n,
+		Monetary:    h.cumAmt[lo+n] - h.cumAmt[lo],
+	}, true
+}
+
+// scoreRFM gives the rows their quintile scores and segments.
+func scoreRFM(out []CustomerRFM, asOf time.Time, cfg SegmentConfig) {
 	score(out, func(r *CustomerRFM) int64 { return -int64(r.RecencyDays) }, func(r *CustomerRFM, s int) { r.R = s })
 	score(out, func(r *CustomerRFM) int64 { return int64(r.Frequency) }, func(r *CustomerRFM, s int) { r.F = s })
 	score(out, func(r *CustomerRFM) int64 { return r.Monetary }, func(r *CustomerRFM, s int) { r.M = s })
 	segment(out, asOf, cfg.withDefaults())
-	return out
 }
 
 // score sets 1 + floor(5 x below / n) on each customer, below being how many customers have

@@ -216,5 +216,8 @@ func (a *App) workLoop(ctx context.Context) {
 	}
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the service's background work, waits for it, then closes the database.
+func (a *App) Close() error {
+	a.Service.Close()
+	return a.DB.Close()
+}

@@ -133,7 +133,7 @@ func monthRows(sn *service.Snapshot) []monthRow {
 	for i := len(sn.Monthly) - 1; i >= 0; i-- { // newest first
 		m := sn.Monthly[i]
 		label := m.Start.Format("Jan 2006")
-		if i == len(sn.Monthly)-1 && sn.ComputedAt.Before(m.End) {
+		if i == len(sn.Monthly)-1 && sn.AsOf.Before(m.End) {
 			label += " (to date)"
 		}
 		out = append(out, monthRow{Label: label, PeriodMetrics: m})

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -194,6 +195,7 @@ type CLVReport struct {
 	AliveBuckets    [10]int     `json:"p_alive_deciles" doc:"Members by P(alive) in tenths: [0,0.1), [0.1,0.2) ..."`
 	Distribution    []CLVBin    `json:"distribution" doc:"Members by predicted CLV in equal-width bins; the last is open-ended"`
 	ValueError      string      `json:"value_error,omitempty" doc:"Why no CLV values could be computed although both models fitted"`
+	Warnings        []string    `json:"warnings,omitempty" doc:"Why the fit is not usable although both models converged (e.g. no recent orders)"`
 	// Holdout compares, when asked for, a fit on the orders before the last HoldoutWeeks
 	// with what customers then did: predicted vs actual repeat purchases by frequency.
 	HoldoutWeeks int             `json:"holdout_weeks,omitempty"`
@@ -241,6 +243,49 @@ func fitCLV(txns []clv.Transaction, asOf time.Time, horizonMonths int, discount 
 	if err != nil {
 		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "%v", err)
 	}
+	if rep, err = fitSummaries(cs, asOf, horizonMonths, discount, top); err != nil || holdoutWeeks <= 0 {
+		return rep, err
+	}
+	rep.HoldoutWeeks = holdoutWeeks
+	calEnd := asOf.AddDate(0, 0, -7*holdoutWeeks)
+	var cal []clv.Transaction
+	for _, t := range txns {
+		if t.Time.Before(calEnd) {
+			cal = append(cal, t)
+		}
+	}
+	ccs, err := clv.Summarize(cal, calEnd, week)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
+	}
+	cm, _, err := clv.FitBGNBD(ccs, nil)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
+	}
+	actual, err := clv.HoldoutPurchases(txns, ccs, calEnd, asOf)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
+	}
+	cmp, err := clv.CompareHoldout(cm, ccs, actual, float64(holdoutWeeks), 7)
+	if err != nil {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
+	}
+	rep.Holdout = &cmp
+	return rep, nil
+}
+
+// quietWeeks is how long before the calibration end a fit is still taken as describing a
+// live store: with no order at all in the last quietWeeks, the models are extrapolating
+// from a store that has gone quiet and are not reported as usable.
+const quietWeeks = 30.0 / 7
+
+// fitSummaries fits both models on customer summaries (in weeks, at asOf) and values every
+// customer, highest value first (ties by member id, so reports are reproducible).
+func fitSummaries(cs []clv.Customer, asOf time.Time, horizonMonths int, discount float64, top int) (CLVReport, error) {
+	rep := CLVReport{HorizonMonths: horizonMonths, DiscountRate: discount, CalibrationEnd: asOf}
+	if len(cs) == 0 {
+		return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "no orders before %s to fit on", asOf.Format(time.DateOnly))
+	}
 	rep.Customers = len(cs)
 	m, fit, err := clv.FitBGNBD(cs, nil)
 	if err != nil {
@@ -261,6 +306,15 @@ func fitCLV(txns []clv.Transaction, asOf time.Time, horizonMonths int, discount 
 		rep.GammaGammaError = gerr.Error()
 	}
 	rep.Usable = fit.OK() && gerr == nil && gfit.OK()
+	quiet := math.Inf(1)
+	for _, c := range cs {
+		quiet = min(quiet, c.T-c.Tx)
+	}
+	if quiet > quietWeeks {
+		rep.Usable = false
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no order in the %.0f days before %s: the models extrapolate from a store that has gone quiet; take the figures as of the last order's date instead",
+			quiet*7, asOf.Format(time.DateOnly)))
+	}
 	members := make([]MemberCLV, len(cs))
 	var values []float64
 	if gerr == nil {
@@ -294,45 +348,10 @@ func fitCLV(txns []clv.Transaction, asOf time.Time, horizonMonths int, discount 
 		}
 		members[i] = mc
 	}
-	slices.SortFunc(members, func(a, b MemberCLV) int {
-		switch {
-		case a.CLVMinor > b.CLVMinor:
-			return -1
-		case a.CLVMinor < b.CLVMinor:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(members, byValue)
 	if values != nil {
 		rep.Distribution = clvBins(values, 8)
 	}
 	rep.Top = members[:min(top, len(members))]
-	if holdoutWeeks > 0 {
-		rep.HoldoutWeeks = holdoutWeeks
-		calEnd := asOf.AddDate(0, 0, -7*holdoutWeeks)
-		var cal []clv.Transaction
-		for _, t := range txns {
-			if t.Time.Before(calEnd) {
-				cal = append(cal, t)
-			}
-		}
-		ccs, err := clv.Summarize(cal, calEnd, week)
-		if err != nil {
-			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
-		}
-		cm, _, err := clv.FitBGNBD(ccs, nil)
-		if err != nil {
-			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout calibration: %v", err)
-		}
-		actual, err := clv.HoldoutPurchases(txns, ccs, calEnd, asOf)
-		if err != nil {
-			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
-		}
-		cmp, err := clv.CompareHoldout(cm, ccs, actual, float64(holdoutWeeks), 7)
-		if err != nil {
-			return rep, tenure.Errorf(tenure.KindConflict, "service.CLV", "holdout: %v", err)
-		}
-		rep.Holdout = &cmp
-	}
 	return rep, nil
 }

@@ -57,21 +57,39 @@ func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays 
 // lift compares the outcomes of exposed members, treated against held out, over windowDays
 // after each one's first exposure, given every member's orders.
 func lift(exps []storage.Exposure, orders map[string][]storage.OrderFact, pointValue int64, windowDays int) analytics.LiftReport {
+	out := make([]analytics.Outcome, len(exps))
+	for i, e := range exps {
+		out[i] = liftOutcome(e, orders[e.MemberID], pointValue, windowDays)
+	}
+	return liftOf(exps, out)
+}
+
+// liftOutcome is what an exposed member did in the window after their first exposure,
+// given their orders, and (for a treated member) what the rule's points cost.
+func liftOutcome(e storage.Exposure, orders []storage.OrderFact, pointValue int64, windowDays int) analytics.Outcome {
 	window := time.Duration(windowDays) * 24 * time.Hour
-	var treated, holdout []analytics.Outcome
-	for _, e := range exps {
-		var o analytics.Outcome
-		for _, f := range orders[e.MemberID] {
-			if f.PaidAt.After(e.FirstAt) && !f.PaidAt.After(e.FirstAt.Add(window)) {
-				o.Orders++
-				o.Revenue += max(f.Net, 0)
-			}
+	var o analytics.Outcome
+	for _, f := range orders {
+		if f.PaidAt.After(e.FirstAt) && !f.PaidAt.After(e.FirstAt.Add(window)) {
+			o.Orders++
+			o.Revenue += max(f.Net, 0)
 		}
+	}
+	if !e.Holdout {
+		o.Cost = e.Points * pointValue / 1_000_000
+	}
+	return o
+}
+
+// liftOf splits the outcomes of exps (by index) into treated and held out, in exposure
+// order, and compares them.
+func liftOf(exps []storage.Exposure, outcomes []analytics.Outcome) analytics.LiftReport {
+	var treated, holdout []analytics.Outcome
+	for i, e := range exps {
 		if e.Holdout {
-			holdout = append(holdout, o)
+			holdout = append(holdout, outcomes[i])
 		} else {
-			o.Cost = e.Points * pointValue / 1_000_000
-			treated = append(treated, o)
+			treated = append(treated, outcomes[i])
 		}
 	}
 	return analytics.Lift(treated, holdout)

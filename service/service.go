@@ -29,6 +29,9 @@ type Service struct {
 	ruleCache ruleCache
 	balances  balanceCache
 	snapshots snapshotCache
+	// snapshotHook, when set (by tests), is called with the computation's context before
+	// each member's orders are counted.
+	snapshotHook func(ctx context.Context)
 }
 
 // Observer receives counts for monitoring.

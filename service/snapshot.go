@@ -6,23 +6,26 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure/analytics"
-	"github.com/tenure-loyalty/tenure/clv"
-	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// Snapshot is a store's analytics at one instant, computed from one pass over its order
-// history: monthly customer metrics, cohorts, RFM and lifecycle, the CLV models, the
-// program's ledger numbers and the lift of every rule with a holdout group. The dashboard's
-// analytics page and member pages read it, so that looking at a member does not refit the
-// store's models.
+// Snapshot is a store's analytics as of one instant, computed in one streaming pass over
+// its order history (see computeSnapshot): monthly customer metrics, cohorts, RFM and
+// lifecycle, the CLV models, the program's ledger numbers and the lift of every rule with
+// a holdout group. It is kept in the database, computed by one node and served by all, so
+// that looking at a member does not refit the store's models.
 type Snapshot struct {
 	ComputedAt time.Time
-	Customers  int // customers with at least one paid order
-	Orders     int
-	// Monthly covers the last 12 calendar months, the current one to date, from the first
-	// with an order.
-	Monthly []analytics.PeriodMetrics
-	// Cohorts are the customers by first-order month over the same 12 months.
+	// AsOf is the instant the figures are as of: orders at or after it are left out, RFM,
+	// segments and CLV are scored at it. AsOfReason says how it was chosen.
+	AsOf       time.Time
+	AsOfReason string
+	// From and To bound Monthly and Cohorts: by default the month to date and the twelve
+	// calendar months before it, from the first with an order.
+	From, To  time.Time
+	Customers int // customers with at least one paid order before AsOf
+	Orders    int
+	Monthly   []analytics.PeriodMetrics
+	// Cohorts are the customers by first-order month over the same months.
 	Cohorts   analytics.CohortTable
 	RFM       []analytics.CustomerRFM
 	Lifecycle map[analytics.Segment]int
@@ -30,7 +33,7 @@ type Snapshot struct {
 	// CLV.Top (highest value first); CLVError says why there is none when it is nil.
 	CLV      *CLVReport
 	CLVError string
-	// Program sums the ledger over the 12 months.
+	// Program sums the ledger over the window.
 	Program ProgramMetrics
 	// Lifts holds a report for each current rule with a holdout group, over LiftWindowDays.
 	Lifts          []LiftReport
@@ -55,12 +58,30 @@ func (sn *Snapshot) MemberCLV(memberID string) *MemberCLV {
 	return nil
 }
 
-// snapshotCache keeps one snapshot per tenant. A tenant's compute lock is held while its
-// snapshot is computed, so that concurrent page views wait for one computation instead of
-// each starting their own.
+// index fills the member lookups.
+func (sn *Snapshot) index() {
+	sn.rfmAt, sn.clvAt = make(map[string]int, len(sn.RFM)), map[string]int{}
+	for i, r := range sn.RFM {
+		sn.rfmAt[r.Customer] = i
+	}
+	if sn.CLV != nil {
+		for i, m := range sn.CLV.Top {
+			sn.clvAt[m.MemberID] = i
+		}
+	}
+}
+
+// snapshotCache keeps each tenant's latest snapshot in memory and owns the goroutines
+// that compute them in the background: Service.Close stops and awaits them. A tenant's
+// compute lock is held while its snapshot is computed, so that concurrent page views wait
+// for one computation instead of each starting their own.
 type snapshotCache struct {
-	mu sync.Mutex
-	by map[string]*snapshotEntry
+	mu     sync.Mutex
+	by     map[string]*snapshotEntry
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	closed bool
+	wg     sync.WaitGroup
 }
 
 type snapshotEntry struct {
@@ -73,7 +94,8 @@ type snapshotEntry struct {
 // liftWindowDays is the outcome window of the snapshot's lift reports.
 const liftWindowDays = 30
 
-// snapshotTimeout bounds a computation started in the background.
+// snapshotTimeout bounds a computation started in the background, and is the lease a
+// node takes on a tenant's next snapshot.
 const snapshotTimeout = 15 * time.Minute
 
 func (s *Service) snapshotEntry(tenantID string) *snapshotEntry {
@@ -90,44 +112,104 @@ func (s *Service) snapshotEntry(tenantID string) *snapshotEntry {
 	return e
 }
 
-// fresh returns the kept snapshot if it is younger than maxAge at now.
-func (e *snapshotEntry) fresh(now time.Time, maxAge time.Duration) *Snapshot {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.snap != nil && maxAge > 0 && now.Sub(e.snap.ComputedAt) < maxAge && !now.Before(e.snap.ComputedAt) {
-		return e.snap
+// goBackground runs fn in a goroutine that Close cancels and awaits; it returns false
+// (and runs nothing) once Close has begun.
+func (s *Service) goBackground(fn func(ctx context.Context)) bool {
+	c := &s.snapshots
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
 	}
-	return nil
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(context.Background())
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn(c.ctx)
+	}()
+	return true
 }
 
-// Snapshot returns the tenant's analytics snapshot, computing it when the kept one is
-// older than maxAge by the service clock (always, for maxAge 0). It waits for the
-// computation, which on a store of a million customers takes most of a minute.
+// Close stops the service's background work (snapshot computations) and waits for it to
+// end, so that the database can be closed after it. The service answers requests after
+// Close but starts nothing in the background.
+func (s *Service) Close() {
+	c := &s.snapshots
+	c.mu.Lock()
+	c.closed = true
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// fresh reports whether sn is younger than maxAge at now.
+func fresh(sn *Snapshot, now time.Time, maxAge time.Duration) bool {
+	return sn != nil && maxAge > 0 && now.Sub(sn.ComputedAt) < maxAge && !now.Before(sn.ComputedAt)
+}
+
+func (e *snapshotEntry) get() *Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.snap
+}
+
+func (e *snapshotEntry) set(sn *Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap == nil || !sn.ComputedAt.Before(e.snap.ComputedAt) {
+		e.snap = sn
+	}
+}
+
+// Snapshot returns the tenant's analytics snapshot with the default window (see
+// SnapshotOptions), computing it when neither the one this node keeps nor the one stored
+// in the database is younger than maxAge by the service clock (always, for maxAge 0). It
+// waits for the computation, which on a store of a million customers takes most of a
+// minute, and stores the result for every node.
 func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
 	e := s.snapshotEntry(tenantID)
-	if sn := e.fresh(s.Clock.Now().UTC(), maxAge); sn != nil {
+	if sn := e.get(); fresh(sn, s.Clock.Now().UTC(), maxAge) {
 		return sn, nil
 	}
 	e.compute.Lock()
 	defer e.compute.Unlock()
 	now := s.Clock.Now().UTC()
-	if sn := e.fresh(now, maxAge); sn != nil { // computed while we waited
+	if sn := e.get(); fresh(sn, now, maxAge) { // computed while we waited
 		return sn, nil
 	}
-	sn, err := s.computeSnapshot(ctx, tenantID, now)
+	if maxAge > 0 {
+		if sn, err := s.storedSnapshot(ctx, tenantID, e.get()); err != nil {
+			return nil, err
+		} else if fresh(sn, now, maxAge) { // computed by another node
+			e.set(sn)
+			return sn, nil
+		}
+	}
+	sn, err := s.computeSnapshot(ctx, tenantID, now, SnapshotOptions{})
 	if err != nil {
 		return nil, err
 	}
-	e.mu.Lock()
-	e.snap = sn
-	e.mu.Unlock()
+	if err := s.storeSnapshot(ctx, tenantID, sn); err != nil { // served from this node all the same
+		s.Log.Error("storing the analytics snapshot", "tenant", tenantID, "err", err)
+	}
+	e.set(sn)
 	return sn, nil
 }
 
+// SnapshotAt computes a snapshot with the given window, neither kept nor stored: a report
+// as of a chosen date.
+func (s *Service) SnapshotAt(ctx context.Context, tenantID string, opt SnapshotOptions) (*Snapshot, error) {
+	return s.computeSnapshot(ctx, tenantID, s.Clock.Now().UTC(), opt)
+}
+
 // LatestSnapshot returns the kept snapshot at once, however old, and when it is older
-// than maxAge starts computing a new one in the background (one at a time per tenant):
-// pages show numbers as of the snapshot's ComputedAt and never wait for a refit, except
-// the first time a tenant is looked at.
+// than maxAge starts computing a new one in the background (one at a time per tenant, and
+// on one node at a time): pages show numbers as of the snapshot's ComputedAt and never
+// wait for a refit, except the first time a tenant is looked at.
 func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
 	if sn := s.keptSnapshot(ctx, tenantID, maxAge, false); sn != nil {
 		return sn, nil
@@ -142,114 +224,70 @@ func (s *Service) ReadySnapshot(ctx context.Context, tenantID string, maxAge tim
 	return s.keptSnapshot(ctx, tenantID, maxAge, true)
 }
 
-// keptSnapshot returns the kept snapshot (nil if none) and starts a background
-// computation when it is older than maxAge, or when there is none and first is set.
+// keptSnapshot returns the kept snapshot (nil if none) and starts a background refresh
+// when it is older than maxAge, or when there is none and first is set.
 func (s *Service) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
 	e := s.snapshotEntry(tenantID)
 	now := s.Clock.Now().UTC()
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	sn := e.snap
-	stale := sn != nil && (maxAge <= 0 || now.Sub(sn.ComputedAt) >= maxAge || now.Before(sn.ComputedAt))
+	stale := sn != nil && !fresh(sn, now, maxAge)
 	if !e.refreshing && (stale || (sn == nil && first)) {
-		e.refreshing = true
-		go func() {
-			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotTimeout)
+		e.refreshing = s.goBackground(func(bg context.Context) {
+			defer func() {
+				e.mu.Lock()
+				e.refreshing = false
+				e.mu.Unlock()
+			}()
+			bg, cancel := context.WithTimeout(bg, snapshotTimeout)
 			defer cancel()
-			if _, err := s.Snapshot(bg, tenantID, maxAge); err != nil {
+			if err := s.refreshSnapshot(bg, tenantID, maxAge); err != nil && bg.Err() == nil {
 				s.Log.Error("analytics snapshot", "tenant", tenantID, "err", err)
 			}
-			e.mu.Lock()
-			e.refreshing = false
-			e.mu.Unlock()
-		}()
+		})
 	}
-	e.mu.Unlock()
 	return sn
 }
 
-func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time.Time) (*Snapshot, error) {
-	sn := &Snapshot{ComputedAt: now, LiftWindowDays: liftWindowDays, rfmAt: map[string]int{}, clvAt: map[string]int{}}
-	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0)
-	var err error
-	if sn.Program, err = s.ProgramMetrics(ctx, tenantID, from, now); err != nil {
-		return nil, err
+// refreshSnapshot brings the kept snapshot up to date in the background: from the
+// database when another node stored a fresh one, else by computing it under the tenant's
+// lease, else (another node is computing) by keeping the stored one, however old.
+func (s *Service) refreshSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) error {
+	e := s.snapshotEntry(tenantID)
+	e.compute.Lock()
+	defer e.compute.Unlock()
+	now := s.Clock.Now().UTC()
+	if fresh(e.get(), now, maxAge) {
+		return nil
 	}
-	var orders []analytics.Order
-	var txns []clv.Transaction
-	byMember := map[string][]storage.OrderFact{}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
-			net := max(f.Net, 0)
-			orders = append(orders, analytics.Order{Customer: f.MemberID, At: f.PaidAt, Amount: net, Items: f.Items})
-			txns = append(txns, clv.Transaction{CustomerID: f.MemberID, Time: f.PaidAt, Amount: float64(net)})
-			byMember[f.MemberID] = append(byMember[f.MemberID], f)
-			return nil
-		})
-	})
+	stored, err := s.storedSnapshot(ctx, tenantID, e.get())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	h, err := analytics.NewHistory(orders)
+	if fresh(stored, now, maxAge) {
+		e.set(stored)
+		return nil
+	}
+	claimed, err := s.claimSnapshot(ctx, tenantID, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sn.Customers, sn.Orders = h.Customers(), h.Orders()
-	if h.Orders() > 0 {
-		to := now.Add(time.Second)
-		sn.Monthly = h.Series(analytics.Month, from, to, analytics.Options{})
-		for len(sn.Monthly) > 1 && sn.Monthly[0].CustomersToDate == 0 { // months before the first order
-			sn.Monthly = sn.Monthly[1:]
+	if !claimed {
+		if stored != nil {
+			e.set(stored)
 		}
-		sn.Cohorts = h.Cohorts(from, to)
-		sn.RFM = h.RFM(now, analytics.DefaultSegmentConfig())
-		sn.Lifecycle = analytics.SegmentCounts(sn.RFM)
-		for i, r := range sn.RFM {
-			sn.rfmAt[r.Customer] = i
-		}
-		rep, err := fitCLV(txns, now, 12, 0.01, len(txns), 0)
-		if err != nil {
-			sn.CLVError = err.Error()
-		} else {
-			sn.CLV = &rep
-			for i, m := range rep.Top {
-				sn.clvAt[m.MemberID] = i
-			}
-		}
+		return nil
 	}
-	if sn.Lifts, err = s.snapshotLifts(ctx, tenantID, byMember); err != nil {
-		return nil, err
-	}
-	return sn, nil
-}
-
-// snapshotLifts reports on every rule of the current set that holds members out.
-func (s *Service) snapshotLifts(ctx context.Context, tenantID string, orders map[string][]storage.OrderFact) ([]LiftReport, error) {
-	set, err := s.Rules(ctx, tenantID)
+	sn, err := s.computeSnapshot(ctx, tenantID, now, SnapshotOptions{})
 	if err != nil {
-		return nil, err
-	}
-	var out []LiftReport
-	for _, r := range set.Rules {
-		if r.Holdout <= 0 {
-			continue
+		if rerr := s.releaseSnapshot(context.WithoutCancel(ctx), tenantID); rerr != nil {
+			s.Log.Error("analytics snapshot lease", "tenant", tenantID, "err", rerr)
 		}
-		var exps []storage.Exposure
-		var pointValue int64
-		err := s.DB.Read(ctx, func(tx *storage.Tx) error {
-			t, err := tx.Tenant(ctx, tenantID)
-			if err != nil {
-				return err
-			}
-			pointValue = t.Program.PointValue
-			exps, err = tx.Exposures(ctx, tenantID, r.ID)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, LiftReport{RuleID: r.ID, WindowDays: liftWindowDays, LiftReport: lift(exps, orders, pointValue, liftWindowDays)})
+		return err
 	}
-	return out, nil
+	e.set(sn)
+	return s.storeSnapshot(ctx, tenantID, sn)
 }
 
 // MemberMetrics returns a member's metrics as the earning rules read them

@@ -194,7 +194,7 @@ func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) 
 		} else {
 			refunds, points, items, refunded := orderDocs(o)
 			inserts = append(inserts, []any{o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-				nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded})
+				nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded, orderSeq(o)})
 		}
 		if !w.HadLines {
 			for i, l := range o.Lines {
@@ -202,11 +202,19 @@ func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) 
 			}
 		}
 	}
-	if err := tx.insertManySuffix(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded) VALUES `,
+	if err := tx.insertManySuffix(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded, seq) VALUES `,
 		"", inserts); err != nil {
 		return err
 	}
 	return tx.insertManySuffix(ctx, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `, "", lines)
+}
+
+// orderSeq is the order's arrival number, given one now if it has none yet.
+func orderSeq(o *tenure.Order) int64 {
+	if o.Seq == 0 {
+		o.Seq = tenure.NextSeq(o.CreatedAt)
+	}
+	return o.Seq
 }
 
 // orderDocs returns the JSON documents and totals stored beside an order.

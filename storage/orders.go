@@ -56,10 +56,10 @@ func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, i
 	refunds, points, items, refunded := orderDocs(o)
 	var err error
 	if isNew {
-		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded, seq)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded)
+			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded, orderSeq(o))
 	} else {
 		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11, items = $12, refunded = $13
 			WHERE id = $14`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
@@ -77,7 +77,7 @@ func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, i
 
 // MemberOrders lists a member's orders, newest first (without lines).
 func (tx *Tx) MemberOrderIDs(ctx context.Context, tenantID, memberID string) ([]string, error) {
-	rows, err := tx.query(ctx, `SELECT external_id FROM orders WHERE tenant_id = $1 AND member_id = $2 ORDER BY id DESC`, tenantID, memberID)
+	rows, err := tx.query(ctx, `SELECT external_id FROM orders WHERE tenant_id = $1 AND member_id = $2 ORDER BY seq DESC, id DESC`, tenantID, memberID)
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +144,13 @@ type OrderFact struct {
 	Items    int64
 }
 
-// EachOrderFact streams the tenant's paid, uncancelled orders in member order, reading
-// only the orders table.
+// EachOrderFact streams the tenant's paid, uncancelled orders by member, then payment
+// time, then arrival (Order.Seq, then id for orders stored before there was one), reading
+// only the orders table through its (tenant, member, paid_at, seq) index: nothing is
+// sorted or held in memory, by the engine or here, beyond one row.
 func (tx *Tx) EachOrderFact(ctx context.Context, tenantID string, fn func(OrderFact) error) error {
 	rows, err := tx.query(ctx, `SELECT member_id, paid_at, subtotal - refunded, items FROM orders
-		WHERE tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL ORDER BY member_id, paid_at`, tenantID)
+		WHERE tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL ORDER BY member_id, paid_at, seq, id`, tenantID)
 	if err != nil {
 		return err
 	}

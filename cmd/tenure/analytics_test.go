@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenure-loyalty/tenure/service"
 )
@@ -81,5 +83,62 @@ func TestAnalyticsCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"analytics", "-database-url", filepath.Join(dir, "missing", "x.db"), "-out", reports}, &out, &errs, env); code == 0 {
 		t.Fatal("a database that cannot be opened gave no error")
+	}
+}
+
+// TestAnalyticsAsOf imports a history that ended years before today: without -as-of the
+// figures are as of its last order's day and the output says so; -as-of long after the
+// history's end gives a CLV fit that is not called clean; a bad date names the flag.
+func TestAnalyticsAsOf(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "history.db")
+	env := func(string) string { return "" }
+	var b strings.Builder
+	b.WriteString("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n")
+	inv, seed := 100000, uint32(7)
+	next := func(n uint32) uint32 { seed = seed*1664525 + 1013904223; return seed >> 8 % n }
+	for c := range 300 {
+		day := int(next(200))
+		for range 1 + next(6) {
+			if day >= 340 {
+				break
+			}
+			at := time.Date(2011, 1, 1, 9, 0, 0, 0, time.UTC).AddDate(0, 0, day).Add(time.Duration(c) * time.Minute)
+			inv++
+			fmt.Fprintf(&b, "%d,SKU%d,thing,%d,%s,%d.%02d,%d,UK\n", inv, next(50), 1+next(3), at.Format(time.DateTime), 2+next(30), next(100), 20000+c)
+			day += 5 + int(next(60))
+		}
+	}
+	file := filepath.Join(dir, "history.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"import", "orders", file, "-currency", "GBP", "-set-currency", "-database-url", db}, &out, &errs, env); code != 0 {
+		t.Fatalf("import: %d\n%s", code, errs.String())
+	}
+	analyticsRun := func(args ...string) (string, int) {
+		out.Reset()
+		errs.Reset()
+		code := run(context.Background(), append([]string{"analytics", "-database-url", db, "-out", filepath.Join(dir, "reports")}, args...), &out, &errs, env)
+		return out.String() + errs.String(), code
+	}
+	text, code := analyticsRun()
+	if code != 0 || !strings.Contains(text, "as of the end of 2011-12-") || !strings.Contains(text, "the latest order (2011-12-") || !strings.Contains(text, "more than a month before now") {
+		t.Fatalf("analytics without -as-of: %d\n%s", code, text)
+	}
+	text, code = analyticsRun("-as-of", "2011-12-31")
+	if code != 0 || !strings.Contains(text, "as of the end of 2011-12-31 (given)") || !strings.Contains(text, "from 2010-12-01") {
+		t.Fatalf("analytics -as-of 2011-12-31: %d\n%s", code, text)
+	}
+	text, code = analyticsRun("-as-of", "2014-06-30")
+	if code != 0 || strings.Contains(text, "fit cleanly") || !strings.Contains(text, "warning: no order in the") {
+		t.Fatalf("analytics long after the history: %d\n%s", code, text)
+	}
+	if text, code = analyticsRun("-as-of", "30/06/2014"); code == 0 || !strings.Contains(text, "-as-of") {
+		t.Fatalf("a bad -as-of: %d\n%s", code, text)
+	}
+	if text, code = analyticsRun("-from", "2011-06-01", "-to", "2011-03-01"); code == 0 || !strings.Contains(text, "from") {
+		t.Fatalf("a window that ends before it starts: %d\n%s", code, text)
 	}
 }
