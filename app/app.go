@@ -38,8 +38,8 @@ type App struct {
 	// Webhooks delivers webhook messages in goroutines of its own; Serve starts it when
 	// workers are on and Close stops it.
 	Webhooks *webhook.Dispatcher
-	Widget  *widget.Handler
-	Handler http.Handler
+	Widget   *widget.Handler
+	Handler  http.Handler
 }
 
 // New opens and migrates the database and builds the application.
