@@ -93,6 +93,7 @@ type Dispatcher struct {
 	sends   sync.WaitGroup
 	done    chan struct{} // closed when the finisher has drained
 	started bool
+	closing sync.Once
 }
 
 type finishReq struct {
@@ -139,16 +140,18 @@ func (d *Dispatcher) Wake() {
 // Close stops claiming, cancels the sends under way and hands their deliveries back
 // (due again at once, the attempt not counted), and waits for every goroutine to end.
 func (d *Dispatcher) Close() error {
-	d.mu.Lock()
-	started := d.started
-	d.mu.Unlock()
-	d.cancel()
-	d.loops.Wait()
-	d.sends.Wait()
-	if started {
-		close(d.results)
-		<-d.done
-	}
+	d.closing.Do(func() {
+		d.mu.Lock()
+		d.cancel() // under mu: a concurrent Start sees it and starts nothing
+		started := d.started
+		d.mu.Unlock()
+		d.loops.Wait()
+		d.sends.Wait()
+		if started {
+			close(d.results)
+			<-d.done
+		}
+	})
 	return nil
 }
 
