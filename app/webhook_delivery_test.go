@@ -277,3 +277,99 @@ func TestWebhookDeadLetterAndReplay(t *testing.T) {
 		}
 	})
 }
+
+// Claims are per endpoint and never larger than asked; two database handles (two nodes)
+// claim disjoint deliveries; only the lease holder renews; a released claim is due again
+// with its attempt taken back; and only one node wins an open circuit's probe.
+func TestWebhookClaims(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		ctx := context.Background()
+		s := start(t, e)
+		hook := s.register(s.key, "http://127.0.0.1:9/hook")
+		for i := range 10 {
+			s.newMember(s.key, fmt.Sprintf("m-%d", i))
+		}
+		other, _ := apptest.Serve(t, e, s.clock)
+		due := []storage.DueEndpoint{}
+		if err := s.app.DB.Read(ctx, func(tx *storage.Tx) (err error) { due, err = tx.DueEndpoints(ctx, 10); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if len(due) != 1 || due[0].WebhookID != hook || due[0].Probe {
+			t.Fatalf("due endpoints %+v", due)
+		}
+		claim := func(db *storage.DB, node string, limit int, e storage.DueEndpoint) []storage.ClaimedDelivery {
+			var cs []storage.ClaimedDelivery
+			if err := db.Write(ctx, func(tx *storage.Tx) (err error) {
+				cs, err = tx.ClaimEndpoint(ctx, e, node, tx.Now.Add(time.Minute).UnixMicro(), limit)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return cs
+		}
+		a, b := claim(s.app.DB, "node-a", 3, due[0]), claim(other.DB, "node-b", 20, due[0])
+		seen := map[string]bool{}
+		for _, c := range append(a, b...) {
+			if seen[c.ID] || c.Attempt != 1 {
+				t.Fatalf("claim %+v twice or with attempt %d", c, c.Attempt)
+			}
+			seen[c.ID] = true
+		}
+		if len(a) != 3 || len(b) != 7 || len(claim(s.app.DB, "node-a", 5, due[0])) != 0 {
+			t.Fatalf("node A claimed %d (limit 3), node B %d of the other 7", len(a), len(b))
+		}
+		ids := []string{a[0].ID, a[1].ID, a[2].ID}
+		var held int
+		renew := func(node string) int {
+			if err := s.app.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+				held, err = tx.RenewLeases(ctx, node, ids, tx.Now.Add(time.Hour).UnixMicro())
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return held
+		}
+		if renew("node-b") != 0 || renew("node-a") != 3 {
+			t.Fatal("a lease was renewed by a node that does not hold it, or not by the one that does")
+		}
+		s.clock.Advance(2 * time.Minute) // node B's leases lapse; node A's were renewed
+		if len(claim(other.DB, "node-c", 20, due[0])) != 7 {
+			t.Fatal("lapsed leases were not due again, or renewed ones were")
+		}
+		if err := s.app.DB.Write(ctx, func(tx *storage.Tx) error { return tx.ReleaseClaims(ctx, "node-a", ids) }); err != nil {
+			t.Fatal(err)
+		}
+		back := claim(other.DB, "node-b", 20, due[0])
+		if len(back) != 3 || back[0].Attempt != 1 {
+			t.Fatalf("released claims came back as %+v", back)
+		}
+
+		// An open circuit whose wait is over: both nodes try the probe, one wins.
+		if _, err := s.app.DB.Raw().Exec(`UPDATE deliveries SET state = 'pending', lease_owner = '', lease_until = 0`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.app.DB.Raw().Exec(`INSERT INTO webhook_circuits (webhook_id, tenant_id, state, failures, opened, since, retry_at, last_error, failed_at, updated_at)
+			VALUES ($1, $2, 'open', 5, 1, 0, 0, 'endpoint answered 503', 0, 0)`, hook, due[0].TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.DB.Read(ctx, func(tx *storage.Tx) (err error) { due, err = tx.DueEndpoints(ctx, 10); return err }); err != nil || len(due) != 1 || !due[0].Probe {
+			t.Fatalf("due endpoints with an open circuit: %+v %v", due, err)
+		}
+		var wg sync.WaitGroup
+		var probes atomic.Int32
+		for i, db := range []*storage.DB{s.app.DB, other.DB} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				probes.Add(int32(len(claim(db, fmt.Sprint("prober-", i), 10, due[0]))))
+			}()
+		}
+		wg.Wait()
+		if probes.Load() != 1 {
+			t.Fatalf("%d probes went to the endpoint, want 1", probes.Load())
+		}
+		if len(claim(s.app.DB, "node-a", 10, storage.DueEndpoint{WebhookID: hook, TenantID: due[0].TenantID})) != 0 {
+			t.Fatal("a half-open circuit let an ordinary claim through")
+		}
+	})
+}
