@@ -77,7 +77,9 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
-	mux.Handle("/admin/", dashboard.New(a.Service, log))
+	dash := dashboard.New(a.Service, log)
+	dash.Breaker = a.Webhooks.Options().Breaker
+	mux.Handle("/admin/", dash)
 	// The storefront widget: its script and stylesheet under /widget/, the member API
 	// (member tokens, not API keys) under /v1/member.
 	a.Widget = widget.New(a.Service, log)
