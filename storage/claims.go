@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 )
@@ -59,19 +61,14 @@ func (tx *Tx) ClaimEndpoint(ctx context.Context, e DueEndpoint, owner string, le
 			return nil, nil
 		}
 		limit = 1
-	} else {
-		var open int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM webhook_circuits WHERE webhook_id = $1 AND state <> 'closed'`, e.WebhookID).Scan(&open); err != nil {
-			return nil, err
-		}
-		if open > 0 {
-			return nil, nil
-		}
 	}
+	// Unless this is the probe, a circuit opened by another node since DueEndpoints stops
+	// the claim.
 	rows, err := tx.query(ctx, `UPDATE deliveries SET state = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $1
 		WHERE id IN (SELECT d.id FROM deliveries d WHERE d.webhook_id = $4 AND `+dueDelivery+`
+		               AND ($6 OR NOT EXISTS (SELECT 1 FROM webhook_circuits c WHERE c.webhook_id = $4 AND c.state <> 'closed'))
 		             ORDER BY d.run_at LIMIT $5`+tx.d.skipLocked+`)
-		RETURNING id, tenant_id, webhook_id, message_id, attempts`, now, owner, leaseUntil, e.WebhookID, limit)
+		RETURNING id, tenant_id, webhook_id, message_id, attempts`, now, owner, leaseUntil, e.WebhookID, limit, e.Probe)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +106,29 @@ func (tx *Tx) ReleaseClaims(ctx context.Context, owner string, ids []string) err
 	})
 }
 
+// Messages loads outbox messages of a tenant by id; ids not found are missing from the map.
+func (tx *Tx) Messages(ctx context.Context, tenantID string, ids []string) (map[string]tenure.Message, error) {
+	out := make(map[string]tenure.Message, len(ids))
+	err := chunks(ids, func(part []string) error {
+		args := []any{tenantID}
+		rows, err := tx.query(ctx, `SELECT id, type, member_id, payload, created_at FROM outbox WHERE tenant_id = $1 AND id IN (`+inList(&args, part)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		_, err = collect(rows, func(s interface{ Scan(...any) error }) (struct{}, error) {
+			var m tenure.Message
+			var payload string
+			var created int64
+			err := s.Scan(&m.ID, &m.Type, &m.MemberID, &payload, &created)
+			m.Data, m.CreatedAt = json.RawMessage(payload), fromTS(created)
+			out[m.ID] = m
+			return struct{}{}, err
+		})
+		return err
+	})
+	return out, err
+}
+
 // Finished is the outcome of one claimed delivery's attempt.
 type Finished struct {
 	Claim   ClaimedDelivery
@@ -123,13 +143,34 @@ type Finished struct {
 // FinishDeliveries records the attempts, moves each delivery to its next state where owner
 // still holds its lease, and updates each endpoint's circuit with its outcomes in order.
 func (tx *Tx) FinishDeliveries(ctx context.Context, owner string, fs []Finished, p tenure.BreakerPolicy) error {
+	attempts := make([][]any, len(fs))
+	succeeded := map[int][]string{} // by status code: one UPDATE each
 	outcomes := map[string][]Finished{}
-	for _, f := range fs {
-		if err := tx.FinishDelivery(ctx, f.Claim, owner, f.State, f.RetryAt, f.Attempt); err != nil {
+	for i, f := range fs {
+		a := f.Attempt
+		attempts[i] = []any{f.Claim.ID, f.Claim.Attempt, f.Claim.TenantID, ts(a.At), a.StatusCode, int64(a.DurationMS * 1000), a.Error, owner}
+		if f.State == "succeeded" {
+			succeeded[a.StatusCode] = append(succeeded[a.StatusCode], f.Claim.ID)
+		} else if _, err := tx.exec(ctx, `UPDATE deliveries SET state = $1, run_at = $2, last_status = $3, last_error = $4, lease_owner = '', lease_until = 0, updated_at = $5
+			WHERE id = $6 AND lease_owner = $7`, f.State, f.RetryAt, a.StatusCode, a.Error, ts(tx.Now), f.Claim.ID, owner); err != nil {
 			return err
 		}
 		if f.Endpoint {
 			outcomes[f.Claim.WebhookID] = append(outcomes[f.Claim.WebhookID], f)
+		}
+	}
+	if err := tx.insertManySuffix(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, tenant_id, at, status_code, duration_us, error, node) VALUES `,
+		` ON CONFLICT (delivery_id, attempt) DO NOTHING`, attempts); err != nil {
+		return err
+	}
+	for status, ids := range succeeded {
+		if err := chunks(ids, func(part []string) error {
+			args := []any{ts(tx.Now), status, owner}
+			_, err := tx.exec(ctx, `UPDATE deliveries SET state = 'succeeded', run_at = $1, last_status = $2, last_error = '', lease_owner = '', lease_until = 0, updated_at = $1
+				WHERE lease_owner = $3 AND id IN (`+inList(&args, part)+`)`, args...)
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	hooks := make([]string, 0, len(outcomes))
@@ -151,32 +192,55 @@ func scanCircuit(s interface{ Scan(...any) error }) (tenure.Circuit, error) {
 	var c tenure.Circuit
 	var since, retry, failed int64
 	err := s.Scan(&c.WebhookID, &c.State, &c.Failures, &c.Opened, &since, &retry, &c.LastError, &failed)
-	c.Since, c.RetryAt, c.FailedAt = fromTS(since), fromTS(retry), fromTS(failed)
+	c.Since, c.RetryAt, c.FailedAt = optTS(since), optTS(retry), optTS(failed)
 	return c, err
+}
+
+// optTS and tsOpt map a zero time to 0 and back, for times a circuit may not have.
+func optTS(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromTS(us)
+}
+
+func tsOpt(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ts(t)
 }
 
 func (tx *Tx) recordCircuit(ctx context.Context, fs []Finished, p tenure.BreakerPolicy) error {
 	hook, tenant := fs[0].Claim.WebhookID, fs[0].Claim.TenantID
-	c, err := scanCircuit(tx.queryRow(ctx, `SELECT `+circuitCols+` FROM webhook_circuits WHERE webhook_id = $1`+tx.d.forUpdate, hook))
-	exists := err == nil
-	if err != nil && !isNoRows(err) {
-		return err
+	failed := false
+	for _, f := range fs {
+		failed = failed || f.State != "succeeded"
 	}
-	if !exists {
-		c = tenure.Circuit{WebhookID: hook, State: tenure.CircuitClosed, Since: tx.Now}
+	if failed {
+		// The row must exist before it is locked, or two nodes recording their first
+		// failures at once would each start from zero.
+		if _, err := tx.exec(ctx, `INSERT INTO webhook_circuits (webhook_id, tenant_id, state, failures, opened, since, retry_at, last_error, failed_at, updated_at)
+			VALUES ($1, $2, 'closed', 0, 0, $3, 0, '', 0, $3) ON CONFLICT (webhook_id) DO NOTHING`, hook, tenant, ts(tx.Now)); err != nil {
+			return err
+		}
+	}
+	c, err := scanCircuit(tx.queryRow(ctx, `SELECT `+circuitCols+` FROM webhook_circuits WHERE webhook_id = $1`+tx.d.forUpdate, hook))
+	if isNoRows(err) {
+		return nil // only successes, and an endpoint that never failed: nothing to record
+	}
+	if err != nil {
+		return err
 	}
 	before := c
 	for _, f := range fs {
 		c = c.Record(f.State == "succeeded", f.Attempt.Error, tx.Now, p)
 	}
-	if c == before || (!exists && c.State == tenure.CircuitClosed && c.Failures == 0) {
+	if c == before {
 		return nil // the common case: a healthy endpoint stays healthy, with no write
 	}
-	_, err = tx.exec(ctx, `INSERT INTO webhook_circuits (webhook_id, tenant_id, state, failures, opened, since, retry_at, last_error, failed_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (webhook_id) DO UPDATE SET state = excluded.state, failures = excluded.failures, opened = excluded.opened, since = excluded.since,
-			retry_at = excluded.retry_at, last_error = excluded.last_error, failed_at = excluded.failed_at, updated_at = excluded.updated_at`,
-		hook, tenant, c.State, c.Failures, c.Opened, ts(c.Since), ts(c.RetryAt), c.LastError, ts(c.FailedAt), ts(tx.Now))
+	_, err = tx.exec(ctx, `UPDATE webhook_circuits SET state = $1, failures = $2, opened = $3, since = $4, retry_at = $5, last_error = $6, failed_at = $7, updated_at = $8
+		WHERE webhook_id = $9`, c.State, c.Failures, c.Opened, tsOpt(c.Since), tsOpt(c.RetryAt), c.LastError, tsOpt(c.FailedAt), ts(tx.Now), hook)
 	return err
 }
 

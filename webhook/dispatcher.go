@@ -81,8 +81,9 @@ type Dispatcher struct {
 	o  Options
 
 	mu       sync.Mutex
-	inflight map[string]int                     // per endpoint
-	claims   map[string]storage.ClaimedDelivery // held by this node, by delivery id
+	inflight map[string]int                     // sends under way, per endpoint
+	sending  int                                // sends under way in all
+	claims   map[string]storage.ClaimedDelivery // held by this node until the outcome is recorded
 	turn     int                                // rotates the endpoint order for fairness
 
 	wake    chan struct{}
@@ -183,54 +184,85 @@ func (d *Dispatcher) planner() {
 }
 
 // plan claims due deliveries endpoint by endpoint, each up to its free slots, and starts
-// a send for each. wg, if set, is told about the sends.
+// a send for each. One transaction finds the due endpoints, claims and loads what the
+// sends need. wg, if set, is told about the sends.
 func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) {
 	if d.freeSlots("") == 0 {
 		return 0, nil
 	}
-	var due []storage.DueEndpoint
-	if err := d.db.Read(ctx, func(tx *storage.Tx) (err error) {
-		due, err = tx.DueEndpoints(ctx, 1000)
-		return err
-	}); err != nil || len(due) == 0 {
-		return 0, err
+	type batch struct {
+		hook    tenure.Webhook
+		hookErr error
+		claims  []storage.ClaimedDelivery
+		msgs    []tenure.Message
+		msgErrs []error
 	}
-	d.mu.Lock()
-	d.turn++
-	start := d.turn % len(due)
-	d.mu.Unlock()
-	sent := 0
-	for i := range due {
-		e := due[(start+i)%len(due)]
-		free := d.freeSlots(e.WebhookID)
-		if free == 0 {
-			if d.freeSlots("") == 0 {
-				break
-			}
-			continue
-		}
-		var claimed []storage.ClaimedDelivery
-		if err := d.db.Write(ctx, func(tx *storage.Tx) (err error) {
-			claimed, err = tx.ClaimEndpoint(ctx, e, d.o.Node, tx.Now.Add(d.o.Lease).UnixMicro(), free)
+	var batches []batch
+	err := d.db.Write(ctx, func(tx *storage.Tx) error {
+		batches = batches[:0]
+		due, err := tx.DueEndpoints(ctx, 1000)
+		if err != nil || len(due) == 0 {
 			return err
-		}); err != nil {
-			return sent, err
-		}
-		if len(claimed) == 0 {
-			continue
 		}
 		d.mu.Lock()
-		d.inflight[e.WebhookID] += len(claimed)
-		for _, c := range claimed {
+		d.turn++
+		start := d.turn % len(due)
+		d.mu.Unlock()
+		free := d.freeSlots("")
+		for i := range due {
+			e := due[(start+i)%len(due)]
+			n := min(free, d.freeSlots(e.WebhookID))
+			if free == 0 {
+				break
+			}
+			if n == 0 {
+				continue
+			}
+			cs, err := tx.ClaimEndpoint(ctx, e, d.o.Node, tx.Now.Add(d.o.Lease).UnixMicro(), n)
+			if err != nil {
+				return err
+			}
+			if len(cs) == 0 {
+				continue
+			}
+			free -= len(cs)
+			b := batch{claims: cs}
+			if b.hook, b.hookErr = tx.Webhook(ctx, e.TenantID, e.WebhookID); b.hookErr != nil && tenure.KindOf(b.hookErr) != tenure.KindNotFound {
+				return b.hookErr
+			}
+			ids := make([]string, len(cs))
+			for i, c := range cs {
+				ids[i] = c.MessageID
+			}
+			msgs, err := tx.Messages(ctx, e.TenantID, ids)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				m, ok := msgs[c.MessageID]
+				var gone error
+				if !ok {
+					gone = tenure.NotFound("webhook.plan", "message", c.MessageID)
+				}
+				b.msgs, b.msgErrs = append(b.msgs, m), append(b.msgErrs, gone)
+			}
+			batches = append(batches, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, b := range batches {
+		d.mu.Lock()
+		d.inflight[b.claims[0].WebhookID] += len(b.claims)
+		d.sending += len(b.claims)
+		for _, c := range b.claims {
 			d.claims[c.ID] = c
 		}
 		d.mu.Unlock()
-		var hook tenure.Webhook
-		hookErr := d.db.Read(ctx, func(tx *storage.Tx) (err error) {
-			hook, err = tx.Webhook(ctx, e.TenantID, e.WebhookID)
-			return err
-		})
-		for _, c := range claimed {
+		for i, c := range b.claims {
 			d.sends.Add(1)
 			if wg != nil {
 				wg.Add(1)
@@ -240,10 +272,10 @@ func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) 
 				if wg != nil {
 					defer wg.Done()
 				}
-				d.deliver(ctx, c, hook, hookErr)
+				d.deliver(ctx, c, b.hook, b.msgs[i], errors.Join(b.hookErr, b.msgErrs[i]))
 			}()
 		}
-		sent += len(claimed)
+		sent += len(b.claims)
 	}
 	return sent, nil
 }
@@ -252,16 +284,18 @@ func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) 
 func (d *Dispatcher) freeSlots(endpoint string) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	free := d.o.Concurrency - len(d.claims)
+	free := d.o.Concurrency - d.sending
 	if endpoint != "" {
 		free = min(free, d.o.PerEndpoint-d.inflight[endpoint])
 	}
 	return max(free, 0)
 }
 
-func (d *Dispatcher) release(c storage.ClaimedDelivery) {
+// sent frees c's slot once its request is over: the next delivery can go while the
+// outcome is being recorded.
+func (d *Dispatcher) sent(c storage.ClaimedDelivery) {
 	d.mu.Lock()
-	delete(d.claims, c.ID)
+	d.sending--
 	if d.inflight[c.WebhookID]--; d.inflight[c.WebhookID] <= 0 {
 		delete(d.inflight, c.WebhookID)
 	}
@@ -269,21 +303,26 @@ func (d *Dispatcher) release(c storage.ClaimedDelivery) {
 	d.Wake()
 }
 
+// forget drops c from the leases to renew once its outcome is recorded (or handed back).
+func (d *Dispatcher) forget(c storage.ClaimedDelivery) {
+	d.mu.Lock()
+	delete(d.claims, c.ID)
+	d.mu.Unlock()
+}
+
 // deliver makes one attempt at a claimed delivery and records its outcome.
-func (d *Dispatcher) deliver(ctx context.Context, c storage.ClaimedDelivery, hook tenure.Webhook, hookErr error) {
-	defer d.release(c)
-	var msg tenure.Message
-	err := hookErr
-	if err == nil {
-		err = d.db.Read(ctx, func(tx *storage.Tx) (err error) {
-			msg, err = tx.Message(ctx, c.TenantID, c.MessageID)
-			return err
-		})
+// gone, when set, says the endpoint or message no longer exists: the delivery is dead.
+func (d *Dispatcher) deliver(ctx context.Context, c storage.ClaimedDelivery, hook tenure.Webhook, msg tenure.Message, gone error) {
+	defer d.forget(c)
+	freed := false
+	free := func() {
+		if !freed {
+			freed = true
+			d.sent(c)
+		}
 	}
-	if err != nil && tenure.KindOf(err) != tenure.KindNotFound {
-		d.giveBack(c, err)
-		return
-	}
+	defer free()
+	err := gone
 	now := d.db.Clock().Now()
 	f := storage.Finished{Claim: c, State: "succeeded", RetryAt: now.UnixMicro(), Attempt: tenure.Attempt{Attempt: c.Attempt, At: now, Node: d.o.Node}}
 	if err != nil {
@@ -292,6 +331,7 @@ func (d *Dispatcher) deliver(ctx context.Context, c storage.ClaimedDelivery, hoo
 		start := time.Now()
 		f.Attempt.StatusCode, f.Attempt.Error = post(ctx, d.o.Client, d.o.SendTimeout, hook, msg, c.Attempt, now)
 		f.Attempt.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		free()
 		if ctx.Err() != nil {
 			d.giveBack(c, ctx.Err()) // shutting down: not the endpoint's failure
 			return
