@@ -39,21 +39,27 @@ func TestWebhookHealthAndDeadLetterReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := apptest.Call(t, nil, "POST", s.url+"/v1/members", s.key, `{"external_id":"hook-test"}`); r.Status != http.StatusOK {
-			t.Fatalf("member: %d %s", r.Status, r.Body)
+		for _, id := range []string{"hook-1", "hook-2", "hook-3", "hook-4", "hook-5"} {
+			if r := apptest.Call(t, nil, "POST", s.url+"/v1/members", s.key, `{"external_id":"`+id+`"}`); r.Status != http.StatusOK {
+				t.Fatalf("member: %d %s", r.Status, r.Body)
+			}
 		}
-		// No retries, and the first failure opens the circuit for a moment.
+		// No retries; five failures open the circuit (as configured), for a moment only.
 		d := webhook.New(s.app.DB, webhook.Options{Node: "test", Schedule: webhook.Schedule{},
-			Breaker: tenure.BreakerPolicy{Failures: 1, Cooldown: 50 * time.Millisecond, MaxCooldown: time.Second}})
+			Breaker: tenure.BreakerPolicy{Failures: 5, Cooldown: 50 * time.Millisecond, MaxCooldown: time.Second}})
 		defer d.Close()
-		if n, err := d.RunOnce(ctx); n != 1 || err != nil {
-			t.Fatalf("first pass: %d %v", n, err)
+		for sent := 0; sent < 5; {
+			n, err := d.RunOnce(ctx)
+			if n == 0 || err != nil {
+				t.Fatalf("after %d attempts: %d %v", sent, n, err)
+			}
+			sent += n
 		}
 
 		c := s.client(t)
 		c.signIn(s.staff[service.RoleOwner])
 		list := c.get("/admin/settings/webhooks")
-		for _, want := range []string{`<span class="state open">open</span>`, "endpoint answered 502", "1 failed attempt"} {
+		for _, want := range []string{`<span class="state open">open</span>`, "endpoint answered 502", "5 failed attempts in a row"} {
 			if !strings.Contains(list.Body, want) {
 				t.Fatalf("the webhooks page lacks %q:\n%s", want, list.Body)
 			}
@@ -92,8 +98,8 @@ func TestWebhookHealthAndDeadLetterReplay(t *testing.T) {
 		if n, err := d.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("replay pass: %d %v", n, err)
 		}
-		if got.Load() != 2 {
-			t.Fatalf("the endpoint got %d requests, want the first try and the replay", got.Load())
+		if got.Load() != 6 {
+			t.Fatalf("the endpoint got %d requests, want five failures and the replay", got.Load())
 		}
 		list = c.get("/admin/settings/webhooks")
 		if !strings.Contains(list.Body, `<span class="state healthy">healthy</span>`) || strings.Contains(list.Body, "endpoint answered 502") {
