@@ -106,28 +106,64 @@ func (tx *Tx) ReleaseClaims(ctx context.Context, owner string, ids []string) err
 	})
 }
 
-// Messages loads outbox messages of a tenant by id; ids not found are missing from the map.
-func (tx *Tx) Messages(ctx context.Context, tenantID string, ids []string) (map[string]tenure.Message, error) {
-	out := make(map[string]tenure.Message, len(ids))
-	err := chunks(ids, func(part []string) error {
-		args := []any{tenantID}
-		rows, err := tx.query(ctx, `SELECT id, type, member_id, payload, created_at FROM outbox WHERE tenant_id = $1 AND id IN (`+inList(&args, part)+`)`, args...)
+// Contents loads what sending the claimed deliveries needs: their endpoints (not deleted)
+// and messages, with two queries for any number of claims. Maps are keyed by tenant id
+// and id ("tenant/id"); what is gone is missing.
+func (tx *Tx) Contents(ctx context.Context, cs []ClaimedDelivery) (hooks map[string]tenure.Webhook, msgs map[string]tenure.Message, err error) {
+	hookIDs, msgIDs := make([]string, 0, len(cs)), make([]string, 0, len(cs))
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !seen[c.WebhookID] {
+			seen[c.WebhookID] = true
+			hookIDs = append(hookIDs, c.WebhookID)
+		}
+		msgIDs = append(msgIDs, c.MessageID)
+	}
+	hooks, msgs = map[string]tenure.Webhook{}, map[string]tenure.Message{}
+	err = chunks(hookIDs, func(part []string) error {
+		var args []any
+		rows, err := tx.query(ctx, `SELECT tenant_id, `+webhookCols+` FROM webhooks WHERE deleted_at IS NULL AND id IN (`+inList(&args, part)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		_, err = collect(rows, func(s interface{ Scan(...any) error }) (struct{}, error) {
+			var tenant string
+			w, err := scanWebhook(prefixScanner{s, &tenant})
+			hooks[tenant+"/"+w.ID] = w
+			return struct{}{}, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = chunks(msgIDs, func(part []string) error {
+		var args []any
+		rows, err := tx.query(ctx, `SELECT tenant_id, id, type, member_id, payload, created_at FROM outbox WHERE id IN (`+inList(&args, part)+`)`, args...)
 		if err != nil {
 			return err
 		}
 		_, err = collect(rows, func(s interface{ Scan(...any) error }) (struct{}, error) {
 			var m tenure.Message
-			var payload string
+			var tenant, payload string
 			var created int64
-			err := s.Scan(&m.ID, &m.Type, &m.MemberID, &payload, &created)
+			err := s.Scan(&tenant, &m.ID, &m.Type, &m.MemberID, &payload, &created)
 			m.Data, m.CreatedAt = json.RawMessage(payload), fromTS(created)
-			out[m.ID] = m
+			msgs[tenant+"/"+m.ID] = m
 			return struct{}{}, err
 		})
 		return err
 	})
-	return out, err
+	return hooks, msgs, err
 }
+
+// prefixScanner scans one leading column into first, then the rest as s would.
+type prefixScanner struct {
+	s     interface{ Scan(...any) error }
+	first any
+}
+
+func (p prefixScanner) Scan(dst ...any) error { return p.s.Scan(append([]any{p.first}, dst...)...) }
 
 // Finished is the outcome of one claimed delivery's attempt.
 type Finished struct {
@@ -173,17 +209,7 @@ func (tx *Tx) FinishDeliveries(ctx context.Context, owner string, fs []Finished,
 			return err
 		}
 	}
-	hooks := make([]string, 0, len(outcomes))
-	for h := range outcomes {
-		hooks = append(hooks, h)
-	}
-	sort.Strings(hooks) // a fixed lock order across nodes
-	for _, h := range hooks {
-		if err := tx.recordCircuit(ctx, outcomes[h], p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.recordCircuits(ctx, outcomes, p)
 }
 
 const circuitCols = `webhook_id, state, failures, opened, since, retry_at, last_error, failed_at`
@@ -211,37 +237,53 @@ func tsOpt(t time.Time) int64 {
 	return ts(t)
 }
 
-func (tx *Tx) recordCircuit(ctx context.Context, fs []Finished, p tenure.BreakerPolicy) error {
-	hook, tenant := fs[0].Claim.WebhookID, fs[0].Claim.TenantID
-	failed := false
-	for _, f := range fs {
-		failed = failed || f.State != "succeeded"
+// recordCircuits applies each endpoint's outcomes, in order, to its circuit. Endpoints
+// with a failure get a row first, so that the rows can be locked (in id order, the same on
+// every node) before they are read: two nodes recording first failures at once must not
+// both start from zero. A healthy endpoint that stays healthy costs one read and no write.
+func (tx *Tx) recordCircuits(ctx context.Context, outcomes map[string][]Finished, p tenure.BreakerPolicy) error {
+	hooks := make([]string, 0, len(outcomes))
+	for h := range outcomes {
+		hooks = append(hooks, h)
 	}
-	if failed {
-		// The row must exist before it is locked, or two nodes recording their first
-		// failures at once would each start from zero.
-		if _, err := tx.exec(ctx, `INSERT INTO webhook_circuits (webhook_id, tenant_id, state, failures, opened, since, retry_at, last_error, failed_at, updated_at)
-			VALUES ($1, $2, 'closed', 0, 0, $3, 0, '', 0, $3) ON CONFLICT (webhook_id) DO NOTHING`, hook, tenant, ts(tx.Now)); err != nil {
-			return err
+	if len(hooks) == 0 {
+		return nil
+	}
+	sort.Strings(hooks)
+	for _, h := range hooks {
+		for _, f := range outcomes[h] {
+			if f.State != "succeeded" {
+				if _, err := tx.exec(ctx, `INSERT INTO webhook_circuits (webhook_id, tenant_id, state, failures, opened, since, retry_at, last_error, failed_at, updated_at)
+					VALUES ($1, $2, 'closed', 0, 0, $3, 0, '', 0, $3) ON CONFLICT (webhook_id) DO NOTHING`, h, f.Claim.TenantID, ts(tx.Now)); err != nil {
+					return err
+				}
+				break
+			}
 		}
 	}
-	c, err := scanCircuit(tx.queryRow(ctx, `SELECT `+circuitCols+` FROM webhook_circuits WHERE webhook_id = $1`+tx.d.forUpdate, hook))
-	if isNoRows(err) {
-		return nil // only successes, and an endpoint that never failed: nothing to record
-	}
+	var args []any
+	rows, err := tx.query(ctx, `SELECT `+circuitCols+` FROM webhook_circuits WHERE webhook_id IN (`+inList(&args, hooks)+`) ORDER BY webhook_id`+tx.d.forUpdate, args...)
 	if err != nil {
 		return err
 	}
-	before := c
-	for _, f := range fs {
-		c = c.Record(f.State == "succeeded", f.Attempt.Error, tx.Now, p)
+	cs, err := collect(rows, scanCircuit)
+	if err != nil {
+		return err
 	}
-	if c == before {
-		return nil // the common case: a healthy endpoint stays healthy, with no write
+	for _, c := range cs {
+		before := c
+		for _, f := range outcomes[c.WebhookID] {
+			c = c.Record(f.State == "succeeded", f.Attempt.Error, tx.Now, p)
+		}
+		if c == before {
+			continue
+		}
+		if _, err := tx.exec(ctx, `UPDATE webhook_circuits SET state = $1, failures = $2, opened = $3, since = $4, retry_at = $5, last_error = $6, failed_at = $7, updated_at = $8
+			WHERE webhook_id = $9`, c.State, c.Failures, c.Opened, tsOpt(c.Since), tsOpt(c.RetryAt), c.LastError, tsOpt(c.FailedAt), ts(tx.Now), c.WebhookID); err != nil {
+			return err
+		}
 	}
-	_, err = tx.exec(ctx, `UPDATE webhook_circuits SET state = $1, failures = $2, opened = $3, since = $4, retry_at = $5, last_error = $6, failed_at = $7, updated_at = $8
-		WHERE webhook_id = $9`, c.State, c.Failures, c.Opened, tsOpt(c.Since), tsOpt(c.RetryAt), c.LastError, tsOpt(c.FailedAt), ts(tx.Now), hook)
-	return err
+	return nil
 }
 
 // Circuits returns the breaker state of a tenant's endpoints that have one (an endpoint

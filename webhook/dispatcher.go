@@ -190,16 +190,11 @@ func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) 
 	if d.freeSlots("") == 0 {
 		return 0, nil
 	}
-	type batch struct {
-		hook    tenure.Webhook
-		hookErr error
-		claims  []storage.ClaimedDelivery
-		msgs    []tenure.Message
-		msgErrs []error
-	}
-	var batches []batch
+	var claims []storage.ClaimedDelivery
+	var hooks map[string]tenure.Webhook
+	var msgs map[string]tenure.Message
 	err := d.db.Write(ctx, func(tx *storage.Tx) error {
-		batches = batches[:0]
+		claims = claims[:0]
 		due, err := tx.DueEndpoints(ctx, 1000)
 		if err != nil || len(due) == 0 {
 			return err
@@ -211,10 +206,10 @@ func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) 
 		free := d.freeSlots("")
 		for i := range due {
 			e := due[(start+i)%len(due)]
-			n := min(free, d.freeSlots(e.WebhookID))
 			if free == 0 {
 				break
 			}
+			n := min(free, d.freeSlots(e.WebhookID))
 			if n == 0 {
 				continue
 			}
@@ -222,62 +217,46 @@ func (d *Dispatcher) plan(ctx context.Context, wg *sync.WaitGroup) (int, error) 
 			if err != nil {
 				return err
 			}
-			if len(cs) == 0 {
-				continue
-			}
 			free -= len(cs)
-			b := batch{claims: cs}
-			if b.hook, b.hookErr = tx.Webhook(ctx, e.TenantID, e.WebhookID); b.hookErr != nil && tenure.KindOf(b.hookErr) != tenure.KindNotFound {
-				return b.hookErr
-			}
-			ids := make([]string, len(cs))
-			for i, c := range cs {
-				ids[i] = c.MessageID
-			}
-			msgs, err := tx.Messages(ctx, e.TenantID, ids)
-			if err != nil {
-				return err
-			}
-			for _, c := range cs {
-				m, ok := msgs[c.MessageID]
-				var gone error
-				if !ok {
-					gone = tenure.NotFound("webhook.plan", "message", c.MessageID)
-				}
-				b.msgs, b.msgErrs = append(b.msgs, m), append(b.msgErrs, gone)
-			}
-			batches = append(batches, b)
+			claims = append(claims, cs...)
 		}
-		return nil
+		if len(claims) > 0 {
+			hooks, msgs, err = tx.Contents(ctx, claims)
+		}
+		return err
 	})
-	if err != nil {
+	if err != nil || len(claims) == 0 {
 		return 0, err
 	}
-	sent := 0
-	for _, b := range batches {
-		d.mu.Lock()
-		d.inflight[b.claims[0].WebhookID] += len(b.claims)
-		d.sending += len(b.claims)
-		for _, c := range b.claims {
-			d.claims[c.ID] = c
-		}
-		d.mu.Unlock()
-		for i, c := range b.claims {
-			d.sends.Add(1)
-			if wg != nil {
-				wg.Add(1)
-			}
-			go func() {
-				defer d.sends.Done()
-				if wg != nil {
-					defer wg.Done()
-				}
-				d.deliver(ctx, c, b.hook, b.msgs[i], errors.Join(b.hookErr, b.msgErrs[i]))
-			}()
-		}
-		sent += len(b.claims)
+	d.mu.Lock()
+	for _, c := range claims {
+		d.inflight[c.WebhookID]++
+		d.sending++
+		d.claims[c.ID] = c
 	}
-	return sent, nil
+	d.mu.Unlock()
+	for _, c := range claims {
+		hook, hookOK := hooks[c.TenantID+"/"+c.WebhookID]
+		msg, msgOK := msgs[c.TenantID+"/"+c.MessageID]
+		var gone error
+		if !hookOK {
+			gone = tenure.NotFound("webhook.Dispatcher", "webhook", c.WebhookID)
+		} else if !msgOK {
+			gone = tenure.NotFound("webhook.Dispatcher", "message", c.MessageID)
+		}
+		d.sends.Add(1)
+		if wg != nil {
+			wg.Add(1)
+		}
+		go func() {
+			defer d.sends.Done()
+			if wg != nil {
+				defer wg.Done()
+			}
+			d.deliver(ctx, c, hook, msg, gone)
+		}()
+	}
+	return len(claims), nil
 }
 
 // freeSlots is how many more deliveries this node may start to endpoint ("" for any).
