@@ -389,6 +389,6 @@ func (r *WebhooksReport) Print(w io.Writer) {
 	am, ap := lag("alone", r.Alone)
 	sm, sp := lag("beside a 10 s endpoint with a backlog", r.WithSlow)
 	tw.Flush()
-	fmt.Fprintf(w, "cost of the slow endpoint: median %+.1f ms, p99 %+.1f ms (medians over rounds); target < 100 ms: %s\n",
-		sm-am, sp-ap, verdict(sp-ap < 100 && sp < 100))
+	fmt.Fprintf(w, "cost of the slow endpoint: median %+.1f ms, p99 %+.1f ms (medians over rounds); target < 100 ms at p99: %s\n",
+		sm-am, sp-ap, verdict(sp-ap < 100))
 }
