@@ -19,7 +19,7 @@ type Options struct {
 	PerEndpoint int           // deliveries in flight to one endpoint from this process (4)
 	SendTimeout time.Duration // one attempt's HTTP deadline (10 s)
 	// Lease is how long a claim holds a delivery before another node may take it (six
-	// times SendTimeout). It is renewed every third of itself while the send runs; keep it
+	// times SendTimeout). It is renewed every quarter of itself while the send runs; keep it
 	// longer than SendTimeout so that a node whose renewals fail still finishes in time.
 	Lease    time.Duration
 	Poll     time.Duration // how often to look for due deliveries (100 ms)
@@ -389,10 +389,11 @@ func (d *Dispatcher) commit(fs []storage.Finished) error {
 	return d.db.Write(ctx, func(tx *storage.Tx) error { return tx.FinishDeliveries(ctx, d.o.Node, fs, d.o.Breaker) })
 }
 
-// renewer extends the leases of this node's claims every third of a lease.
+// renewer extends the leases of this node's claims every quarter of a lease, so that a
+// renewal delayed by a busy database still lands before the lease ends.
 func (d *Dispatcher) renewer() {
 	defer d.loops.Done()
-	t := time.NewTicker(d.o.Lease / 3)
+	t := time.NewTicker(d.o.Lease / 4)
 	defer t.Stop()
 	for {
 		select {
