@@ -128,7 +128,7 @@ func (tx *Tx) Contents(ctx context.Context, cs []ClaimedDelivery) (hooks map[str
 		}
 		_, err = collect(rows, func(s interface{ Scan(...any) error }) (struct{}, error) {
 			var tenant string
-			w, err := scanWebhook(prefixScanner{s, &tenant})
+			w, err := tx.scanWebhook(prefixScanner{s, &tenant})
 			hooks[tenant+"/"+w.ID] = w
 			return struct{}{}, err
 		})
