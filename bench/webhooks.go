@@ -17,6 +17,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure/app"
 	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/secret"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/webhook"
@@ -199,7 +200,7 @@ func openWebhookApp(ctx context.Context, s *scratch, log *slog.Logger) (*app.App
 		return nil, err
 	}
 	cfg := config.Config{Addr: "127.0.0.1:0", DatabaseURL: s.dsn, LogLevel: "warn", LogFormat: "text", PollInterval: time.Second,
-		NodeName: "bench", ShutdownTimeout: 10 * time.Second, TenantName: "Bench store"}
+		NodeName: "bench", ShutdownTimeout: 10 * time.Second, TenantName: "Bench store", SecretKey: secret.Generate()}
 	return app.New(ctx, cfg, nil, log)
 }
 
