@@ -98,3 +98,58 @@ type Attempt struct {
 	Error      string    `json:"error,omitempty"`
 	Node       string    `json:"node"`
 }
+
+// Circuit states of an endpoint. Closed lets deliveries through; open holds them until
+// RetryAt; half-open lets one probe through, whose outcome closes or reopens the circuit.
+const (
+	CircuitClosed   = "closed"
+	CircuitOpen     = "open"
+	CircuitHalfOpen = "half_open"
+)
+
+// Circuit is the breaker state of one endpoint, shared by every node through storage.
+type Circuit struct {
+	WebhookID string    `json:"webhook_id"`
+	State     string    `json:"state"`
+	Failures  int       `json:"failures"` // consecutive failed attempts
+	Opened    int       `json:"opened"`   // times opened since the last success
+	Since     time.Time `json:"since"`    // when the current state began
+	RetryAt   time.Time `json:"retry_at"` // open: when a probe may go; half-open: when the probe's claim lapses
+	LastError string    `json:"last_error,omitempty"`
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// BreakerPolicy says when a circuit opens and for how long.
+type BreakerPolicy struct {
+	Failures    int           // consecutive failures that open the circuit
+	Cooldown    time.Duration // first open period; doubled each time a probe fails
+	MaxCooldown time.Duration
+}
+
+// Record returns the circuit after one attempt's outcome at now. A success closes it; a
+// failure counts, and opens it once the policy's threshold is reached or when it was a
+// half-open probe. Failures that arrive while the circuit is open (sends already under
+// way) do not extend it.
+func (c Circuit) Record(ok bool, errText string, now time.Time, p BreakerPolicy) Circuit {
+	if ok {
+		if c.State != CircuitClosed {
+			c.Since = now
+		}
+		c.State, c.Failures, c.Opened, c.RetryAt = CircuitClosed, 0, 0, time.Time{}
+		return c
+	}
+	c.Failures++
+	c.LastError, c.FailedAt = errText, now
+	if c.State == CircuitHalfOpen || (c.State != CircuitOpen && p.Failures > 0 && c.Failures >= p.Failures) {
+		wait := p.Cooldown
+		for i := 0; i < c.Opened && wait < p.MaxCooldown; i++ {
+			wait *= 2
+		}
+		if p.MaxCooldown > 0 {
+			wait = min(wait, p.MaxCooldown)
+		}
+		c.State, c.Since, c.RetryAt = CircuitOpen, now, now.Add(wait)
+		c.Opened++
+	}
+	return c
+}

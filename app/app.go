@@ -35,9 +35,11 @@ type App struct {
 	Service *service.Service
 	Metrics *metrics.Metrics
 	API     *api.Server
-	Worker  *webhook.Worker
-	Widget  *widget.Handler
-	Handler http.Handler
+	// Webhooks delivers webhook messages in goroutines of its own; Serve starts it when
+	// workers are on and Close stops it.
+	Webhooks *webhook.Dispatcher
+	Widget   *widget.Handler
+	Handler  http.Handler
 }
 
 // New opens and migrates the database and builds the application.
@@ -60,8 +62,13 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	a := &App{Config: cfg, Clock: clock, Log: log, DB: db, Metrics: metrics.New()}
 	a.Service = service.New(db, log)
 	a.Service.Metrics = a.Metrics
-	a.Worker = &webhook.Worker{DB: db, Client: &http.Client{Timeout: 15 * time.Second}, Node: cfg.NodeName,
-		Lease: time.Minute, Log: log, Observe: a.Metrics.Delivery}
+	opts, err := WebhookOptions(cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	opts.Log, opts.Observe = log, a.Metrics.Delivery
+	a.Webhooks = webhook.New(db, opts)
 	mux := http.NewServeMux()
 	a.API = api.New(a.Service, mux, log, a.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +77,9 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
-	mux.Handle("/admin/", dashboard.New(a.Service, log))
+	dash := dashboard.New(a.Service, log)
+	dash.Breaker = a.Webhooks.Options().Breaker
+	mux.Handle("/admin/", dash)
 	// The storefront widget: its script and stylesheet under /widget/, the member API
 	// (member tokens, not API keys) under /v1/member.
 	a.Widget = widget.New(a.Service, log)
@@ -126,7 +135,25 @@ func (a *App) Bootstrap(ctx context.Context, out io.Writer) (bool, error) {
 	return true, nil
 }
 
-// Tick runs one pass of the background workers: due jobs, then due webhook deliveries.
+// WebhookOptions turns the configuration into the webhook dispatcher's options.
+func WebhookOptions(cfg config.Config) (webhook.Options, error) {
+	var sched webhook.Schedule // the default, for a Config built without Load
+	if cfg.WebhookRetries != "" {
+		var err error
+		if sched, err = webhook.ParseSchedule(cfg.WebhookRetries); err != nil {
+			return webhook.Options{}, fmt.Errorf("webhook retry schedule: %w", err)
+		}
+	}
+	return webhook.Options{Node: cfg.NodeName, Concurrency: cfg.WebhookConcurrency, PerEndpoint: cfg.WebhookPerEndpoint,
+		SendTimeout: cfg.WebhookTimeout, Poll: cfg.WebhookPoll, Schedule: sched,
+		Breaker: tenure.BreakerPolicy{Failures: cfg.WebhookBreakerAfter, Cooldown: cfg.WebhookBreakerWait, MaxCooldown: 60 * cfg.WebhookBreakerWait},
+	}, nil
+}
+
+// Tick runs one pass of the background work synchronously, for tests and tools that move
+// a manual clock: due jobs, then the webhook deliveries due now (waiting for their
+// outcomes). A serving process does not call it: jobs run in the work loop and webhooks in
+// the dispatcher's own goroutines.
 func (a *App) Tick(ctx context.Context) (jobs, deliveries int, err error) {
 	jobs, err = a.Service.RunDueJobs(ctx, a.Config.NodeName, 100)
 	if jobs > 0 {
@@ -135,8 +162,21 @@ func (a *App) Tick(ctx context.Context) (jobs, deliveries int, err error) {
 	if err != nil {
 		return jobs, 0, err
 	}
-	deliveries, err = a.Worker.RunOnce(ctx, 50)
+	deliveries, err = a.Webhooks.RunOnce(ctx)
 	return jobs, deliveries, err
+}
+
+// runJobs runs due jobs until none is left.
+func (a *App) runJobs(ctx context.Context) error {
+	for {
+		n, err := a.Service.RunDueJobs(ctx, a.Config.NodeName, 100)
+		if n > 0 {
+			a.Metrics.Jobs("done", n)
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
 // Serve answers HTTP on ln and, if configured, runs the workers, until ctx is cancelled;
@@ -149,6 +189,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	if a.Config.Workers {
+		a.Webhooks.Start()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -171,7 +212,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWork()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); _ = a.Webhooks.Close(); close(done) }()
 	select {
 	case <-done:
 	case <-shutCtx.Done():
@@ -190,18 +231,8 @@ func (a *App) workLoop(ctx context.Context) {
 		a.Log.Error("starting the birthday and anniversary jobs", "err", err)
 	}
 	for {
-		for {
-			jobs, deliveries, err := a.Tick(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				a.Log.Error("worker pass failed", "err", err)
-				break
-			}
-			if jobs == 0 && deliveries == 0 {
-				break
-			}
+		if err := a.runJobs(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("jobs pass failed", "err", err)
 		}
 		_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
 			lag, err := tx.JobLag(ctx)
@@ -216,8 +247,10 @@ func (a *App) workLoop(ctx context.Context) {
 	}
 }
 
-// Close stops the service's background work, waits for it, then closes the database.
+// Close stops webhook delivery and the service's background work, waits for them, then
+// closes the database.
 func (a *App) Close() error {
+	_ = a.Webhooks.Close()
 	a.Service.Close()
 	return a.DB.Close()
 }

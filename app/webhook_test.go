@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 	"github.com/tenure-loyalty/tenure/webhook"
 )
@@ -116,5 +119,83 @@ func TestWebhooks(t *testing.T) {
 			t.Fatalf("dead endpoint saw %d attempts", len(dead.attempts))
 		}
 		dead.mu.Unlock()
+	})
+}
+
+// An endpoint that keeps failing opens its circuit: its deliveries wait without using up
+// attempts, one probe goes when the cooldown ends (the cooldown doubling when the probe
+// fails), and a successful probe closes the circuit and lets the rest through.
+func TestWebhookCircuitBreaker(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		s := start(t, e)
+		rc := &receiver{fail: 1 << 30}
+		srv := httptest.NewServer(rc)
+		defer srv.Close()
+		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["member.created"]}`).JSON(t)
+		rc.secret = created["secret"].(string)
+		hookID := created["id"].(string)
+		tenants, err := s.app.Service.Tenants(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenantID := tenants[0].ID
+		circuit := func() tenure.Circuit {
+			cs, err := s.app.Service.WebhookCircuits(context.Background(), tenantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cs[hookID]
+		}
+		for i := range 8 {
+			s.do("POST", "/v1/members", s.key, fmt.Sprintf(`{"external_id":"c%d"}`, i))
+		}
+		per := s.app.Webhooks.Options().PerEndpoint
+		if _, n := s.tick(); n != per {
+			t.Fatalf("first pass attempted %d, want the endpoint's limit %d", n, per)
+		}
+		if c := circuit(); c.State != tenure.CircuitClosed || c.Failures != per {
+			t.Fatalf("after %d failures: %+v", per, c)
+		}
+		s.tick()
+		c := circuit()
+		policy := s.app.Webhooks.Options().Breaker
+		if c.State != tenure.CircuitOpen || !c.RetryAt.Equal(s.clock.Now().Add(policy.Cooldown)) || c.LastError != "endpoint answered 500" {
+			t.Fatalf("after 8 failures the circuit is %+v", c)
+		}
+		if _, n := s.tick(); n != 0 {
+			t.Fatalf("an open circuit let %d deliveries through", n)
+		}
+		s.clock.Advance(policy.Cooldown)
+		if _, n := s.tick(); n != 1 {
+			t.Fatalf("the cooldown's end let %d deliveries through, want one probe", n)
+		}
+		if c := circuit(); c.State != tenure.CircuitOpen || c.Opened != 2 || !c.RetryAt.Equal(s.clock.Now().Add(2*policy.Cooldown)) {
+			t.Fatalf("after a failed probe: %+v", c)
+		}
+		s.clock.Advance(policy.Cooldown)
+		if _, n := s.tick(); n != 0 {
+			t.Fatalf("the doubled cooldown let %d through", n)
+		}
+		s.clock.Advance(policy.Cooldown)
+		rc.mu.Lock()
+		rc.fail = 0
+		rc.mu.Unlock()
+		if _, n := s.tick(); n != 1 {
+			t.Fatalf("second probe: %d", n)
+		}
+		if c := circuit(); c.State != tenure.CircuitClosed || c.Failures != 0 {
+			t.Fatalf("after a successful probe: %+v", c)
+		}
+		s.clock.Advance(time.Hour) // every retry is due
+		for {
+			if _, n := s.tick(); n == 0 {
+				break
+			}
+		}
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if len(rc.got) != 8 {
+			t.Fatalf("the endpoint got %d of 8 messages once it recovered", len(rc.got))
+		}
 	})
 }

@@ -169,3 +169,23 @@ func benchmarkIngest(b *testing.B, path string) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// The webhook benchmark delivers every queued delivery exactly once (it checks the
+// receiver's count itself) and measures lateness on both sides of the comparison.
+func TestWebhooksDeliverEverything(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			rep, err := Webhooks(context.Background(), WebhooksOptions{DatabaseURL: e.dsn, Deliveries: 200, Endpoints: 4,
+				Delay: time.Millisecond, Concurrency: 16, PerEndpoint: 4, Window: 200 * time.Millisecond, Rounds: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Machine.Engine != e.name || len(rep.Bare) != 1 || rep.Bare[0] <= 0 || len(rep.Dispatcher) != 1 || rep.Dispatcher[0] <= 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			if rep.Alone[0].Count == 0 || rep.WithSlow[0].Count == 0 {
+				t.Fatalf("no lateness measured: %+v %+v", rep.Alone, rep.WithSlow)
+			}
+		})
+	}
+}

@@ -25,6 +25,15 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	TenantName      string
 	SecretKey       string
+
+	// Webhook delivery (see the webhook package).
+	WebhookConcurrency  int
+	WebhookPerEndpoint  int
+	WebhookTimeout      time.Duration
+	WebhookPoll         time.Duration
+	WebhookRetries      string // the retry schedule, checked by webhook.ParseSchedule
+	WebhookBreakerAfter int
+	WebhookBreakerWait  time.Duration
 }
 
 // Setting is one row of the table.
@@ -66,6 +75,32 @@ func boolean(dst func(*Config) *bool) func(*Config, string) error {
 	}
 }
 
+func count(dst func(*Config) *int, lo, hi int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+// durations checks a comma-separated list of positive durations, or "none".
+func durations(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "none" {
+			for _, p := range strings.Split(v, ",") {
+				if d, err := time.ParseDuration(strings.TrimSpace(p)); err != nil || d <= 0 {
+					return fmt.Errorf("must be a comma-separated list of positive durations like 30s,5m,1h, or none")
+				}
+			}
+		}
+		*dst(c) = v
+		return nil
+	}
+}
+
 func oneOf(dst func(*Config) *string, options ...string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		for _, o := range options {
@@ -90,6 +125,13 @@ var Settings = []Setting{
 	{"shutdown-timeout", "15s", "How long a graceful shutdown waits for requests and workers", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"tenant-name", "My store", "Name of the tenant created on first start", str(func(c *Config) *string { return &c.TenantName })},
 	{"secret-key", "", "Base64 32-byte key(s) sealing stored secrets (AES-256-GCM), comma-separated, current first. Unset: SQLite uses `<database>.key` beside the file (made on first start); PostgreSQL refuses to start", str(func(c *Config) *string { return &c.SecretKey })},
+	{"webhook-concurrency", "64", "Webhook deliveries in flight at once in this process", count(func(c *Config) *int { return &c.WebhookConcurrency }, 1, 10000)},
+	{"webhook-endpoint-concurrency", "4", "Webhook deliveries in flight at once to one endpoint from this process: a slow endpoint holds no more slots than this", count(func(c *Config) *int { return &c.WebhookPerEndpoint }, 1, 1000)},
+	{"webhook-timeout", "10s", "How long one delivery attempt waits for the endpoint (claims are leased for six times this, renewed while sending)", dur(func(c *Config) *time.Duration { return &c.WebhookTimeout })},
+	{"webhook-poll-interval", "100ms", "How often the webhook dispatcher looks for due deliveries queued by other processes or due for a retry", dur(func(c *Config) *time.Duration { return &c.WebhookPoll })},
+	{"webhook-retry-schedule", "30s,1m30s,4m30s,13m30s,40m30s,2h1m30s,6h,6h,6h", "Waits between delivery attempts; a delivery is dead-lettered when the attempt after the last wait fails (none: after the first)", durations(func(c *Config) *string { return &c.WebhookRetries })},
+	{"webhook-breaker-failures", "5", "Consecutive failed attempts that open an endpoint's circuit (0: never)", count(func(c *Config) *int { return &c.WebhookBreakerAfter }, 0, 1000)},
+	{"webhook-breaker-cooldown", "30s", "How long an open circuit holds an endpoint's deliveries before one probe; doubled after each failed probe, up to 60 times", dur(func(c *Config) *time.Duration { return &c.WebhookBreakerWait })},
 }
 
 // Load resolves settings: defaults, then environment (VAR or VAR_FILE), then flags. extra,

@@ -36,6 +36,20 @@ func TestLoad(t *testing.T) {
 		}
 		delete(env, "TENURE_DATABASE_URL_FILE")
 	})
+	t.Run("webhook delivery settings", func(t *testing.T) {
+		env["TENURE_WEBHOOK_RETRY_SCHEDULE"] = "1s,5s"
+		c, _, err := Load("t", []string{"-webhook-endpoint-concurrency", "2"}, get, io.Discard, nil)
+		if err != nil || c.WebhookRetries != "1s,5s" || c.WebhookPerEndpoint != 2 || c.WebhookConcurrency != 64 || c.WebhookTimeout != 10*time.Second || c.WebhookBreakerAfter != 5 {
+			t.Fatalf("%+v %v", c, err)
+		}
+		for k, v := range map[string]string{"TENURE_WEBHOOK_RETRY_SCHEDULE": "1s,soon", "TENURE_WEBHOOK_CONCURRENCY": "0", "TENURE_WEBHOOK_BREAKER_FAILURES": "-1"} {
+			env[k] = v
+			if _, _, err := Load("t", nil, get, io.Discard, nil); err == nil || !strings.Contains(err.Error(), k) {
+				t.Errorf("%s=%s: %v", k, v, err)
+			}
+			delete(env, k)
+		}
+	})
 	t.Run("bad values name their source", func(t *testing.T) {
 		env["TENURE_LOG_LEVEL"] = "loud"
 		_, _, err := Load("t", nil, get, io.Discard, nil)

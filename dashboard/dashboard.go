@@ -43,6 +43,8 @@ type Dashboard struct {
 	routes []route
 	// limiter throttles failed sign-ins (ratelimit.go).
 	limiter *signInLimiter
+	// Breaker is the webhook circuit breaker policy, explained on the webhooks page.
+	Breaker tenure.BreakerPolicy
 }
 
 // New builds the dashboard on svc. Mount it at /admin/.

@@ -61,6 +61,8 @@ func (d *Dashboard) revokeKey(q *req) error {
 type webhooksData struct {
 	Settings    []navLink
 	Webhooks    []tenure.Webhook
+	Circuits    map[string]tenure.Circuit // endpoints that failed since their last success
+	Breaker     tenure.BreakerPolicy
 	Created     *service.CreatedWebhook
 	URL         string
 	Types       string
@@ -77,7 +79,10 @@ func (d *Dashboard) showWebhooks(q *req, status int, data webhooksData) error {
 	if err != nil {
 		return err
 	}
-	data.Webhooks, data.Settings = ws, d.settingsLinks(q)
+	if data.Circuits, err = d.svc.WebhookCircuits(q.r.Context(), q.tenant.ID); err != nil {
+		return err
+	}
+	data.Webhooks, data.Settings, data.Breaker = ws, d.settingsLinks(q), d.Breaker
 	d.render(q, status, "webhooks", "Webhooks", data)
 	return nil
 }
@@ -105,6 +110,7 @@ func (d *Dashboard) createWebhook(q *req) error {
 type webhookData struct {
 	Settings   []navLink
 	Webhook    tenure.Webhook
+	Circuit    tenure.Circuit
 	Deliveries []tenure.Delivery
 	State      string
 	Next       string
@@ -117,6 +123,11 @@ func (d *Dashboard) webhook(q *req) error {
 	if data.Webhook, err = d.svc.Webhook(ctx, q.tenant.ID, id); err != nil {
 		return err
 	}
+	cs, err := d.svc.WebhookCircuits(ctx, q.tenant.ID)
+	if err != nil {
+		return err
+	}
+	data.Circuit = cs[id]
 	ds, next, err := d.svc.Deliveries(ctx, q.tenant.ID, id, data.State, q.r.URL.Query().Get("before"), 50)
 	if err != nil {
 		return err

@@ -85,6 +85,13 @@ func (s *Service) Webhook(ctx context.Context, tenantID, id string) (w tenure.We
 	return w, err
 }
 
+// WebhookCircuits returns the circuit breaker state of the tenant's endpoints that have
+// failed since their last success; an endpoint missing from the map is healthy.
+func (s *Service) WebhookCircuits(ctx context.Context, tenantID string) (cs map[string]tenure.Circuit, err error) {
+	err = s.DB.Read(ctx, func(tx *storage.Tx) error { cs, err = tx.Circuits(ctx, tenantID); return err })
+	return cs, err
+}
+
 // Deliveries lists an endpoint's deliveries, newest first.
 func (s *Service) Deliveries(ctx context.Context, tenantID, webhookID, state, before string, limit int) (ds []tenure.Delivery, next string, err error) {
 	limit = clampLimit(limit)

@@ -42,6 +42,21 @@ type DB struct {
 
 	writeStmts, readStmts *stmtCache
 	keys                  keys
+
+	// newDeliveries, if set, is called after a commit that queued webhook deliveries.
+	newDeliveries atomic.Pointer[func()]
+}
+
+// OnNewDeliveries registers fn to be called after every commit of this handle that
+// queued webhook deliveries, so a local delivery worker can start at once instead of at
+// its next poll. fn must not block.
+func (db *DB) OnNewDeliveries(fn func()) { db.newDeliveries.Store(&fn) }
+
+// notifyDeliveries arranges for the new-deliveries callback to run after tx commits.
+func (tx *Tx) notifyDeliveries() {
+	if fn := tx.db.newDeliveries.Load(); fn != nil {
+		tx.OnCommit(*fn)
+	}
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an

@@ -45,6 +45,9 @@ func (tx *Tx) flushBuffered(ctx context.Context) error {
 	if err := rows(`INSERT INTO deliveries (id, tenant_id, webhook_id, message_id, state, attempts, run_at, created_at, updated_at) VALUES `, tx.deliveries); err != nil {
 		return err
 	}
+	if len(tx.deliveries) > 0 {
+		tx.notifyDeliveries()
+	}
 	if err := tx.insertManySuffix(ctx, `INSERT INTO jobs (id, tenant_id, kind, job_key, payload, state, attempts, run_at, created_at) VALUES `,
 		` ON CONFLICT (tenant_id, kind, job_key) DO NOTHING`, tx.jobs); err != nil {
 		return err
@@ -223,6 +226,7 @@ func (tx *Tx) ReplayDelivery(ctx context.Context, tenantID, id string) (tenure.D
 		VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)`, newID, tenantID, d.WebhookID, d.MessageID, ts(tx.Now)); err != nil {
 		return d, err
 	}
+	tx.notifyDeliveries()
 	return tx.Delivery(ctx, tenantID, newID)
 }
 
@@ -230,23 +234,6 @@ func (tx *Tx) ReplayDelivery(ctx context.Context, tenantID, id string) (tenure.D
 type ClaimedDelivery struct {
 	ID, TenantID, WebhookID, MessageID string
 	Attempt                            int
-}
-
-// ClaimDeliveries leases up to limit due deliveries to owner until leaseUntil. Deliveries
-// whose lease ran out (a dead node) are due again. On PostgreSQL concurrent claimers skip
-// each other's rows.
-func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, leaseUntil int64, limit int) ([]ClaimedDelivery, error) {
-	rows, err := tx.query(ctx, `UPDATE deliveries SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-		WHERE id IN (SELECT id FROM deliveries WHERE (state = 'pending' AND run_at <= $3) OR (state = 'running' AND lease_until <= $3)
-		             ORDER BY run_at LIMIT $4`+tx.d.skipLocked+`)
-		RETURNING id, tenant_id, webhook_id, message_id, attempts`, owner, leaseUntil, ts(tx.Now), limit)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (ClaimedDelivery, error) {
-		var c ClaimedDelivery
-		return c, s.Scan(&c.ID, &c.TenantID, &c.WebhookID, &c.MessageID, &c.Attempt)
-	})
 }
 
 // FinishDelivery records an attempt and the delivery's next state ("succeeded", "pending"

@@ -1,6 +1,8 @@
 // Package webhook delivers outbox messages to the store's endpoints: signed with
-// HMAC-SHA256, retried with exponential backoff, dead-lettered after MaxAttempts, every
-// attempt logged. Delivery is at-least-once; the message id is the deduplication key.
+// HMAC-SHA256, sent concurrently with a limit per endpoint, retried on a configurable
+// schedule, dead-lettered after the schedule's last attempt, every attempt logged, and an
+// endpoint that keeps failing backed off by a circuit breaker. Delivery is at-least-once;
+// the message id is the deduplication key.
 package webhook
 
 import (

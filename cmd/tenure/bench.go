@@ -15,29 +15,33 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 )
 
-const benchUsage = `usage: tenure bench ingest|reads|analytics [flags]
+const benchUsage = `usage: tenure bench ingest|reads|webhooks|analytics [flags]
 
   ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch
   reads      GET /v1/members/{id}/balance vs a bare net/http handler
+  webhooks   deliveries/s through the outbox vs bare POSTs to the same local receiver,
+             and what a 10 s endpoint costs other stores' deliveries
   analytics  see docs/benchmarks-analytics.md
 
 Each run works in a fresh database: a temporary SQLite file unless -database-url names
 one (a path that does not exist yet, or a postgres:// URL, where the run creates and
 drops a schema of its own). See docs/benchmarks.md.`
 
-// bench runs `tenure bench ingest`, `tenure bench reads` or `tenure bench analytics`.
+// bench runs `tenure bench ingest`, `tenure bench reads`, `tenure bench webhooks` or
+// `tenure bench analytics`.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "analytics" {
 		return benchAnalytics(ctx, args[1:], stdout, stderr)
 	}
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads") {
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads" && args[0] != "webhooks") {
 		fmt.Fprintln(stderr, benchUsage)
-		return errors.New("bench: want ingest, reads or analytics")
+		return errors.New("bench: want ingest, reads, webhooks or analytics")
 	}
 	sub := args[0]
 	var (
 		events, batch, members, lines, conns, rounds, clients int
-		duration                                              time.Duration
+		deliveries, endpoints                                 int
+		duration, delay, window                               time.Duration
 		asJSON                                                bool
 		cpuprofile                                            string
 		fs                                                    *flag.FlagSet
@@ -51,6 +55,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		f.IntVar(&clients, "clients", 2, "ingest: concurrent HTTP clients")
 		f.IntVar(&conns, "conns", 32, "reads: concurrent keep-alive clients")
 		f.DurationVar(&duration, "duration", 5*time.Second, "reads: length of each measurement")
+		f.IntVar(&deliveries, "deliveries", 20000, "webhooks: deliveries per throughput measurement")
+		f.IntVar(&endpoints, "endpoints", 20, "webhooks: endpoints the deliveries are spread over")
+		f.DurationVar(&delay, "receiver-delay", time.Millisecond, "webhooks: how long the local receiver takes to answer")
+		f.DurationVar(&window, "window", 3*time.Second, "webhooks: how long the isolation measurement sends messages")
 		f.IntVar(&rounds, "rounds", 3, "measurements per path; the median is reported")
 		f.BoolVar(&asJSON, "json", false, "also print the results as JSON")
 		f.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -92,6 +100,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	case "reads":
 		report, err = benchmarks.Reads(ctx, benchmarks.ReadsOptions{DatabaseURL: dbURL, Members: members, Conns: conns, Duration: duration,
 			Rounds: rounds, Log: log, Progress: stderr})
+	case "webhooks":
+		report, err = benchmarks.Webhooks(ctx, benchmarks.WebhooksOptions{DatabaseURL: dbURL, Deliveries: deliveries, Endpoints: endpoints,
+			Delay: delay, Concurrency: cfg.WebhookConcurrency, PerEndpoint: cfg.WebhookPerEndpoint, Window: window, Rounds: rounds,
+			Log: log, Progress: stderr})
 	}
 	if err != nil {
 		return err

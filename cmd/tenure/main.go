@@ -34,7 +34,7 @@ Commands:
   backtest  replay a candidate rule set over stored orders: backtest -rules FILE [-from -to]
   analytics write the analytics reports (metrics, cohorts, RFM, CLV, lift) as CSV: analytics [-out DIR]
   export    write the ledger or the members with their balances as CSV: export ledger|members [-out FILE]
-  bench     measure ingest throughput and balance reads: bench ingest|reads
+  bench     measure ingest, balance reads and webhook delivery: bench ingest|reads|webhooks
   secrets   the key sealing stored secrets: secrets generate | secrets rotate
   listen    run a local webhook receiver that verifies signatures and prints deliveries
   version   print the version
