@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// BalanceCacheTTL bounds how stale a balance read may be on a node that did not make the
-// change. The node that writes a member's ledger forgets its cached balance when the
-// transaction commits, so its own reads are never stale; spends and redemptions never read
-// the cache.
+// BalanceCacheTTL is a backstop: every ledger write announces the member's change
+// (storage.Tx.Notify), which drops the cached balance on the writing node when the
+// transaction commits and on other nodes as the notification arrives. Only a write no node
+// announces (another process on a SQLite file) waits for the TTL. Spends and redemptions
+// never read the cache.
 const BalanceCacheTTL = time.Second
 
 // balanceCache keeps recently read balances for the storefront's hot read.
@@ -55,6 +56,15 @@ func (c *balanceCache) put(tenantID, ref string, b Balances, at time.Time, epoch
 	}
 	c.byRef[tenantID+"|"+ref] = b.MemberID
 	c.byMember[b.MemberID] = cachedBalances{b: b, at: at}
+}
+
+// clear forgets everything: changes may have been missed.
+func (c *balanceCache) clear() {
+	c.mu.Lock()
+	clear(c.byRef)
+	clear(c.byMember)
+	c.epoch++
+	c.mu.Unlock()
 }
 
 func (c *balanceCache) forget(memberID string) {

@@ -23,13 +23,14 @@ type Balances struct {
 // scan, no transaction.
 func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
 	now := time.Now()
+	live := s.changes.Live()
 	b, epoch, ok := s.balances.get(tenantID, memberRef, now)
-	if ok {
+	if ok && live {
 		return b, nil
 	}
 	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
 	out.MemberID = out.Points.MemberID
-	if err == nil {
+	if err == nil && live {
 		s.balances.put(tenantID, memberRef, out, now, epoch)
 	}
 	return out, err
