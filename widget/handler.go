@@ -16,9 +16,9 @@ import (
 
 // Handler serves the widget's assets under /widget/ and the member API under /v1/member.
 type Handler struct {
-	svc  *service.Service
-	log  *slog.Logger
-	mux  *http.ServeMux
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
 }
 
 // New returns the widget handler over svc.
