@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// BalanceCacheTTL is a backstop: every ledger write announces the member's change
-// (storage.Tx.Notify), which drops the cached balance on the writing node when the
-// transaction commits and on other nodes as the notification arrives. Only a write no node
-// announces (another process on a SQLite file) waits for the TTL. Spends and redemptions
-// never read the cache.
+// BalanceCacheTTL is a backstop. The balance cache is used only where every change
+// reaches it before the write returns (ChangeFeed.Synchronous: one node, SQLite): each
+// ledger write announces the member's change (storage.Tx.Notify), which drops the cached
+// balance when the transaction commits. Only a write made by another process on the same
+// SQLite file (the CLI) waits for the TTL. With several nodes (PostgreSQL) a notification
+// can arrive after the client's next request, so balances are read from their indexed
+// rows every time and are never stale. Spends and redemptions never read the cache.
 const BalanceCacheTTL = time.Second
 
 // balanceCache keeps recently read balances for the storefront's hot read.

@@ -18,6 +18,11 @@ type ChangeFeed interface {
 	// Live reports whether every node's changes are being heard now; while it is false
 	// the caches are bypassed.
 	Live() bool
+	// Synchronous reports whether every change reaches every cache before the write that
+	// made it returns: true with one node (SQLite). Across nodes a notification may arrive
+	// after the client's next request to another node, so a cache that must never serve
+	// a value older than the last write (balances) is used only when this is true.
+	Synchronous() bool
 }
 
 // invalidate drops what a change makes stale.

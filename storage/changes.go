@@ -82,6 +82,11 @@ func (db *DB) Subscribe(fn func(Change)) {
 // it reconnects. Always true on SQLite, which has one node.
 func (db *DB) Live() bool { return db.changes.live.Load() }
 
+// Synchronous reports whether every change reaches every subscriber before the write that
+// made it returns: on SQLite (one node) yes; on PostgreSQL other nodes hear it shortly
+// after the commit, typically within a millisecond, but a client may be faster.
+func (db *DB) Synchronous() bool { return db.Engine == "sqlite" }
+
 func (f *changeFeed) deliver(cs []Change) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/tenure-loyalty/tenure/storage/storagetest"
+	"github.com/tenure-loyalty/tenure/widget"
+)
+
+// propagation is how soon a change made through one node must apply on another.
+const propagation = 100 * time.Millisecond
+
+// TestTwoNodesCaches changes keys, widget settings and balances through node A and reads
+// them through node B, which had them cached. On PostgreSQL A and B are two processes; a
+// SQLite file has one node, so there B is A and the test checks that the node making a
+// change never serves the old value.
+func TestTwoNodesCaches(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		a := startNode(t, e.DSN, "-node-name", "node-a")
+		admin := a.adminKey()
+		b := a
+		if e.Name == "postgres" {
+			b = startNode(t, e.DSN, "-node-name", "node-b")
+		}
+		mustCall(t, "POST", a.url+"/v1/members", admin, `{"external_id":"cust-1"}`, 200)
+
+		t.Run("a balance changed through A is read through B at once", func(t *testing.T) {
+			want := 0.0
+			for i := 1; i <= 20; i++ {
+				// B has the balance cached (read twice), then A changes it.
+				for range 2 {
+					mustCall(t, "GET", b.url+"/v1/members/cust-1/balance", admin, "", 200)
+				}
+				mustCall(t, "POST", a.url+"/v1/members/cust-1/adjustments", admin, fmt.Sprintf(`{"amount":%d,"reason":"r"}`, i), 200)
+				want += float64(i)
+				got := mustCall(t, "GET", b.url+"/v1/members/cust-1/balance", admin, "", 200)["points"].(map[string]any)["available"]
+				if got != want {
+					t.Fatalf("round %d: B read %v right after A's write, want %v", i, got, want)
+				}
+			}
+		})
+
+		t.Run("a key revoked on A is refused by B", func(t *testing.T) {
+			k := mustCall(t, "POST", a.url+"/v1/keys", admin, `{"name":"shop","scope":"integration"}`, 200)
+			secret, id := k["secret"].(string), k["id"].(string)
+			mustCall(t, "GET", b.url+"/v1/members/cust-1/balance", secret, "", 200)
+			mustCall(t, "GET", a.url+"/v1/members/cust-1/balance", secret, "", 200)
+			mustCall(t, "DELETE", a.url+"/v1/keys/"+id, admin, "", 200)
+			if st, _ := call(t, "GET", a.url+"/v1/members/cust-1/balance", secret, ""); st != 401 {
+				t.Fatalf("A accepted the key it revoked: %d", st)
+			}
+			within(t, "B refuses the revoked key", func() bool {
+				st, _ := call(t, "GET", b.url+"/v1/members/cust-1/balance", secret, "")
+				return st == 401
+			})
+		})
+
+		tenant := mustCall(t, "GET", a.url+"/v1/widget", admin, "", 200)["tenant_id"].(string)
+		token := func(secret string) string {
+			tok, err := widget.SignToken(secret, tenant, "cust-1", time.Hour, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+
+		t.Run("a widget secret rotated on A is enforced by B", func(t *testing.T) {
+			old := token(mustCall(t, "POST", a.url+"/v1/widget/secret", admin, "", 200)["secret"].(string))
+			if st := member(t, b.url, old, ""); st != 200 {
+				t.Fatalf("B refused a good member token: %d", st)
+			}
+			fresh := token(mustCall(t, "POST", a.url+"/v1/widget/secret", admin, "", 200)["secret"].(string))
+			if st := member(t, a.url, old, ""); st != 401 {
+				t.Fatalf("A accepted a token signed with the secret it replaced: %d", st)
+			}
+			within(t, "B refuses tokens signed with the old secret", func() bool { return member(t, b.url, old, "") == 401 })
+			if st := member(t, b.url, fresh, ""); st != 200 {
+				t.Fatalf("B refused a token signed with the new secret: %d", st)
+			}
+		})
+
+		t.Run("allowed origins changed on A apply on A at once and on B", func(t *testing.T) {
+			tok := token(mustCall(t, "POST", a.url+"/v1/widget/secret", admin, "", 200)["secret"].(string))
+			mustCall(t, "PUT", a.url+"/v1/widget", admin, `{"allowed_origins":[]}`, 200)
+			for _, n := range []*node{a, b} {
+				if st := member(t, n.url, tok, "https://elsewhere.example"); st != 200 {
+					t.Fatalf("any origin allowed: %d", st)
+				}
+			}
+			mustCall(t, "PUT", a.url+"/v1/widget", admin, `{"allowed_origins":["https://shop.example"]}`, 200)
+			if st := member(t, a.url, tok, "https://elsewhere.example"); st != 403 {
+				t.Fatalf("A still allows an origin it just removed: %d", st)
+			}
+			within(t, "B refuses the removed origin", func() bool { return member(t, b.url, tok, "https://elsewhere.example") == 403 })
+			if st := member(t, b.url, tok, "https://shop.example"); st != 200 {
+				t.Fatalf("B refused the allowed origin: %d", st)
+			}
+		})
+	})
+}
+
+// within fails unless cond holds within propagation of the call.
+func within(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	start := time.Now()
+	for {
+		if cond() {
+			t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > propagation {
+			t.Fatalf("%s: not within %v", what, propagation)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// member calls the member API with a member token and, if set, a browser's Origin.
+func member(t *testing.T, base, token, origin string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), "GET", base+"/v1/member", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
