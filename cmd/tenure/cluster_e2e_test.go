@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +136,46 @@ func member(t *testing.T, base, token, origin string) int {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestTwoNodesSignInThrottle spreads failed dashboard sign-ins for one email over two
+// nodes: they add up, and past the limit both nodes refuse even the right password.
+func TestTwoNodesSignInThrottle(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		a := startNode(t, e.DSN, "-node-name", "node-a")
+		b := startNode(t, e.DSN, "-node-name", "node-b")
+		out, err := runCLI(t, "staff", "create", "-email", "owner@shop.example", "-role", "owner", "-database-url", e.DSN)
+		if err != nil {
+			t.Fatalf("staff create: %v\n%s", err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		password := strings.TrimSpace(lines[len(lines)-1])
+		for i := range 5 {
+			n := []*node{a, b}[i%2]
+			if st, _ := signIn(t, n.url, "owner@shop.example", "wrong"); st != 401 {
+				t.Fatalf("failure %d on %s: %d", i+1, n.url, st)
+			}
+		}
+		for _, n := range []*node{a, b} {
+			st, retry := signIn(t, n.url, "owner@shop.example", password)
+			if secs, err := strconv.Atoi(retry); st != 429 || err != nil || secs < 14*60 || secs > 16*60+1 {
+				t.Fatalf("after five failures split across the nodes: %d, Retry-After %q", st, retry)
+			}
+		}
+	})
+}
+
+// signIn posts the dashboard's sign-in form; it returns the status and Retry-After.
+func signIn(t *testing.T, base, email, password string) (int, string) {
+	t.Helper()
+	form := url.Values{"email": {email}, "password": {password}, "csrf": {"tok"}, "next": {"/admin/"}}
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", base+"/admin/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "tenure_login", Value: "tok"})
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Retry-After")
 }
