@@ -60,6 +60,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	a := &App{Config: cfg, Clock: clock, Log: log, DB: db, Metrics: metrics.New()}
 	a.Service = service.New(db, log)
 	a.Service.Metrics = a.Metrics
+	a.Service.Limiter = rateLimiter(cfg, db, log)
 	a.Worker = &webhook.Worker{DB: db, Client: &http.Client{Timeout: 15 * time.Second}, Node: cfg.NodeName,
 		Lease: time.Minute, Log: log, Observe: a.Metrics.Delivery}
 	mux := http.NewServeMux()
@@ -78,6 +79,20 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
+}
+
+// rateLimiter builds the API rate limiter: buckets in memory on one node (SQLite), in the
+// database where several nodes share them (PostgreSQL).
+func rateLimiter(cfg config.Config, db *storage.DB, log *slog.Logger) *service.RateLimiter {
+	limits := map[tenure.Scope]service.RateLimit{}
+	for scope, l := range cfg.RateLimits {
+		limits[tenure.Scope(scope)] = service.RateLimit{Rate: l.Rate, Burst: l.Burst}
+	}
+	var store service.TokenStore
+	if !db.Synchronous() {
+		store = db
+	}
+	return service.NewRateLimiter(limits, store, tenure.SystemClock{}, log)
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,9 @@ type Service struct {
 	MemberTier func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error)
 	// Metrics, when set, is told what the service did.
 	Metrics Observer
+	// Limiter, when set, limits API requests per key (the API asks it after
+	// authenticating a request).
+	Limiter *RateLimiter
 
 	// changes feeds the caches below; they are used only while it is live.
 	changes    ChangeFeed

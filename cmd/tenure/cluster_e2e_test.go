@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -178,4 +179,46 @@ func signIn(t *testing.T, base, email, password string) (int, string) {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+// TestTwoNodesRateLimit drains one integration key's bucket through two nodes: the
+// requests add up, and then both nodes answer 429 with Retry-After.
+func TestTwoNodesRateLimit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		limit := []string{"-api-rate-limit", "100:200,integration=0.2:6"} // 6 at once, then one per 5 s
+		a := startNode(t, e.DSN, append(limit, "-node-name", "node-a")...)
+		admin := a.adminKey()
+		b := a // a SQLite file has one node
+		if e.Name == "postgres" {
+			b = startNode(t, e.DSN, append(limit, "-node-name", "node-b")...)
+		}
+		mustCall(t, "POST", a.url+"/v1/members", admin, `{"external_id":"cust-1"}`, 200)
+		key := mustCall(t, "POST", a.url+"/v1/keys", admin, `{"name":"shop","scope":"integration"}`, 200)["secret"].(string)
+		for i := range 6 {
+			n := []*node{a, b}[i%2]
+			mustCall(t, "GET", n.url+"/v1/members/cust-1/balance", key, "", 200)
+		}
+		for _, n := range []*node{a, b} {
+			st, retry, body := callHeader(t, n.url+"/v1/members/cust-1/balance", key, "Retry-After")
+			if secs, err := strconv.Atoi(retry); st != 429 || err != nil || secs < 1 || secs > 5 || !strings.Contains(body, "rate limit") {
+				t.Fatalf("seventh request: %d, Retry-After %q, %s", st, retry, body)
+			}
+		}
+		// Other keys have buckets of their own.
+		mustCall(t, "GET", b.url+"/v1/members/cust-1/balance", admin, "", 200)
+	})
+}
+
+// callHeader GETs url with key and returns the status, one response header and the body.
+func callHeader(t *testing.T, url, key, header string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get(header), string(body)
 }

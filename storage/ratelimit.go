@@ -1,0 +1,32 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// TakeTokens takes up to n tokens from a key's bucket, which every node shares: the
+// bucket holds at most burst tokens and gains one per interval. It is one atomic upsert
+// (no transaction of its own to wait for), so concurrent takes from several nodes never
+// hand out the same token. It returns how many tokens it took (0 when the bucket is
+// empty) and when the bucket next has a token. now is the caller's: rate limits follow
+// the wall clock, not the injected one.
+func (db *DB) TakeTokens(ctx context.Context, keyID string, now time.Time, n int, interval time.Duration, burst int) (granted int, next time.Time, err error) {
+	at := now.UnixMicro()
+	t := max(interval.Microseconds(), 1)
+	tau := int64(burst) * t
+	first := int64(min(n, burst))
+	// base is when the bucket's debt starts: the stored time, or now if it is full.
+	// available = (now + tau - base) / t whole tokens; take min(n, available).
+	const base = `(CASE WHEN rate_buckets.tat > CAST($2 AS BIGINT) THEN rate_buckets.tat ELSE CAST($2 AS BIGINT) END)`
+	const take = `(CASE WHEN (CAST($2 AS BIGINT) + CAST($4 AS BIGINT) - ` + base + `) / CAST($3 AS BIGINT) >= CAST($5 AS BIGINT) THEN CAST($5 AS BIGINT)
+		ELSE (CAST($2 AS BIGINT) + CAST($4 AS BIGINT) - ` + base + `) / CAST($3 AS BIGINT) END)`
+	var tat, got int64
+	err = db.write.QueryRowContext(ctx, `INSERT INTO rate_buckets (key_id, tat, granted) VALUES ($1, CAST($2 AS BIGINT) + CAST($3 AS BIGINT) * CAST($6 AS BIGINT), $6)
+		ON CONFLICT (key_id) DO UPDATE SET granted = `+take+`, tat = `+base+` + CAST($3 AS BIGINT) * `+take+`
+		RETURNING tat, granted`, keyID, at, t, tau, int64(n), first).Scan(&tat, &got)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return int(got), fromTS(tat - tau + t), nil
+}
