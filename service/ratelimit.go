@@ -16,11 +16,12 @@ type RateLimit struct {
 }
 
 // Lease sizes for shared buckets. A node takes tokens from the shared bucket a lease at a
-// time (what the key earns in leaseSpan, at least one) and spends them locally, so that a
-// busy key costs the database one statement per lease, not per request. A lease unused
+// time (what the key earns in leaseSpan, at most a quarter of the burst, at least one)
+// and spends them locally, so that a busy key costs the database one statement per lease
+// (50 requests at the default limit), not per request. A lease unused
 // for leaseLife is dropped, so a node never spends tokens older than that.
 const (
-	leaseSpan = 100 * time.Millisecond
+	leaseSpan = 500 * time.Millisecond
 	leaseLife = time.Second
 )
 
@@ -50,6 +51,7 @@ type keyBucket struct {
 	tokens     int
 	expires    time.Time
 	emptyUntil time.Time
+	fetching   bool // a lease is being taken in the background
 	// In-memory buckets: when the bucket is full again (GCRA), in microseconds.
 	tat int64
 }
@@ -92,26 +94,61 @@ func (l *RateLimiter) Allow(ctx context.Context, key tenure.APIKey) (bool, time.
 		}
 		return true, 0
 	}
+	n := max(1, min(int(lim.Rate*leaseSpan.Seconds()), lim.Burst/4))
 	if b.tokens > 0 && now.Before(b.expires) {
 		b.tokens--
+		// Half the lease spent: take the next one in the background, so that a busy key's
+		// requests do not wait for the database (small leases are not worth it).
+		if n >= 4 && b.tokens <= n/2 && !b.fetching {
+			b.fetching = true
+			go l.prefetch(key.ID, b, n, interval, lim.Burst)
+		}
 		return true, 0
 	}
 	if now.Before(b.emptyUntil) {
 		return false, b.emptyUntil.Sub(now)
 	}
-	// One lease at a time per key and node: requests of the key wait for it here.
-	n := max(1, min(int(lim.Rate*leaseSpan.Seconds()), lim.Burst/4))
+	// Out of tokens: requests of the key on this node wait here for one lease.
 	got, next, err := l.store.TakeTokens(ctx, key.ID, now, n, interval, lim.Burst)
 	if err != nil {
 		l.log.Error("rate limit: cannot take tokens; allowing the request", "key", key.ID, "err", err)
 		return true, 0
 	}
+	b.lease(got, next, now)
 	if got == 0 {
-		b.tokens, b.emptyUntil = 0, next
 		return false, next.Sub(now)
 	}
-	b.tokens, b.expires = got-1, now.Add(leaseLife)
+	b.tokens--
 	return true, 0
+}
+
+// lease adds tokens taken at now from the shared bucket (none: it is empty until next).
+func (b *keyBucket) lease(got int, next, now time.Time) {
+	if got == 0 {
+		b.emptyUntil = next
+		return
+	}
+	if !now.Before(b.expires) {
+		b.tokens = 0 // what is left of an expired lease is not spent
+	}
+	b.tokens += got
+	b.expires = now.Add(leaseLife)
+}
+
+// prefetch takes the next lease of a key's tokens.
+func (l *RateLimiter) prefetch(keyID string, b *keyBucket, n int, interval time.Duration, burst int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := l.clock.Now()
+	got, next, err := l.store.TakeTokens(ctx, keyID, now, n, interval, burst)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fetching = false
+	if err != nil {
+		l.log.Warn("rate limit: cannot take tokens ahead", "key", keyID, "err", err)
+		return
+	}
+	b.lease(got, next, now)
 }
 
 // takeTokens is the generic cell rate algorithm: a bucket that is full again at tat holds

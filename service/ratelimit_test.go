@@ -94,7 +94,7 @@ func TestRateLimiterShared(t *testing.T) {
 		})
 
 		t.Run("a busy key takes tokens a lease at a time, and the nodes together never exceed the bucket", func(t *testing.T) {
-			lim := service.RateLimit{Rate: 100, Burst: 200} // leases of 10
+			lim := service.RateLimit{Rate: 100, Burst: 40} // leases of 10 (a quarter of the burst)
 			a, sa := node(db1, lim)
 			b, sb := node(db2, lim)
 			key := tenure.APIKey{ID: "key_busy", Scope: tenure.ScopeIntegration}
@@ -103,8 +103,8 @@ func TestRateLimiterShared(t *testing.T) {
 					t.Fatal("refused within the burst")
 				}
 			}
-			if n := sa.takes.Load(); n != 2 {
-				t.Fatalf("%d takes from the database for 20 requests, want 2", n)
+			if n := sa.takes.Load(); n < 2 || n > 3 { // the third, if any, ahead of need
+				t.Fatalf("%d takes from the database for 20 requests, want 2 or 3", n)
 			}
 			var allowed atomic.Int64
 			var wg sync.WaitGroup
@@ -121,11 +121,12 @@ func TestRateLimiterShared(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			// 200 tokens: 20 spent above, and at most one unspent lease (10) per node.
-			if got := allowed.Load() + 20; got > 200 || got < 200-2*10 {
-				t.Fatalf("%d requests allowed from a bucket of 200", got)
+			// 40 tokens: 20 spent above, and at most a lease and a half (15) unspent per
+			// node (the rest of one and the next, taken ahead).
+			if got := allowed.Load() + 20; got > 40 || got < 40-2*15 {
+				t.Fatalf("%d requests allowed from a bucket of 40", got)
 			}
-			t.Logf("allowed %d of 420 with a bucket of 200; %d + %d takes", allowed.Load()+20, sa.takes.Load(), sb.takes.Load())
+			t.Logf("allowed %d of 420 with a bucket of 40; %d + %d takes", allowed.Load()+20, sa.takes.Load(), sb.takes.Load())
 		})
 
 		t.Run("a store that fails lets requests through", func(t *testing.T) {

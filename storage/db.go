@@ -43,6 +43,7 @@ type DB struct {
 	writeStmts, readStmts *stmtCache
 	keys                  keys
 	changes               *changeFeed
+	buckets               bucketConns
 }
 
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an
@@ -88,6 +89,10 @@ func redact(dsn string) string {
 // Close stops the change listener and closes both pools.
 func (db *DB) Close() error {
 	db.stopListening()
+	db.buckets.once.Do(func() {}) // none may open after Close
+	if db.buckets.pool != nil && db.buckets.pool != db.write {
+		_ = db.buckets.pool.Close()
+	}
 	for _, c := range []*stmtCache{db.writeStmts, db.readStmts} {
 		if c != nil {
 			c.m.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
