@@ -140,3 +140,29 @@ func TestRateLimiterShared(t *testing.T) {
 		})
 	})
 }
+
+// BenchmarkRateLimiterAllow measures what the in-memory limiter (one node) adds to a
+// request. The shared limiter's cost depends on how fast a key spends its leases, so it is
+// measured on the real request path instead (app's BenchmarkBalanceReadRateLimit).
+//
+//	go test ./service -run '^$' -bench RateLimiterAllow -count 6
+func BenchmarkRateLimiterAllow(b *testing.B) {
+	lim := map[tenure.Scope]service.RateLimit{tenure.ScopeIntegration: {Rate: 1_000_000, Burst: 200}}
+	keys := make([]tenure.APIKey, 64)
+	for i := range keys {
+		keys[i] = tenure.APIKey{ID: "key_" + string(rune('A'+i)), Scope: tenure.ScopeIntegration}
+	}
+	run := func(b *testing.B, l *service.RateLimiter) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if ok, _ := l.Allow(ctx, keys[i%len(keys)]); !ok {
+					b.Fatal("refused")
+				}
+				i++
+			}
+		})
+	}
+	run(b, service.NewRateLimiter(lim, nil, tenure.SystemClock{}, nil))
+}
