@@ -1,7 +1,6 @@
 package widget
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
