@@ -61,8 +61,9 @@ func (db *DB) bucketPool() *sql.DB {
 			db.buckets.pool = db.write
 			return
 		}
-		db.buckets.pool.SetMaxOpenConns(4)
-		db.buckets.pool.SetMaxIdleConns(4)
+		// Takes are rare (one per lease) and mostly ahead of need: two connections do.
+		db.buckets.pool.SetMaxOpenConns(2)
+		db.buckets.pool.SetMaxIdleConns(2)
 	})
 	return db.buckets.pool
 }
