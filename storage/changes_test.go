@@ -37,7 +37,7 @@ func (r *recorder) has(c storage.Change) bool {
 	return false
 }
 
-func open(t *testing.T, dsn string) *storage.DB {
+func openDB(t *testing.T, dsn string) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(context.Background(), dsn, tenure.SystemClock{}, nil)
 	if err != nil {
@@ -64,7 +64,7 @@ func waitLive(t *testing.T, db *storage.DB) {
 func TestChangesAreDeliveredOnCommitOnly(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		ctx := context.Background()
-		db := open(t, e.DSN)
+		db := openDB(t, e.DSN)
 		var local recorder
 		db.Subscribe(local.add)
 		waitLive(t, db)
@@ -95,7 +95,7 @@ func TestChangesAreDeliveredOnCommitOnly(t *testing.T) {
 		}
 		// Another node on the same schema hears committed changes (and only those); its
 		// own are not delivered twice.
-		other := open(t, e.DSN)
+		other := openDB(t, e.DSN)
 		var remote recorder
 		other.Subscribe(remote.add)
 		waitLive(t, other)
@@ -135,7 +135,7 @@ func TestChangesAreDeliveredOnCommitOnly(t *testing.T) {
 		}
 
 		// A schema of its own is a separate deployment: it hears nothing of this one.
-		elsewhere := open(t, storagetest.FreshSchema(t, os.Getenv(storagetest.PostgresEnv)))
+		elsewhere := openDB(t, storagetest.FreshSchema(t, os.Getenv(storagetest.PostgresEnv)))
 		var stranger recorder
 		elsewhere.Subscribe(stranger.add)
 		waitLive(t, elsewhere)
@@ -160,7 +160,7 @@ func TestListenerReconnects(t *testing.T) {
 			return // SQLite has one node and no listener
 		}
 		ctx := context.Background()
-		db := open(t, e.DSN)
+		db := openDB(t, e.DSN)
 		var got recorder
 		db.Subscribe(got.add)
 		waitLive(t, db)
@@ -176,7 +176,7 @@ func TestListenerReconnects(t *testing.T) {
 			return n
 		}
 		before := all()
-		admin := open(t, e.DSN)
+		admin := openDB(t, e.DSN)
 		if err := admin.Write(ctx, func(tx *storage.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
