@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -98,6 +99,14 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, "this key's scope ("+string(key.Scope)+") does not allow this operation; it needs "+string(need))
 		return
 	}
+	if s.svc.Limiter != nil {
+		if ok, wait := s.svc.Limiter.Allow(ctx.Context(), key); !ok {
+			// Whole seconds, rounded up: a client waiting that long finds a token.
+			ctx.SetHeader("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+			_ = huma.WriteErr(s.api, ctx, http.StatusTooManyRequests, "this API key is over its rate limit; retry after the number of seconds in Retry-After")
+			return
+		}
+	}
 	next(huma.WithValue(ctx, keyCtx, key))
 }
 
@@ -157,7 +166,7 @@ func (s *Server) problem(err error) error {
 // op describes an operation: id, method, path, summary, tag and needed scope.
 func op(id, method, path, summary, tag string, scope tenure.Scope, errs ...int) huma.Operation {
 	return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag},
-		Metadata: map[string]any{"scope": scope}, Errors: append([]int{400, 401, 403, 422}, errs...)}
+		Metadata: map[string]any{"scope": scope}, Errors: append([]int{400, 401, 403, 422, 429}, errs...)}
 }
 
 // DefaultJSON reads a request body sent without a Content-Type as JSON, so that a quick

@@ -69,6 +69,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	}
 	opts.Log, opts.Observe = log, a.Metrics.Delivery
 	a.Webhooks = webhook.New(db, opts)
+	a.Service.Limiter = rateLimiter(cfg, db, log)
 	mux := http.NewServeMux()
 	a.API = api.New(a.Service, mux, log, a.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +88,20 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
+}
+
+// rateLimiter builds the API rate limiter: buckets in memory on one node (SQLite), in the
+// database where several nodes share them (PostgreSQL).
+func rateLimiter(cfg config.Config, db *storage.DB, log *slog.Logger) *service.RateLimiter {
+	limits := map[tenure.Scope]service.RateLimit{}
+	for scope, l := range cfg.RateLimits {
+		limits[tenure.Scope(scope)] = service.RateLimit{Rate: l.Rate, Burst: l.Burst}
+	}
+	var store service.TokenStore
+	if !db.Synchronous() {
+		store = db
+	}
+	return service.NewRateLimiter(limits, store, tenure.SystemClock{}, log)
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

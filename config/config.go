@@ -34,6 +34,59 @@ type Config struct {
 	WebhookRetries      string // the retry schedule, checked by webhook.ParseSchedule
 	WebhookBreakerAfter int
 	WebhookBreakerWait  time.Duration
+	// RateLimits holds the API rate limit per key scope (admin, integration, read_only);
+	// a scope missing from it is not limited.
+	RateLimits map[string]RateLimit
+}
+
+// RateLimit is a token bucket: Rate requests per second, up to Burst at once.
+type RateLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// rateScopes are the API key scopes a rate limit can name.
+var rateScopes = []string{"admin", "integration", "read_only"}
+
+// rateLimits parses "RATE:BURST" (every scope) followed by optional ",SCOPE=RATE:BURST"
+// overrides, or "off".
+func rateLimits(c *Config, v string) error {
+	c.RateLimits = map[string]RateLimit{}
+	if v == "off" {
+		return nil
+	}
+	bad := fmt.Errorf(`must be RATE:BURST (requests per second per key, at most BURST at once), optionally followed by ,SCOPE=RATE:BURST for admin, integration or read_only, or "off"`)
+	parse := func(s string) (RateLimit, error) {
+		r, b, ok := strings.Cut(s, ":")
+		rate, err1 := strconv.ParseFloat(r, 64)
+		burst, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || rate <= 0 || rate > 1e6 || burst < 1 || burst > 1_000_000 {
+			return RateLimit{}, bad
+		}
+		return RateLimit{Rate: rate, Burst: burst}, nil
+	}
+	parts := strings.Split(v, ",")
+	all, err := parse(parts[0])
+	if err != nil {
+		return err
+	}
+	for _, s := range rateScopes {
+		c.RateLimits[s] = all
+	}
+	for _, p := range parts[1:] {
+		scope, lim, ok := strings.Cut(strings.TrimSpace(p), "=")
+		known := false
+		for _, s := range rateScopes {
+			known = known || s == scope
+		}
+		if !ok || !known {
+			return bad
+		}
+		if c.RateLimits[scope], err = parse(lim); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Setting is one row of the table.
@@ -132,6 +185,7 @@ var Settings = []Setting{
 	{"webhook-retry-schedule", "30s,1m30s,4m30s,13m30s,40m30s,2h1m30s,6h,6h,6h", "Waits between delivery attempts; a delivery is dead-lettered when the attempt after the last wait fails (none: after the first)", durations(func(c *Config) *string { return &c.WebhookRetries })},
 	{"webhook-breaker-failures", "5", "Consecutive failed attempts that open an endpoint's circuit (0: never)", count(func(c *Config) *int { return &c.WebhookBreakerAfter }, 0, 1000)},
 	{"webhook-breaker-cooldown", "30s", "How long an open circuit holds an endpoint's deliveries before one probe; doubled after each failed probe, up to 60 times", dur(func(c *Config) *time.Duration { return &c.WebhookBreakerWait })},
+	{"api-rate-limit", "100:200", "API requests per second per key and the burst allowed at once (RATE:BURST), shared by every node; per scope with e.g. `100:200,admin=20:40`; `off` for none", rateLimits},
 }
 
 // Load resolves settings: defaults, then environment (VAR or VAR_FILE), then flags. extra,

@@ -50,6 +50,24 @@ func TestLoad(t *testing.T) {
 			delete(env, k)
 		}
 	})
+	t.Run("API rate limits: one for every scope, overrides per scope, or off", func(t *testing.T) {
+		c, _, err := Load("t", nil, get, io.Discard, nil)
+		if err != nil || len(c.RateLimits) != 3 || c.RateLimits["integration"] != (RateLimit{Rate: 100, Burst: 200}) {
+			t.Fatalf("default %v %v", c.RateLimits, err)
+		}
+		c, _, err = Load("t", []string{"-api-rate-limit", "50:80, admin=0.5:3"}, get, io.Discard, nil)
+		if err != nil || c.RateLimits["read_only"] != (RateLimit{Rate: 50, Burst: 80}) || c.RateLimits["admin"] != (RateLimit{Rate: 0.5, Burst: 3}) {
+			t.Fatalf("overrides %v %v", c.RateLimits, err)
+		}
+		if c, _, err = Load("t", []string{"-api-rate-limit", "off"}, get, io.Discard, nil); err != nil || len(c.RateLimits) != 0 {
+			t.Fatalf("off %v %v", c.RateLimits, err)
+		}
+		for _, bad := range []string{"100", "0:10", "10:0", "x:1", "10:20,partner=1:1", "10:20,admin"} {
+			if _, _, err := Load("t", []string{"-api-rate-limit", bad}, get, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "-api-rate-limit") {
+				t.Errorf("%q: %v", bad, err)
+			}
+		}
+	})
 	t.Run("bad values name their source", func(t *testing.T) {
 		env["TENURE_LOG_LEVEL"] = "loud"
 		_, _, err := Load("t", nil, get, io.Discard, nil)

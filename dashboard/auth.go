@@ -185,7 +185,11 @@ func (d *Dashboard) login(q *req) error {
 		return nil
 	}
 	emailKey, addrKey := signInKeys(r, data.Email)
-	if wait := d.limiter.blocked(emailKey, addrKey); wait > 0 {
+	wait, err := d.limiter.blocked(r.Context(), emailKey, addrKey)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		d.log.Warn("dashboard sign-in throttled", "email", data.Email, "remote", r.RemoteAddr)
 		q.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		data.Error = signInLockMessage
@@ -199,7 +203,9 @@ func (d *Dashboard) login(q *req) error {
 	res, err := d.svc.SignIn(r.Context(), service.SignInRequest{Email: data.Email, Password: r.PostFormValue("password"),
 		TenantID: r.PostFormValue("tenant"), Previous: previous})
 	if tenure.KindOf(err) == tenure.KindUnauthorized {
-		d.limiter.failed(emailKey, addrKey)
+		if err := d.limiter.failed(r.Context(), emailKey, addrKey); err != nil {
+			return err
+		}
 		data.Error = "Wrong email or password."
 		d.showLogin(q, http.StatusUnauthorized, data)
 		return nil
@@ -207,7 +213,9 @@ func (d *Dashboard) login(q *req) error {
 	if err != nil {
 		return err
 	}
-	d.limiter.succeeded(emailKey)
+	if err := d.limiter.succeeded(r.Context(), emailKey); err != nil {
+		return err
+	}
 	if len(res.Choices) > 0 {
 		data.Choices = res.Choices
 		d.showLogin(q, http.StatusOK, data)

@@ -1,108 +1,85 @@
 package dashboard
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/service"
 )
 
 // Sign-in throttling. Failed sign-ins are counted per email address and per client
 // address over a sliding window; past the limit, sign-in is refused with 429 before any
 // password is checked, so that guessing costs an attacker the window, not a hash.
 //
-// The counts live in the process: behind a load balancer each node counts on its own,
-// which multiplies the limit by the number of nodes but still bounds it. The client
-// address is the connection's; a proxy in front should do its own limiting.
+// The counts are in the database (per minute), so every node sees the same counts: the
+// limit holds however a load balancer spreads the attempts. A failure counts for 15 to 16
+// minutes (the window plus the rest of its minute). The client address is the
+// connection's; a proxy in front should do its own limiting.
 const (
 	signInWindow      = 15 * time.Minute
 	signInPerEmail    = 5  // failures per email address per window
 	signInPerAddress  = 30 // failures per client address per window, over all emails
-	signInMaxKeys     = 50_000
 	signInLockMessage = "Too many failed sign-ins. Please wait a few minutes and try again."
 )
 
-// signInLimiter remembers recent failures by key ("email:..." or "addr:...").
+// failureCounts keeps windowed counts shared by every node (*service.Service).
+type failureCounts interface {
+	RecentCounts(ctx context.Context, keys []string, window time.Duration) (map[string][]service.WindowCount, time.Time, error)
+	AddCount(ctx context.Context, keys []string, window time.Duration) error
+	ClearCount(ctx context.Context, key string) error
+}
+
+// signInLimiter applies the sign-in policy to the shared counts.
 type signInLimiter struct {
-	clock tenure.Clock
-	mu    sync.Mutex
-	fails map[string][]time.Time
+	counts failureCounts
 }
 
-func newSignInLimiter(c tenure.Clock) *signInLimiter {
-	return &signInLimiter{clock: c, fails: map[string][]time.Time{}}
-}
-
-// keys returns the limiter keys of a sign-in attempt.
+// signInKeys returns the limiter keys of a sign-in attempt.
 func signInKeys(r *http.Request, email string) (emailKey, addrKey string) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return "email:" + strings.ToLower(strings.TrimSpace(email)), "addr:" + host
+	return "signin-email:" + strings.ToLower(strings.TrimSpace(email)), "signin-addr:" + host
 }
 
 // blocked reports how long until an attempt with these keys may be tried again (0: now).
-func (l *signInLimiter) blocked(emailKey, addrKey string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.clock.Now()
-	wait := time.Duration(0)
-	for key, limit := range map[string]int{emailKey: signInPerEmail, addrKey: signInPerAddress} {
-		fs := l.recent(key, now)
-		if len(fs) >= limit {
-			wait = max(wait, fs[len(fs)-limit].Add(signInWindow).Sub(now))
+func (l *signInLimiter) blocked(ctx context.Context, emailKey, addrKey string) (time.Duration, error) {
+	counts, now, err := l.counts.RecentCounts(ctx, []string{emailKey, addrKey}, signInWindow)
+	if err != nil {
+		return 0, err
+	}
+	return max(waitFor(counts[emailKey], signInPerEmail, now), waitFor(counts[addrKey], signInPerAddress, now)), nil
+}
+
+// waitFor returns how long until fewer than limit failures remain in the window, given a
+// key's counts (oldest first): until the oldest buckets that must go have aged out.
+func waitFor(cs []service.WindowCount, limit int, now time.Time) time.Duration {
+	total := 0
+	for _, c := range cs {
+		total += c.N
+	}
+	for _, c := range cs {
+		if total < limit {
+			break
+		}
+		total -= c.N
+		if total < limit {
+			return c.Start.Add(service.CountBucket + signInWindow).Sub(now)
 		}
 	}
-	return wait
+	return 0
 }
 
 // failed records a failed attempt.
-func (l *signInLimiter) failed(emailKey, addrKey string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.clock.Now()
-	if len(l.fails) >= signInMaxKeys {
-		l.prune(now)
-	}
-	for _, k := range []string{emailKey, addrKey} {
-		l.fails[k] = append(l.recent(k, now), now)
-	}
+func (l *signInLimiter) failed(ctx context.Context, emailKey, addrKey string) error {
+	return l.counts.AddCount(ctx, []string{emailKey, addrKey}, signInWindow)
 }
 
 // succeeded forgets the email's failures: the owner of the account got in.
-func (l *signInLimiter) succeeded(emailKey string) {
-	l.mu.Lock()
-	delete(l.fails, emailKey)
-	l.mu.Unlock()
-}
-
-// recent returns key's failures within the window, dropping older ones.
-func (l *signInLimiter) recent(key string, now time.Time) []time.Time {
-	fs := l.fails[key]
-	i := 0
-	for i < len(fs) && !fs[i].After(now.Add(-signInWindow)) {
-		i++
-	}
-	if i == len(fs) {
-		delete(l.fails, key)
-		return nil
-	}
-	fs = fs[i:]
-	l.fails[key] = fs
-	return fs
-}
-
-// prune drops every key without a failure in the window; if that is not enough (a flood
-// of distinct keys), it forgets everything rather than grow without bound.
-func (l *signInLimiter) prune(now time.Time) {
-	for k := range l.fails {
-		l.recent(k, now)
-	}
-	if len(l.fails) >= signInMaxKeys {
-		clear(l.fails)
-	}
+func (l *signInLimiter) succeeded(ctx context.Context, emailKey string) error {
+	return l.counts.ClearCount(ctx, emailKey)
 }

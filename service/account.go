@@ -25,7 +25,8 @@ type unit struct {
 	stats    map[string]memberStats // order counts for rules, loaded on first use
 	fresh    map[string]bool        // members enrolled in this transaction: empty books
 	tiers    *tierEnv               // the tier ladder, loaded on first use
-	forget   func(memberID string)  // drops a member's cached balance after commit
+	// cacheBalances: balances are cached (one node), so changed ones are announced.
+	cacheBalances bool
 	// tierStats buffers qualifying activity while no ladder is configured.
 	tierStats map[storage.TierMonth]tiers.Totals
 	rules     *ruleBook // the tenant's rules, loaded once per transaction
@@ -37,7 +38,7 @@ func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) 
 		return nil, err
 	}
 	return &unit{tx: tx, tenantID: tenantID, prog: t.Program, books: map[string]*ledger.Book{}, metrics: s.Metrics, stats: map[string]memberStats{}, fresh: map[string]bool{}, tierStats: map[storage.TierMonth]tiers.Totals{},
-		forget: s.balances.forget}, nil
+		cacheBalances: s.changes.Synchronous()}, nil
 }
 
 // book returns the member's book for a wallet, loading and locking it on first use.
@@ -114,9 +115,8 @@ func (u *unit) flush(ctx context.Context) error {
 	clear(u.tierStats)
 	for i, k := range u.order {
 		b := u.books[k]
-		if u.forget != nil && len(b.Entries()) > 0 {
-			id := b.Balance.MemberID
-			u.tx.OnCommit(func() { u.forget(id) })
+		if u.cacheBalances && len(b.Entries()) > 0 {
+			u.tx.Notify(storage.Change{Kind: storage.ChangeBalance, ID: b.Balance.MemberID})
 		}
 		touched := changes[i].Lots
 		written += len(b.Entries())

@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// BalanceCacheTTL bounds how stale a balance read may be on a node that did not make the
-// change. The node that writes a member's ledger forgets its cached balance when the
-// transaction commits, so its own reads are never stale; spends and redemptions never read
-// the cache.
+// BalanceCacheTTL is a backstop. The balance cache is used only where every change
+// reaches it before the write returns (ChangeFeed.Synchronous: one node, SQLite): each
+// ledger write announces the member's change (storage.Tx.Notify), which drops the cached
+// balance when the transaction commits. Only a write made by another process on the same
+// SQLite file (the CLI) waits for the TTL. With several nodes (PostgreSQL) a notification
+// can arrive after the client's next request, so balances are read from their indexed
+// rows every time and are never stale. Spends and redemptions never read the cache.
 const BalanceCacheTTL = time.Second
 
 // balanceCache keeps recently read balances for the storefront's hot read.
@@ -55,6 +58,15 @@ func (c *balanceCache) put(tenantID, ref string, b Balances, at time.Time, epoch
 	}
 	c.byRef[tenantID+"|"+ref] = b.MemberID
 	c.byMember[b.MemberID] = cachedBalances{b: b, at: at}
+}
+
+// clear forgets everything: changes may have been missed.
+func (c *balanceCache) clear() {
+	c.mu.Lock()
+	clear(c.byRef)
+	clear(c.byMember)
+	c.epoch++
+	c.mu.Unlock()
 }
 
 func (c *balanceCache) forget(memberID string) {

@@ -20,16 +20,18 @@ type Balances struct {
 }
 
 // Balance reads both balances from their cached rows: one indexed statement, no ledger
-// scan, no transaction.
+// scan, no transaction; on one node (SQLite) from memory when nothing changed since. Never
+// older than the last write that returned, on any node.
 func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
 	now := time.Now()
+	cached := s.changes.Synchronous() && s.changes.Live()
 	b, epoch, ok := s.balances.get(tenantID, memberRef, now)
-	if ok {
+	if ok && cached {
 		return b, nil
 	}
 	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
 	out.MemberID = out.Points.MemberID
-	if err == nil {
+	if err == nil && cached {
 		s.balances.put(tenantID, memberRef, out, now, epoch)
 	}
 	return out, err

@@ -7,7 +7,6 @@ package service
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -24,11 +23,17 @@ type Service struct {
 	MemberTier func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error)
 	// Metrics, when set, is told what the service did.
 	Metrics Observer
+	// Limiter, when set, limits API requests per key (the API asks it after
+	// authenticating a request).
+	Limiter *RateLimiter
 
-	keys      sync.Map // secret hash -> cachedKey
-	ruleCache ruleCache
-	balances  balanceCache
-	snapshots snapshotCache
+	// changes feeds the caches below; they are used only while it is live.
+	changes    ChangeFeed
+	keys       entryCache[tenure.APIKey] // secret hash -> key
+	widgetKeys entryCache[widgetKey]     // tenant id -> widget secret and origins
+	ruleCache  ruleCache
+	balances   balanceCache
+	snapshots  snapshotCache
 	// snapshotHook, when set (by tests), is called with the computation's context before
 	// each member's orders are counted.
 	snapshotHook func(ctx context.Context)
@@ -40,12 +45,9 @@ type Observer interface {
 	LedgerEntries(n int)
 }
 
-type cachedKey struct {
-	key     tenure.APIKey
-	expires time.Time
-}
-
-// KeyCacheTTL bounds how long another node may accept a key after it was revoked.
+// KeyCacheTTL is a backstop: a revocation drops the key from every node's cache as soon as
+// its notification arrives. Only a revocation no node hears of (the CLI against a SQLite
+// file another process serves) waits for the TTL.
 const KeyCacheTTL = 5 * time.Second
 
 // New returns a service over db.
@@ -53,7 +55,9 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{DB: db, Clock: db.Clock(), Log: log}
+	s := &Service{DB: db, Clock: db.Clock(), Log: log, changes: db,
+		keys: entryCache[tenure.APIKey]{ttl: KeyCacheTTL, max: 100_000}, widgetKeys: entryCache[widgetKey]{ttl: WidgetKeyCacheTTL, max: 100_000}}
+	db.Subscribe(s.invalidate)
 	s.MemberTier = func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error) {
 		key, _, err := s.TierOf(ctx, tx, tenantID, memberID)
 		return key, err
@@ -134,22 +138,16 @@ func (s *Service) Keys(ctx context.Context, tenantID string) (ks []tenure.APIKey
 	return ks, err
 }
 
-// RevokeKey revokes a key at once on this node and within KeyCacheTTL on others.
+// RevokeKey revokes a key. It is refused by this node once RevokeKey returns, and by
+// every other node as soon as the commit's notification reaches it (PostgreSQL).
 func (s *Service) RevokeKey(ctx context.Context, tenantID, actor, id string) (k tenure.APIKey, err error) {
 	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
 		if k, err = tx.RevokeKey(ctx, tenantID, id); err != nil {
 			return err
 		}
+		tx.Notify(storage.Change{Kind: storage.ChangeKey, ID: id})
 		return tx.Audit(ctx, tenantID, actor, "key.revoked", "key", id, nil)
 	})
-	if err == nil {
-		s.keys.Range(func(h, v any) bool {
-			if v.(cachedKey).key.ID == id {
-				s.keys.Delete(h)
-			}
-			return true
-		})
-	}
 	return k, err
 }
 
@@ -157,15 +155,18 @@ func (s *Service) RevokeKey(ctx context.Context, tenantID, actor, id string) (k 
 func (s *Service) Authenticate(ctx context.Context, secret string) (tenure.APIKey, error) {
 	h := tenure.HashSecret(secret)
 	now := time.Now()
-	if v, ok := s.keys.Load(h); ok && now.Before(v.(cachedKey).expires) {
-		return v.(cachedKey).key, nil
+	live := s.changes.Live()
+	k, gen, ok := s.keys.get(h, now)
+	if ok && live {
+		return k, nil
 	}
-	var k tenure.APIKey
 	err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) { k, err = tx.KeyBySecret(ctx, secret); return err })
 	if err != nil {
 		return k, err
 	}
-	s.keys.Store(h, cachedKey{key: k, expires: now.Add(KeyCacheTTL)})
+	if live {
+		s.keys.put(h, k, now, gen)
+	}
 	return k, nil
 }
 

@@ -53,8 +53,8 @@ func (s *Service) WidgetSettings(ctx context.Context, tenantID string) (v Widget
 }
 
 // RotateWidgetSecret makes a new member-token signing secret for the tenant and returns it;
-// it is never shown again. Tokens signed with the previous secret are refused at once on
-// this node and within the widget's cache time on others.
+// it is never shown again. Tokens signed with the previous secret are refused by this node
+// once it returns, and by every other node as soon as the commit's notification reaches it.
 func (s *Service) RotateWidgetSecret(ctx context.Context, tenantID, actor string) (v WidgetSettings, secret string, err error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
@@ -75,6 +75,7 @@ func (s *Service) RotateWidgetSecret(ctx context.Context, tenantID, actor string
 		if err := tx.SaveWidgetSettings(ctx, tenantID, w); err != nil {
 			return err
 		}
+		tx.Notify(storage.Change{Kind: storage.ChangeWidget, ID: tenantID})
 		v = widgetView(tenantID, w)
 		return tx.Audit(ctx, tenantID, actor, "widget.secret_rotated", "tenant", tenantID, map[string]any{"hint": v.SecretHint})
 	})
@@ -101,6 +102,7 @@ func (s *Service) SetWidgetOrigins(ctx context.Context, tenantID, actor string, 
 		if err := tx.SaveWidgetSettings(ctx, tenantID, w); err != nil {
 			return err
 		}
+		tx.Notify(storage.Change{Kind: storage.ChangeWidget, ID: tenantID})
 		v = widgetView(tenantID, w)
 		return tx.Audit(ctx, tenantID, actor, "widget.origins_updated", "tenant", tenantID, map[string]any{"allowed_origins": clean})
 	})
@@ -135,19 +137,42 @@ func checkOrigins(in []string) ([]string, error) {
 	return out, p.Err("service.SetWidgetOrigins")
 }
 
+// WidgetKeyCacheTTL is a backstop: a rotated secret or changed origins drop the tenant's
+// cached widget key on every node as soon as the change's notification arrives. Only a
+// change no node hears of (another process on a SQLite file) waits for the TTL.
+const WidgetKeyCacheTTL = 5 * time.Second
+
+// widgetKey is what member tokens are checked against, cached per tenant.
+type widgetKey struct {
+	secret  string
+	origins []string
+}
+
 // WidgetKey returns what a member token of the tenant is checked against: the signing
 // secret and the allowed origins. KindUnauthorized when the tenant is unknown or has no
-// secret yet, so that a caller cannot tell the two apart.
+// secret yet, so that a caller cannot tell the two apart. A change takes effect on this
+// node once the call that made it returns, and on others as its notification arrives.
 func (s *Service) WidgetKey(ctx context.Context, tenantID string) (secret string, origins []string, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-		w, _, err := tx.WidgetSettings(ctx, tenantID, false)
-		secret, origins = w.Secret, w.AllowedOrigins
-		return err
-	})
-	if err == nil && secret == "" {
-		err = tenure.Errorf(tenure.KindUnauthorized, "service.WidgetKey", "the store has not set up member tokens")
+	now := time.Now()
+	live := s.changes.Live()
+	k, gen, ok := s.widgetKeys.get(tenantID, now)
+	if !ok || !live {
+		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+			w, _, err := tx.WidgetSettings(ctx, tenantID, false)
+			k = widgetKey{secret: w.Secret, origins: w.AllowedOrigins}
+			return err
+		})
+		if err != nil {
+			return "", nil, err
+		}
+		if live {
+			s.widgetKeys.put(tenantID, k, now, gen)
+		}
 	}
-	return secret, origins, err
+	if k.secret == "" {
+		return "", nil, tenure.Errorf(tenure.KindUnauthorized, "service.WidgetKey", "the store has not set up member tokens")
+	}
+	return k.secret, slices.Clone(k.origins), nil
 }
 
 // WidgetMember finds the member a token names by the store's customer id only (never by a

@@ -45,6 +45,8 @@ type DB struct {
 
 	// newDeliveries, if set, is called after a commit that queued webhook deliveries.
 	newDeliveries atomic.Pointer[func()]
+	changes       *changeFeed
+	buckets       bucketConns
 }
 
 // OnNewDeliveries registers fn to be called after every commit of this handle that
@@ -65,7 +67,7 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{clock: clock, log: log}
+	db := &DB{clock: clock, log: log, changes: newChangeFeed()}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		err = db.openPostgres(ctx, dsn)
@@ -74,6 +76,9 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if db.Engine == "sqlite" {
+		db.changes.live.Store(true) // one node: every change is made, and heard, in process
 	}
 	db.writeStmts = &stmtCache{pool: db.write}
 	db.readStmts = &stmtCache{pool: db.read}
@@ -96,8 +101,13 @@ func redact(dsn string) string {
 	return u.String()
 }
 
-// Close closes both pools.
+// Close stops the change listener and closes both pools.
 func (db *DB) Close() error {
+	db.stopListening()
+	db.buckets.once.Do(func() {}) // none may open after Close
+	if db.buckets.pool != nil && db.buckets.pool != db.write {
+		_ = db.buckets.pool.Close()
+	}
 	for _, c := range []*stmtCache{db.writeStmts, db.readStmts} {
 		if c != nil {
 			c.m.Range(func(_, v any) bool { _ = v.(*sql.Stmt).Close(); return true })
@@ -242,6 +252,7 @@ type Tx struct {
 
 	webhooks map[string][]tenure.Webhook // per tenant, loaded once per transaction
 	onCommit []func()
+	changes  []Change // announced by Notify, sent and delivered on commit
 	cache    *stmtCache
 	missed   []string // statements to prepare once the transaction is over
 
@@ -308,8 +319,15 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 		_ = sqlTx.Rollback()
 		return err
 	}
+	if err := tx.sendChanges(ctx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return err
+	}
+	if len(tx.changes) > 0 {
+		db.changes.deliver(tx.changes)
 	}
 	for _, f := range tx.onCommit {
 		f()

@@ -113,6 +113,12 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 		return fmt.Errorf("open postgres %s: %w", redact(dsn), err)
 	}
 	db.write, db.read, db.Engine, db.display = p, p, "postgres", redact(dsn)
+	var schema string
+	if err := p.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		_ = p.Close()
+		return fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	db.changes.dsn, db.changes.channel = dsn, channelFor(schema)
 	db.d = dialect{
 		placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 		forUpdate:   " FOR UPDATE",

@@ -183,7 +183,6 @@ func TestMemberIsolation(t *testing.T) {
 		if _, _, err := s.app.Service.RotateWidgetSecret(ctx, s.tenant, "test"); err != nil {
 			t.Fatal(err)
 		}
-		s.app.Widget.Forget(s.tenant)
 		if r := s.do("GET", "/v1/member", fresh, nil); r.Status != 401 {
 			t.Errorf("token signed with a rotated secret: %d", r.Status)
 		}
@@ -212,7 +211,6 @@ func TestMemberOrigins(t *testing.T) {
 		if err != nil || strings.Join(v.AllowedOrigins, " ") != "https://shop.example http://localhost:3000" {
 			t.Fatalf("origins: %v %v", v.AllowedOrigins, err)
 		}
-		s.app.Widget.Forget(s.tenant)
 		if r := s.do("GET", "/v1/member", tok, nil, "Origin", "https://shop.example"); r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
 			t.Errorf("allowed origin: %d %v", r.Status, r.Header)
 		}

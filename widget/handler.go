@@ -1,14 +1,11 @@
 package widget
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/input"
@@ -16,22 +13,11 @@ import (
 	"github.com/tenure-loyalty/tenure/service"
 )
 
-// KeyCacheTTL bounds how long a node keeps accepting tokens signed with a tenant's widget
-// secret after it was rotated (at once where Forget is called).
-const KeyCacheTTL = 5 * time.Second
-
 // Handler serves the widget's assets under /widget/ and the member API under /v1/member.
 type Handler struct {
-	svc  *service.Service
-	log  *slog.Logger
-	mux  *http.ServeMux
-	keys sync.Map // tenant id -> cachedKey
-}
-
-type cachedKey struct {
-	secret  string
-	origins []string
-	expires time.Time
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
 }
 
 // New returns the widget handler over svc.
@@ -64,9 +50,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 // ServeHTTP routes a request to an asset or a member API operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
-
-// Forget drops a tenant's cached secret, e.g. right after rotating it.
-func (h *Handler) Forget(tenantID string) { h.keys.Delete(tenantID) }
 
 // request is one authenticated member API call: the verified claims and the member they
 // name, resolved by the store's customer id.
@@ -118,7 +101,8 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 		allowAnyOrigin(w, r)
 		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
 	}
-	secret, origins, err := h.key(r.Context(), tenantID)
+	// Cached by the service, which drops a tenant's entry on every node when it changes.
+	secret, origins, err := h.svc.WidgetKey(r.Context(), tenantID)
 	if err != nil {
 		allowAnyOrigin(w, r)
 		return nil, err
@@ -136,20 +120,6 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 		return nil, err
 	}
 	return &request{Request: r, claims: c, member: m, w: w}, nil
-}
-
-// key returns a tenant's secret and allowed origins, cached for KeyCacheTTL.
-func (h *Handler) key(ctx context.Context, tenantID string) (string, []string, error) {
-	now := time.Now()
-	if v, ok := h.keys.Load(tenantID); ok && now.Before(v.(cachedKey).expires) {
-		return v.(cachedKey).secret, v.(cachedKey).origins, nil
-	}
-	secret, origins, err := h.svc.WidgetKey(ctx, tenantID)
-	if err != nil {
-		return "", nil, err
-	}
-	h.keys.Store(tenantID, cachedKey{secret: secret, origins: origins, expires: now.Add(KeyCacheTTL)})
-	return secret, origins, nil
 }
 
 // preflight answers a browser's CORS preflight. It cannot know the tenant yet (a preflight
