@@ -29,6 +29,10 @@ type unit struct {
 	// tierStats buffers qualifying activity while no ladder is configured.
 	tierStats map[storage.TierMonth]tiers.Totals
 	rules     *ruleBook // the tenant's rules, loaded once per transaction
+	// budgets is what each campaign budget has spent, read once per transaction; locked
+	// marks the budgets locked in it, whose value is exact until the commit.
+	budgets map[string]int64
+	locked  map[string]bool
 }
 
 func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {

@@ -146,19 +146,10 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	if len(rb.budgets) > 0 {
-		names := make([]string, 0, len(rb.budgets))
-		for k := range rb.budgets {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		spent, err := tx.LockBudgets(ctx, u.tenantID, names)
-		if err != nil {
+		if err := u.loadBudgets(ctx, rb); err != nil {
 			return rules.Result{}, nil, err
 		}
-		in.Budgets = map[string]int64{}
-		for k, total := range rb.budgets {
-			in.Budgets[k] = max(total-spent[k], 0)
-		}
+		in.Budgets = u.budgetsLeft(rb)
 	}
 	if rb.stats {
 		st, ok := u.stats[m.ID]
@@ -193,6 +184,11 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	res := rules.Evaluate(rb.cs, in)
+	if len(res.Budgets) > 0 {
+		if res, err = u.lockBudgets(ctx, rb, in, res); err != nil {
+			return res, rb, err
+		}
+	}
 	for _, inc := range res.Usage {
 		if slices.Contains(rb.counted, inc.RuleID) {
 			if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, inc.RuleID, keys, inc.Points); err != nil {
@@ -204,6 +200,7 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		if err := tx.SpendBudget(ctx, u.tenantID, b.Key, b.Points); err != nil {
 			return res, rb, err
 		}
+		u.budgets[b.Key] += b.Points
 	}
 	for _, x := range res.Exposures {
 		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, res.Attributed(x.RuleID)); err != nil {
@@ -211,6 +208,70 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	return res, rb, nil
+}
+
+// loadBudgets reads, once per transaction and without locking, what the rules' budgets
+// have spent: no event waits for a budget it does not take from.
+func (u *unit) loadBudgets(ctx context.Context, rb *ruleBook) error {
+	if u.budgets != nil {
+		return nil
+	}
+	names := make([]string, 0, len(rb.budgets))
+	for k := range rb.budgets {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	spent, err := u.tx.BudgetsSpent(ctx, u.tenantID, names)
+	if err != nil {
+		return err
+	}
+	u.budgets, u.locked = spent, map[string]bool{}
+	return nil
+}
+
+func (u *unit) budgetsLeft(rb *ruleBook) map[string]int64 {
+	left := make(map[string]int64, len(rb.budgets))
+	for k, total := range rb.budgets {
+		left[k] = max(total-u.budgets[k], 0)
+	}
+	return left
+}
+
+// lockBudgets locks the budgets res takes from, in sorted order, and checks the snapshot
+// the rules were judged on against their locked values. When another transaction spent
+// from one of them meanwhile, the event is judged again with the locked values; the locked
+// set only grows, so this ends, and every budget an award takes from is exact and held
+// until the commit: concurrent nodes never overspend.
+func (u *unit) lockBudgets(ctx context.Context, rb *ruleBook, in rules.Input, res rules.Result) (rules.Result, error) {
+	for {
+		var need []string
+		for _, b := range res.Budgets {
+			if !u.locked[b.Key] {
+				need = append(need, b.Key)
+			}
+		}
+		if len(need) == 0 {
+			return res, nil
+		}
+		slices.Sort(need)
+		spent, err := u.tx.LockBudgets(ctx, u.tenantID, need)
+		if err != nil {
+			return res, err
+		}
+		stale := false
+		for _, k := range need {
+			u.locked[k] = true
+			if spent[k] != u.budgets[k] {
+				stale = true
+				u.budgets[k] = spent[k]
+			}
+		}
+		if !stale {
+			return res, nil
+		}
+		in.Budgets = u.budgetsLeft(rb)
+		res = rules.Evaluate(rb.cs, in)
+	}
 }
 
 // countOrder adds a paid order to the member's in-transaction stats.

@@ -113,17 +113,51 @@ func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID, ruleID strin
 	return nil
 }
 
+// BudgetsSpent returns what each budget has spent, without locking: a snapshot the
+// earning rules are judged on. Missing budgets have spent nothing. A budget an award then
+// takes from is locked with LockBudgets, which returns its current value to check the
+// snapshot against.
+func (tx *Tx) BudgetsSpent(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := []any{tenantID}
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, k)
+		b.WriteString("$" + itoa(len(args)))
+	}
+	rows, err := tx.query(ctx, `SELECT budget_key, spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
 // LockBudgets returns what each budget has spent, locking the budget rows until the
 // transaction ends so that concurrent awards from one budget are serialised (PostgreSQL;
-// SQLite's single writer already serialises them). Keys are locked in sorted order.
+// SQLite's single writer already serialises them). Callers lock only the budgets an award
+// takes from, in sorted order. One statement per budget creates the row if needed, locks
+// it and reads it.
 func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, k := range keys {
-		if _, err := tx.exec(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES ($1, $2, 0) ON CONFLICT (tenant_id, budget_key) DO NOTHING`, tenantID, k); err != nil {
-			return nil, err
-		}
 		var spent int64
-		if err := tx.queryRow(ctx, `SELECT spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key = $2`+tx.d.forUpdate, tenantID, k).Scan(&spent); err != nil {
+		if err := tx.queryRow(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES ($1, $2, 0)
+			ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent RETURNING spent`, tenantID, k).Scan(&spent); err != nil {
 			return nil, err
 		}
 		out[k] = spent
@@ -137,10 +171,11 @@ func (tx *Tx) SpendBudget(ctx context.Context, tenantID, key string, points int6
 	return err
 }
 
-// MemberOrderStats counts a member's paid, uncancelled orders and their subtotal.
+// MemberOrderStats counts a member's paid, uncancelled orders and their subtotal. It reads
+// the member's entries of the partial index orders_member_paid only.
 func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID, memberID string) (count, spent int64, err error) {
-	err = tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders WHERE tenant_id = $1 AND member_id = $2 AND paid_at IS NOT NULL AND cancelled_at IS NULL`,
-		tenantID, memberID).Scan(&count, &spent)
+	err = tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders WHERE member_id = $1 AND tenant_id = $2 AND paid_at IS NOT NULL AND cancelled_at IS NULL`,
+		memberID, tenantID).Scan(&count, &spent)
 	return count, spent, err
 }
 
