@@ -205,3 +205,51 @@ func indexTable(t *testing.T, db *storage.DB, index string) string {
 	}
 	return table
 }
+
+// TestOneEventStatements counts the statements one order.paid sends under the 20-rule
+// example program when it takes from two campaign budgets and fires a capped rule:
+// on PostgreSQL each is a round trip inside the transaction. Campaign budgets are locked
+// and spent with one statement each whatever their number, and the counters of capped
+// and limited rules are upserted together.
+func TestOneEventStatements(t *testing.T) {
+	const most = 25
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		v := newEnv(t, e, nil)
+		doc, err := os.ReadFile("testdata/rules-20.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var set rules.Set
+		if err := json.Unmarshal(doc, &set); err != nil {
+			t.Fatal(err)
+		}
+		saveRules(t, v, set)
+		paid := func(id string) tenure.Event {
+			return tenure.Event{ID: id, Type: tenure.OrderPaid, CustomerID: "c1", Order: &tenure.OrderData{ID: "order-" + id,
+				Lines: []tenure.LineData{{ID: "1", Name: "LIGHTS STRING", Quantity: 1, UnitPrice: 2000}, {ID: "2", Name: "BAG RED", Quantity: 1, UnitPrice: 2000}}}}
+		}
+		v.ingest(paid("first"))
+		var qs []string
+		v.db.SetTrace(func(q string, _ []any) { qs = append(qs, strings.Join(strings.Fields(q), " ")) })
+		r := v.ingest(paid("second"))[0]
+		v.db.SetTrace(nil)
+		var fired []string
+		var xs []rules.Explanation
+		if err := json.Unmarshal(r.Explanations, &xs); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range xs {
+			if x.Fired {
+				fired = append(fired, x.RuleID)
+			}
+		}
+		for _, id := range []string{"kw0", "kw1", "cap-daily"} {
+			if !slices.Contains(fired, id) {
+				t.Fatalf("rule %s did not fire (fired: %v); the count below would not be this case's", id, fired)
+			}
+		}
+		if len(qs) > most {
+			t.Errorf("one event sent %d statements, at most %d expected:\n%s", len(qs), most, strings.Join(qs, "\n"))
+		}
+	})
+}

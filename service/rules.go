@@ -189,18 +189,22 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 			return res, rb, err
 		}
 	}
+	var firings []storage.RuleFiring
 	for _, inc := range res.Usage {
 		if slices.Contains(rb.counted, inc.RuleID) {
-			if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, inc.RuleID, keys, inc.Points); err != nil {
-				return res, rb, err
-			}
+			firings = append(firings, storage.RuleFiring{RuleID: inc.RuleID, Points: inc.Points})
 		}
 	}
+	if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, firings, keys); err != nil {
+		return res, rb, err
+	}
+	spends := make([]storage.BudgetSpend, 0, len(res.Budgets))
 	for _, b := range res.Budgets {
-		if err := tx.SpendBudget(ctx, u.tenantID, b.Key, b.Points); err != nil {
-			return res, rb, err
-		}
+		spends = append(spends, storage.BudgetSpend{Key: b.Key, Points: b.Points})
 		u.budgets[b.Key] += b.Points
+	}
+	if err := tx.SpendBudgets(ctx, u.tenantID, spends); err != nil {
+		return res, rb, err
 	}
 	for _, x := range res.Exposures {
 		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, res.Attributed(x.RuleID)); err != nil {

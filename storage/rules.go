@@ -101,16 +101,23 @@ func (tx *Tx) RuleUsage(ctx context.Context, memberID string, ruleIDs, periods [
 	return out, rows.Err()
 }
 
-// AddRuleUsage adds one firing worth points to a member's counters of a rule in each period.
-func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID, ruleID string, periods []string, points int64) error {
-	for _, p := range periods {
-		if _, err := tx.exec(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES ($1, $2, $3, $4, 1, $5)
-			ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + 1, points = rule_usage.points + excluded.points`,
-			tenantID, memberID, ruleID, p, points); err != nil {
-			return err
+// RuleFiring is one firing of a rule with a cap or a limit, worth Points.
+type RuleFiring struct {
+	RuleID string
+	Points int64
+}
+
+// AddRuleUsage adds each firing to a member's counters of its rule in each period, with
+// one statement.
+func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID string, firings []RuleFiring, periods []string) error {
+	var rows [][]any
+	for _, f := range firings {
+		for _, p := range periods {
+			rows = append(rows, []any{tenantID, memberID, f.RuleID, p, int64(1), f.Points})
 		}
 	}
-	return nil
+	return tx.insertManySuffix(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES `,
+		` ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + excluded.times, points = rule_usage.points + excluded.points`, rows)
 }
 
 // BudgetsSpent returns what each budget has spent, without locking: a snapshot the
@@ -150,25 +157,54 @@ func (tx *Tx) BudgetsSpent(ctx context.Context, tenantID string, keys []string) 
 // LockBudgets returns what each budget has spent, locking the budget rows until the
 // transaction ends so that concurrent awards from one budget are serialised (PostgreSQL;
 // SQLite's single writer already serialises them). Callers lock only the budgets an award
-// takes from, in sorted order. One statement per budget creates the row if needed, locks
-// it and reads it.
+// takes from, with keys sorted: rows are locked in the order given. One statement creates
+// the missing rows, locks them all and reads them.
 func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, k := range keys {
-		var spent int64
-		if err := tx.queryRow(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES ($1, $2, 0)
-			ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent RETURNING spent`, tenantID, k).Scan(&spent); err != nil {
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + tx.d.placeholder(len(args)+1) + "," + tx.d.placeholder(len(args)+2) + ",0)")
+		args = append(args, tenantID, k)
+	}
+	rows, err := tx.query(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `+b.String()+`
+		ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent RETURNING budget_key, spent`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		out[k] = spent
+		out[k] = n
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
-// SpendBudget adds points to what a budget has spent.
-func (tx *Tx) SpendBudget(ctx context.Context, tenantID, key string, points int64) error {
-	_, err := tx.exec(ctx, `UPDATE rule_budgets SET spent = spent + $1 WHERE tenant_id = $2 AND budget_key = $3`, points, tenantID, key)
-	return err
+// BudgetSpend is points taken from one budget.
+type BudgetSpend struct {
+	Key    string
+	Points int64
+}
+
+// SpendBudgets adds what an award took to each budget's spent total, with one statement.
+// The rows were locked (and created) by LockBudgets.
+func (tx *Tx) SpendBudgets(ctx context.Context, tenantID string, spends []BudgetSpend) error {
+	rows := make([][]any, 0, len(spends))
+	for _, sp := range spends {
+		rows = append(rows, []any{tenantID, sp.Key, sp.Points})
+	}
+	return tx.insertManySuffix(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `,
+		` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`, rows)
 }
 
 // MemberOrderStats counts a member's paid, uncancelled orders and their subtotal. It reads
