@@ -161,19 +161,23 @@ func TestPercentileIsNearestRank(t *testing.T) {
 
 // BenchmarkIngestRaw is the storage ceiling on SQLite: the rows of b.N order.paid events
 // written with database/sql in transactions of 1000.
-func BenchmarkIngestRaw(b *testing.B) { benchmarkIngest(b, PathRaw) }
+func BenchmarkIngestRaw(b *testing.B) { benchmarkIngest(b, PathRaw, ProgramDefault) }
 
-// BenchmarkIngestService is service.Ingest on SQLite, in batches of 1000 events.
-func BenchmarkIngestService(b *testing.B) { benchmarkIngest(b, PathService) }
+// BenchmarkIngestService is service.Ingest on SQLite, in batches of 1000 events, under the
+// default program.
+func BenchmarkIngestService(b *testing.B) { benchmarkIngest(b, PathService, ProgramDefault) }
 
-func benchmarkIngest(b *testing.B, path string) {
+// BenchmarkIngestServiceRules20 is the same under the 20 rules of docs/examples.
+func BenchmarkIngestServiceRules20(b *testing.B) { benchmarkIngest(b, PathService, ProgramRules20) }
+
+func benchmarkIngest(b *testing.B, path, program string) {
 	ctx := context.Background()
 	s, err := newScratch(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.close()
-	f, err := openFixture(ctx, s, ProgramDefault, 2000, 3, slog.New(slog.DiscardHandler))
+	f, err := openFixture(ctx, s, program, 2000, 3, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

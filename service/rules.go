@@ -133,12 +133,11 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
 	in := rules.Input{At: at, Event: ev, Order: o, Member: rules.MemberOf(m)}
 	if len(rb.counted) > 0 {
-		raw, err := tx.RuleUsage(ctx, m.ID, rb.counted, keys)
-		if err != nil {
+		if err := u.loadUsage(ctx, rb, m.ID, keys); err != nil {
 			return rules.Result{}, nil, err
 		}
 		in.Usage = map[string]rules.Usage{}
-		for id, byPeriod := range raw {
+		for id, byPeriod := range u.usage[m.ID] {
 			c := func(k string) rules.Counter {
 				return rules.Counter{Times: byPeriod[k].Times, Points: byPeriod[k].Points}
 			}
@@ -152,14 +151,13 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		in.Budgets = u.budgetsLeft(rb)
 	}
 	if rb.stats {
-		st, ok := u.stats[m.ID]
-		if !ok {
-			if st.orders, st.spent, err = tx.MemberOrderStats(ctx, u.tenantID, m.ID); err != nil {
+		if _, ok := u.stats[m.ID]; !ok {
+			if err := u.loadStats(ctx, m.ID); err != nil {
 				return rules.Result{}, nil, err
 			}
 		}
+		st := u.stats[m.ID]
 		in.Member.OrderCount, in.Member.TotalSpent = st.orders, st.spent
-		u.stats[m.ID] = st
 	}
 	if rb.segs {
 		if in.Member.Segments, err = tx.MemberSegments(ctx, m.ID); err != nil {
@@ -198,6 +196,7 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 	if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, firings, keys); err != nil {
 		return res, rb, err
 	}
+	u.addUsage(m.ID, firings, keys)
 	spends := make([]storage.BudgetSpend, 0, len(res.Budgets))
 	for _, b := range res.Budgets {
 		spends = append(spends, storage.BudgetSpend{Key: b.Key, Points: b.Points})
@@ -212,6 +211,72 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	return res, rb, nil
+}
+
+// loadStats reads the order statistics of member and of every member the transaction
+// loaded up front that has none yet: one query per batch instead of one per event.
+func (u *unit) loadStats(ctx context.Context, member string) error {
+	ids := []string{member}
+	for _, id := range u.members {
+		if _, ok := u.stats[id]; !ok && id != member {
+			ids = append(ids, id)
+		}
+	}
+	got, err := u.tx.MemberOrderStats(ctx, u.tenantID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		u.stats[id] = memberStats{orders: got[id].Orders, spent: got[id].Spent}
+	}
+	return nil
+}
+
+// loadUsage makes sure u.usage holds member's counters for the period keys. Counters are
+// read for every member the transaction loaded up front at once, and read again only
+// when an event falls in other periods (a batch spanning midnight).
+func (u *unit) loadUsage(ctx context.Context, rb *ruleBook, member string, keys []string) error {
+	if slices.Equal(u.usageKeys, keys) && u.usageFor[member] {
+		return nil
+	}
+	ids := []string{member}
+	if !slices.Equal(u.usageKeys, keys) {
+		u.usage, u.usageFor, u.usageKeys = map[string]map[string]map[string]storage.Counter{}, map[string]bool{}, slices.Clone(keys)
+		for _, id := range u.members {
+			if id != member {
+				ids = append(ids, id)
+			}
+		}
+	}
+	got, err := u.tx.RuleUsage(ctx, ids, rb.counted, keys)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		u.usage[id], u.usageFor[id] = got[id], true
+	}
+	return nil
+}
+
+// addUsage adds firings to the cached counters, as AddRuleUsage did in the database.
+func (u *unit) addUsage(member string, firings []storage.RuleFiring, keys []string) {
+	if len(firings) == 0 || !slices.Equal(u.usageKeys, keys) {
+		return
+	}
+	if u.usage[member] == nil {
+		u.usage[member] = map[string]map[string]storage.Counter{}
+	}
+	for _, f := range firings {
+		if u.usage[member][f.RuleID] == nil {
+			u.usage[member][f.RuleID] = map[string]storage.Counter{}
+		}
+		for _, k := range keys {
+			c := u.usage[member][f.RuleID][k]
+			c.Times++
+			c.Points += f.Points
+			u.usage[member][f.RuleID][k] = c
+		}
+	}
 }
 
 // loadBudgets reads, once per transaction and without locking, what the rules' budgets

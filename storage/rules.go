@@ -62,43 +62,55 @@ type Counter struct {
 	Times, Points int64
 }
 
-// RuleUsage returns a member's counters for the given rules and period keys, keyed
-// rule id -> period key.
-func (tx *Tx) RuleUsage(ctx context.Context, memberID string, ruleIDs, periods []string) (map[string]map[string]Counter, error) {
-	out := map[string]map[string]Counter{}
-	if len(ruleIDs) == 0 || len(periods) == 0 {
+// RuleUsage returns the members' counters for the given rules and period keys, keyed
+// member id -> rule id -> period key. Members without counters are absent.
+func (tx *Tx) RuleUsage(ctx context.Context, memberIDs, ruleIDs, periods []string) (map[string]map[string]map[string]Counter, error) {
+	out := map[string]map[string]map[string]Counter{}
+	if len(memberIDs) == 0 || len(ruleIDs) == 0 || len(periods) == 0 {
 		return out, nil
 	}
-	args := []any{memberID}
-	in := func(vals []string) string {
-		var b strings.Builder
-		for i, v := range vals {
-			if i > 0 {
-				b.WriteByte(',')
+	for start := 0; start < len(memberIDs); start += 500 {
+		var args []any
+		in := func(vals []string) string {
+			var b strings.Builder
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				args = append(args, v)
+				b.WriteString("$" + itoa(len(args)))
 			}
-			args = append(args, v)
-			b.WriteString("$" + itoa(len(args)))
+			return b.String()
 		}
-		return b.String()
-	}
-	q := `SELECT rule_id, period, times, points FROM rule_usage WHERE member_id = $1 AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var rule, period string
-		var c Counter
-		if err := rows.Scan(&rule, &period, &c.Times, &c.Points); err != nil {
+		q := `SELECT member_id, rule_id, period, times, points FROM rule_usage WHERE member_id IN (` + in(memberIDs[start:min(start+500, len(memberIDs))]) +
+			`) AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
+		rows, err := tx.query(ctx, q, args...)
+		if err != nil {
 			return nil, err
 		}
-		if out[rule] == nil {
-			out[rule] = map[string]Counter{}
+		for rows.Next() {
+			var member, rule, period string
+			var c Counter
+			if err := rows.Scan(&member, &rule, &period, &c.Times, &c.Points); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if out[member] == nil {
+				out[member] = map[string]map[string]Counter{}
+			}
+			if out[member][rule] == nil {
+				out[member][rule] = map[string]Counter{}
+			}
+			out[member][rule][period] = c
 		}
-		out[rule][period] = c
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RuleFiring is one firing of a rule with a cap or a limit, worth Points.
@@ -207,12 +219,50 @@ func (tx *Tx) SpendBudgets(ctx context.Context, tenantID string, spends []Budget
 		` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`, rows)
 }
 
-// MemberOrderStats counts a member's paid, uncancelled orders and their subtotal. It reads
-// the member's entries of the partial index orders_member_paid only.
-func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID, memberID string) (count, spent int64, err error) {
-	err = tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders WHERE member_id = $1 AND tenant_id = $2 AND paid_at IS NOT NULL AND cancelled_at IS NULL`,
-		memberID, tenantID).Scan(&count, &spent)
-	return count, spent, err
+// OrderStats is a member's count of paid, uncancelled orders and their subtotal.
+type OrderStats struct {
+	Orders, Spent int64
+}
+
+// MemberOrderStats returns the order statistics of each member (members without paid
+// orders are absent). It reads the members' entries of the covering index
+// orders_member_paid only: the cost follows the members' orders, never the tenant's.
+func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID string, memberIDs []string) (map[string]OrderStats, error) {
+	out := make(map[string]OrderStats, len(memberIDs))
+	for start := 0; start < len(memberIDs); start += 500 {
+		chunk := memberIDs[start:min(start+500, len(memberIDs))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, tenantID)
+		var in strings.Builder
+		for i, id := range chunk {
+			if i > 0 {
+				in.WriteByte(',')
+			}
+			in.WriteString("$" + itoa(i+2))
+			args = append(args, id)
+		}
+		rows, err := tx.query(ctx, `SELECT member_id, COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders
+			WHERE member_id IN (`+in.String()+`) AND tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL GROUP BY member_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var st OrderStats
+			if err := rows.Scan(&id, &st.Orders, &st.Spent); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = st
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // LockRuleSets serialises rule set edits of a tenant until the transaction ends (the
