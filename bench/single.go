@@ -43,6 +43,10 @@ type SingleLoad struct {
 	EventsPerSec float64 `json:"events_per_sec"`
 	P50ms        float64 `json:"p50_ms"`
 	P99ms        float64 `json:"p99_ms"`
+	// CPUus is the CPU time this process (server and clients) spent per event, in µs:
+	// less sensitive than the rates to other work on a shared machine. PostgreSQL's own
+	// work is not in it.
+	CPUus float64 `json:"cpu_us_per_event"`
 }
 
 // SingleReport is the outcome of a one-event-per-request benchmark.
@@ -117,15 +121,15 @@ func Single(ctx context.Context, opt SingleOptions) (_ *SingleReport, err error)
 		}
 	}
 	for _, conns := range opt.Conns {
-		var rate, p50, p99 []float64
+		var rate, p50, p99, cpu []float64
 		med := SingleLoad{Conns: conns, Events: opt.Events}
 		for _, l := range rep.Loads {
 			if l.Conns == conns {
-				rate, p50, p99 = append(rate, l.EventsPerSec), append(p50, l.P50ms), append(p99, l.P99ms)
+				rate, p50, p99, cpu = append(rate, l.EventsPerSec), append(p50, l.P50ms), append(p99, l.P99ms), append(cpu, l.CPUus)
 				med.Failed += l.Failed
 			}
 		}
-		med.EventsPerSec, med.P50ms, med.P99ms = median(rate), median(p50), median(p99)
+		med.EventsPerSec, med.P50ms, med.P99ms, med.CPUus = median(rate), median(p50), median(p99), median(cpu)
 		rep.Median = append(rep.Median, med)
 	}
 	return rep, nil
@@ -157,6 +161,7 @@ func postSingles(ctx context.Context, f *fixture, base string, w *workload, conn
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
+	cpu0 := processCPU()
 	start := time.Now()
 	for c := 0; c < conns; c++ {
 		wg.Add(1)
@@ -182,6 +187,7 @@ func postSingles(ctx context.Context, f *fixture, base string, w *workload, conn
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	l.CPUus = float64((processCPU() - cpu0).Microseconds()) / float64(n)
 	if k := failed.Load(); k > 0 || firstErr != nil {
 		return l, fmt.Errorf("%d of %d requests failed; the first: %w", k, n, firstErr)
 	}
@@ -215,13 +221,14 @@ func (r *SingleReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "POST /v1/events, one order.paid per request (%d lines), %d members seeded in %.0fs with one order each; %d events per measurement, %d rounds\n\n",
 		o.Lines, o.Members, r.SeedSeconds, o.Events, o.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tconns\tevents/s\tp50 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "round\tconns\tevents/s\tp50 ms\tp99 ms\tCPU µs/event\t")
 	for _, l := range r.Loads {
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.2f\t%.2f\t\n", l.Round, l.Conns, l.EventsPerSec, l.P50ms, l.P99ms)
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t\n", l.Round, l.Conns, l.EventsPerSec, l.P50ms, l.P99ms, l.CPUus)
 	}
 	for _, l := range r.Median {
-		fmt.Fprintf(tw, "median\t%d\t%.0f\t%.2f\t%.2f\t\n", l.Conns, l.EventsPerSec, l.P50ms, l.P99ms)
+		fmt.Fprintf(tw, "median\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t\n", l.Conns, l.EventsPerSec, l.P50ms, l.P99ms, l.CPUus)
 	}
+	fmt.Fprintln(w, "(CPU µs/event: this process, server and clients together; PostgreSQL's work is not in it)")
 	_ = tw.Flush()
 	for _, l := range r.Median {
 		if l.Conns == 8 {
