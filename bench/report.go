@@ -113,7 +113,7 @@ func (r *IngestReport) Print(w io.Writer) {
 		m := r.Measurements[0]
 		var parts []string
 		for _, t := range slices.Sorted(maps.Keys(m.Rows)) {
-			if n := m.Rows[t]; n != 0 && !strings.HasPrefix(t, "balances.") {
+			if n := m.Rows[t]; n != 0 && !strings.Contains(t, ".") { // sums, not rows
 				parts = append(parts, fmt.Sprintf("%s %.4g", t, float64(n)/float64(m.Events)))
 			}
 		}

@@ -235,6 +235,11 @@ type Tx struct {
 
 	// Rows buffered until just before the commit, written with one INSERT per table.
 	outbox, deliveries, jobs [][]any
+	// Rule counters and budget spends, buffered the same way (rules.go).
+	usage      map[usageRow]*Counter
+	usageOrder []usageRow
+	spends     map[budgetRow]int64
+	spendOrder []budgetRow
 }
 
 // OnCommit registers fn to run after the transaction commits (never if it rolls back).

@@ -69,6 +69,9 @@ func (tx *Tx) RuleUsage(ctx context.Context, memberIDs, ruleIDs, periods []strin
 	if len(memberIDs) == 0 || len(ruleIDs) == 0 || len(periods) == 0 {
 		return out, nil
 	}
+	if err := tx.flushRules(ctx); err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(memberIDs); start += 500 {
 		var args []any
 		in := func(vals []string) string {
@@ -119,17 +122,60 @@ type RuleFiring struct {
 	Points int64
 }
 
-// AddRuleUsage adds each firing to a member's counters of its rule in each period, with
-// one statement.
+// AddRuleUsage adds each firing to a member's counters of its rule in each period. The
+// increments are buffered and written with one statement for the whole transaction,
+// before its commit or before the counters are next read in it.
 func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID string, firings []RuleFiring, periods []string) error {
-	var rows [][]any
 	for _, f := range firings {
 		for _, p := range periods {
-			rows = append(rows, []any{tenantID, memberID, f.RuleID, p, int64(1), f.Points})
+			k := usageRow{tenantID, memberID, f.RuleID, p}
+			if tx.usage == nil {
+				tx.usage = map[usageRow]*Counter{}
+			}
+			c := tx.usage[k]
+			if c == nil {
+				c = &Counter{}
+				tx.usage[k] = c
+				tx.usageOrder = append(tx.usageOrder, k)
+			}
+			c.Times++
+			c.Points += f.Points
 		}
 	}
-	return tx.insertManySuffix(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES `,
-		` ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + excluded.times, points = rule_usage.points + excluded.points`, rows)
+	return nil
+}
+
+// usageRow identifies a buffered rule counter.
+type usageRow struct{ tenant, member, rule, period string }
+
+type budgetRow struct{ tenant, key string }
+
+// flushRules writes the buffered rule counters and budget spends.
+func (tx *Tx) flushRules(ctx context.Context) error {
+	if len(tx.usageOrder) > 0 {
+		rows := make([][]any, 0, len(tx.usageOrder))
+		for _, k := range tx.usageOrder {
+			c := tx.usage[k]
+			rows = append(rows, []any{k.tenant, k.member, k.rule, k.period, c.Times, c.Points})
+		}
+		tx.usage, tx.usageOrder = nil, nil
+		if err := tx.insertManySuffix(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES `,
+			` ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + excluded.times, points = rule_usage.points + excluded.points`, rows); err != nil {
+			return err
+		}
+	}
+	if len(tx.spendOrder) > 0 {
+		rows := make([][]any, 0, len(tx.spendOrder))
+		for _, k := range tx.spendOrder {
+			rows = append(rows, []any{k.tenant, k.key, tx.spends[k]})
+		}
+		tx.spends, tx.spendOrder = nil, nil
+		if err := tx.insertManySuffix(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `,
+			` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`, rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BudgetsSpent returns what each budget has spent, without locking: a snapshot the
@@ -140,6 +186,9 @@ func (tx *Tx) BudgetsSpent(ctx context.Context, tenantID string, keys []string) 
 	out := map[string]int64{}
 	if len(keys) == 0 {
 		return out, nil
+	}
+	if err := tx.flushRules(ctx); err != nil {
+		return nil, err
 	}
 	args := []any{tenantID}
 	var b strings.Builder
@@ -176,6 +225,9 @@ func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (
 	if len(keys) == 0 {
 		return out, nil
 	}
+	if err := tx.flushRules(ctx); err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	args := make([]any, 0, 2*len(keys))
 	for i, k := range keys {
@@ -208,15 +260,21 @@ type BudgetSpend struct {
 	Points int64
 }
 
-// SpendBudgets adds what an award took to each budget's spent total, with one statement.
-// The rows were locked (and created) by LockBudgets.
+// SpendBudgets adds what an award took to each budget's spent total. The rows were locked
+// (and created) by LockBudgets; the additions are buffered and written with one statement
+// for the whole transaction, before its commit or before budgets are next read in it.
 func (tx *Tx) SpendBudgets(ctx context.Context, tenantID string, spends []BudgetSpend) error {
-	rows := make([][]any, 0, len(spends))
 	for _, sp := range spends {
-		rows = append(rows, []any{tenantID, sp.Key, sp.Points})
+		k := budgetRow{tenantID, sp.Key}
+		if tx.spends == nil {
+			tx.spends = map[budgetRow]int64{}
+		}
+		if _, ok := tx.spends[k]; !ok {
+			tx.spendOrder = append(tx.spendOrder, k)
+		}
+		tx.spends[k] += sp.Points
 	}
-	return tx.insertManySuffix(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `,
-		` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`, rows)
+	return nil
 }
 
 // OrderStats is a member's count of paid, uncancelled orders and their subtotal.
