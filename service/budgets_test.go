@@ -23,17 +23,26 @@ func TestCampaignBudgets(t *testing.T) {
 			}})
 			other := service.New(storagetest.Open(t, e, v.clock), nil)
 			nodes := []*service.Service{v.svc, other}
+			// 200 orders from 16 concurrent senders, 8 per node (a bounded number of
+			// connections on a shared server).
 			var wg sync.WaitGroup
 			errs := make(chan error, 200)
-			for i := 0; i < 200; i++ {
+			next := make(chan int)
+			for w := 0; w < 16; w++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ev := orderEvent(fmt.Sprint("n", i), tenure.OrderPaid, fmt.Sprint("nc", i%40), fmt.Sprint("no", i), 5000)
-					_, err := nodes[i%2].Ingest(ctx, v.tenant, []tenure.Event{ev}, service.IngestOptions{})
-					errs <- err
+					for i := range next {
+						ev := orderEvent(fmt.Sprint("n", i), tenure.OrderPaid, fmt.Sprint("nc", i%40), fmt.Sprint("no", i), 5000)
+						_, err := nodes[w%2].Ingest(ctx, v.tenant, []tenure.Event{ev}, service.IngestOptions{})
+						errs <- err
+					}
 				}()
 			}
+			for i := 0; i < 200; i++ {
+				next <- i
+			}
+			close(next)
 			wg.Wait()
 			close(errs)
 			for err := range errs {
