@@ -38,6 +38,24 @@ var EventTypes = []EventType{
 	ReferralSignup, NewsletterSignup, SocialShared, CustomAction,
 }
 
+// Event types Tenure emits itself, on its daily schedule, in each member's time zone.
+// Earning rules may listen to them; the intake accepts them only from Tenure's
+// scheduler (and dry runs), never from a store.
+const (
+	MemberBirthday    EventType = "member.birthday"    // the member's birthday (properties: year, age when the birth year is known)
+	MemberAnniversary EventType = "member.anniversary" // an anniversary of enrolment (properties: year, years)
+)
+
+// ScheduledEventTypes lists the types Tenure emits itself.
+var ScheduledEventTypes = []EventType{MemberBirthday, MemberAnniversary}
+
+// IsScheduled reports whether Tenure emits events of type t itself.
+func (t EventType) IsScheduled() bool { return t == MemberBirthday || t == MemberAnniversary }
+
+// ScheduledEventPrefix begins the id of every event Tenure emits itself; a store's event
+// ids may not begin with it.
+const ScheduledEventPrefix = "tenure:"
+
 // IsOrderEvent reports whether t changes an order.
 func (t EventType) IsOrderEvent() bool { return strings.HasPrefix(string(t), "order.") }
 
@@ -117,7 +135,7 @@ func (e *Event) Validate(prefix string) Problems {
 	if fe := ValidateExternalID(prefix+"customer_id", e.CustomerID); fe != nil {
 		p = append(p, *fe)
 	}
-	known := false
+	known := e.Type.IsScheduled()
 	for _, t := range EventTypes {
 		known = known || t == e.Type
 	}

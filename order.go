@@ -67,6 +67,27 @@ type OrderPoints struct {
 	LotID       string     `json:"lot_id,omitempty"`
 	Pending     bool       `json:"pending"`
 	AvailableAt *time.Time `json:"available_at,omitempty"`
+	// Basis is the member as the earning rules saw them when they judged the order, kept
+	// so that a backtest replays the order against the same member state.
+	Basis *MemberBasis `json:"basis,omitempty" doc:"The member state the earning rules read when they judged the order"`
+}
+
+// MemberBasis is the changing part of the member that earning rules read, as it stood
+// when an order was judged: the available balance, and whatever else the rules of the
+// time needed. A nil field was not read (no rule needed it then).
+type MemberBasis struct {
+	Points     int64              `json:"points" doc:"Available points before the order"`
+	Stats      *OrderStats        `json:"stats,omitempty" doc:"Paid orders and spend before the order"`
+	Tier       *string            `json:"tier,omitempty" doc:"The tier held when the order was judged"`
+	Segments   *[]string          `json:"segments,omitempty" doc:"Segments the member was counted in"`
+	Metrics    map[string]float64 `json:"metrics,omitempty" doc:"Analytics metrics as of the snapshot then kept"`
+	MetricsSet bool               `json:"metrics_set,omitempty" doc:"Whether metrics were read (they may be empty)"`
+}
+
+// OrderStats is a member's paid, uncancelled orders and their spend, in minor units.
+type OrderStats struct {
+	Orders int64 `json:"orders"`
+	Spent  int64 `json:"spent"`
 }
 
 // Subtotal is the sum of the lines after line and order discounts.

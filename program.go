@@ -19,6 +19,21 @@ type Program struct {
 	AutoEnrol        bool         `json:"auto_enrol" doc:"Enrol unknown customers on their first event; otherwise only customer.created or POST /v1/members enrol"`
 	PointValue       int64        `json:"point_value_micros" doc:"Value of one point in millionths of a currency minor unit, for liability reports"`
 	TimeZone         string       `json:"time_zone" doc:"The store's IANA time zone, for month/year ends and campaigns"`
+	// BirthdayNoticeDays is how many days before a birthday the member's birthday must
+	// have been known for member.birthday to be emitted (nil: DefaultBirthdayNoticeDays),
+	// so that changing one's birthday to tomorrow earns nothing.
+	BirthdayNoticeDays *int `json:"birthday_notice_days,omitempty" minimum:"0" maximum:"366" doc:"Days a birthday must have been known before it earns (member.birthday); default 30"`
+}
+
+// DefaultBirthdayNoticeDays is the birthday notice when a program sets none.
+const DefaultBirthdayNoticeDays = 30
+
+// BirthdayNotice is the program's birthday notice in days.
+func (p Program) BirthdayNotice() int {
+	if p.BirthdayNoticeDays == nil {
+		return DefaultBirthdayNoticeDays
+	}
+	return *p.BirthdayNoticeDays
 }
 
 // ExpiryPolicy says when an earned lot expires once it becomes available.
@@ -79,6 +94,9 @@ func (p *Program) Validate() error {
 	}
 	if len(p.Name) > 128 {
 		probs.Add("name", "must be at most 128 characters")
+	}
+	if n := p.BirthdayNoticeDays; n != nil && (*n < 0 || *n > 366) {
+		probs.Add("birthday_notice_days", "must be between 0 and 366")
 	}
 	return probs.Err("program.Validate")
 }

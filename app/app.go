@@ -186,6 +186,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 func (a *App) workLoop(ctx context.Context) {
 	t := time.NewTicker(a.Config.PollInterval)
 	defer t.Stop()
+	if err := a.Service.StartMemberDates(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("starting the birthday and anniversary jobs", "err", err)
+	}
 	for {
 		for {
 			jobs, deliveries, err := a.Tick(ctx)

@@ -184,6 +184,104 @@ func bgnbdNLL(c *cohort, p []float64, buf []float64) float64 {
 	return -sum
 }
 
+// bgnbdGrad returns the same total negative log-likelihood as bgnbdNLL and stores its
+// gradient with respect to (r, α, a, b) in grad. With σ(u) the logistic function of the
+// log odds u (see logOdds), the derivatives of one customer's log-likelihood are
+//
+//	∂/∂r = ψ(r+x) − ψ(r) + ln α − ln(α+T) + δ σ(u) (ln(α+T) − ln(α+t_x))
+//	∂/∂α = r/α − (r+x)/(α+T) + δ σ(u) (r+x) (1/(α+T) − 1/(α+t_x))
+//	∂/∂a = ψ(a+b) − ψ(a+b+x) + δ σ(u)/a
+//	∂/∂b = ψ(a+b) − ψ(b) + ψ(b+x) − ψ(a+b+x) − δ σ(u)/(b+x−1),   δ = [x > 0].
+//
+// Terms that depend on x alone are summed once per distinct x with its customer count;
+// the per-group sums run in fixed chunks (see sumChunks). bg.x must have room for
+// len(c.xs) and bg.t for len(c.times) values.
+func bgnbdGrad(c *cohort, p, grad []float64, bg *bgnbdBuf) float64 {
+	r, al, a, b := p[0], p[1], p[2], p[3]
+	for i := range grad {
+		grad[i] = math.NaN()
+	}
+	if !(r > 0 && al > 0 && a > 0 && b > 0) || !finite(r+al+a+b) {
+		return math.Inf(1)
+	}
+	n := float64(c.n)
+	lal := math.Log(al)
+	// Per distinct x: the x-only parts of the value and gradient, weighted by customers.
+	base := -lgam(r) - lgam(b) + lgam(a+b)
+	pr, pb, pab := digamma(r), digamma(b), digamma(a+b)
+	var sv, sr, sa, sb float64
+	for i, x := range c.xs {
+		w := c.xw[i]
+		sv += w * (base + lgam(r+x) + lgam(b+x) - lgam(a+b+x))
+		if x == 0 {
+			continue
+		}
+		prx, pbx, pabx := digamma(r+x), digamma(b+x), digamma(a+b+x)
+		sr += w * (prx - pr)
+		sa += w * (pab - pabx)
+		sb += w * (pab - pb + pbx - pabx)
+		bg.lab[i] = math.Log(a / (b + x - 1))
+		bg.ib[i] = 1 / (b + x - 1)
+	}
+	for i, t := range c.times {
+		bg.lt[i] = math.Log(al + t)
+		bg.it[i] = 1 / (al + t)
+	}
+	// Per group: value, ∂r, ∂α, Σσ (for ∂a), Σσ/(b+x−1) (for ∂b).
+	var acc [5]float64
+	lt, it, lab, ib, groups := bg.lt, bg.it, bg.lab, bg.ib, c.groups
+	sumChunks(len(groups), 5, acc[:], func(lo, hi int, out []float64) {
+		var v, gr, gal, ga, gb float64
+		for _, g := range groups[lo:hi] {
+			lT, iT := lt[g.ti], it[g.ti]
+			rx := r + g.x
+			ll := -rx * lT
+			dr := -lT
+			dal := -rx * iT
+			if g.x > 0 {
+				lTx := lt[g.txi]
+				u := lab[g.xi] + rx*(lT-lTx)
+				e := math.Exp(-math.Abs(u))
+				var sig float64
+				if u > 0 {
+					ll += u + math.Log1p(e)
+					sig = 1 / (1 + e)
+				} else {
+					ll += math.Log1p(e)
+					sig = e / (1 + e)
+				}
+				dr += sig * (lT - lTx)
+				dal += sig * rx * (iT - it[g.txi])
+				ga += g.w * sig
+				gb += g.w * sig * ib[g.xi]
+			}
+			v += g.w * ll
+			gr += g.w * dr
+			gal += g.w * dal
+		}
+		out[0], out[1], out[2], out[3], out[4] = v, gr, gal, ga, gb
+	})
+	sum := sv + n*r*lal + acc[0]
+	if !finite(sum) {
+		return math.Inf(1)
+	}
+	grad[0] = -(sr + n*lal + acc[1])
+	grad[1] = -(n*r/al + acc[2])
+	grad[2] = -(sa + acc[3]/a)
+	grad[3] = -(sb - acc[4])
+	return -sum
+}
+
+// bgnbdBuf is bgnbdGrad's scratch space.
+type bgnbdBuf struct{ lab, ib, lt, it []float64 }
+
+func newBGNBDBuf(c *cohort) *bgnbdBuf {
+	return &bgnbdBuf{
+		lab: make([]float64, len(c.xs)), ib: make([]float64, len(c.xs)),
+		lt: make([]float64, len(c.times)), it: make([]float64, len(c.times)),
+	}
+}
+
 // FitBGNBD fits the BG/NBD model to the customers by maximum likelihood. It returns the
 // fitted model, the fit diagnostics (check [Fit.OK]) and an error if the data cannot be
 // fitted: [ErrNoCustomers], [ErrNoRepeaters], or a [*DataError] naming the first invalid
@@ -194,9 +292,8 @@ func FitBGNBD(cs []Customer, opts *FitOptions) (BGNBD, Fit, error) {
 	if err != nil {
 		return BGNBD{}, Fit{}, err
 	}
-	orig, _ := newCohort(cs, 1)
 	bufS := make([]float64, 2*len(scaled.xs)+len(scaled.times))
-	bufN := make([]float64, len(bufS))
+	bg := newBGNBDBuf(scaled)
 	rate := repeatRate(scaled)
 	sp := spec{
 		model: "BG/NBD",
@@ -206,7 +303,11 @@ func FitBGNBD(cs []Customer, opts *FitOptions) (BGNBD, Fit, error) {
 		nllOpt: func(p []float64) float64 {
 			return bgnbdNLL(scaled, p, bufS)
 		},
-		nllNat: func(p []float64) float64 { return bgnbdNLL(orig, p, bufN) },
+		nllGrad: func(p, g []float64) float64 {
+			return bgnbdGrad(scaled, p, g, bg)
+		},
+		// Times divided by ts multiply each customer's likelihood by ts^x.
+		natOffset: scaled.sumX * math.Log(ts),
 		starts: [][]float64{
 			{0.5, 0.5 / rate, 0.8, 2.5},
 			{1, 1, 1, 1},

@@ -53,7 +53,7 @@ func TestGoldenBGNBD(t *testing.T) {
 	}
 	near(t, "sum of per-customer LL", sum, f.LogLikelihood, 1e-8)
 	// Standard errors as shown in the lifetimes documentation for this fit (r 0.0126, alpha 0.378,
-	// a 0.186, b 0.705) — a check of the numerical Hessian.
+	// a 0.186, b 0.705) — a check of the Hessian.
 	for i, want := range []float64{0.0126, 0.378, 0.186, 0.705} {
 		near(t, "se("+f.Names[i]+")", f.StdErr[i], want, 0.02*want)
 	}

@@ -1,9 +1,11 @@
 package clv
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Customer is one customer's calibration-period summary.
@@ -87,12 +89,15 @@ func checkCustomer(i int, c Customer, withMonetary bool) error {
 }
 
 // cohort is a validated, compressed copy of the customers for a transaction model:
-// customers with identical (x, t_x, T) share one group, and the distinct x values and
-// times get their own index so that per-evaluation work (lgamma, log) is done once per
-// distinct value.
+// customers with identical (x, t_x, T) share one weighted group, and the distinct x values
+// and times get their own index so that per-evaluation work (lgamma, log) is done once per
+// distinct value. Groups are in (x, T, t_x) order, so the order of the input does not
+// change any sum.
 type cohort struct {
 	n      int       // customers
 	xs     []float64 // distinct x values
+	xw     []float64 // customers per distinct x
+	sumX   float64   // total repeat purchases
 	times  []float64 // distinct time values (t_x and T), divided by scale
 	groups []group
 	scale  float64 // times were divided by this
@@ -105,18 +110,41 @@ type group struct {
 	txi, ti int // indices into times
 }
 
-// newCohort validates cs and compresses it; times are divided by scale (> 0).
+// newCohort validates cs and compresses it; times are divided by scale (> 0). Identical
+// rows are found by sorting the keys (a sort streams through memory; a hash map of a
+// million rows spends its time on cache misses).
 func newCohort(cs []Customer, scale float64) (*cohort, error) {
 	if len(cs) == 0 {
 		return nil, ErrNoCustomers
 	}
 	type key struct {
 		x     int
-		tx, t float64
+		t, tx float64
 	}
+	keys := make([]key, len(cs))
+	repeaters := 0
+	for i, cu := range cs {
+		if err := checkCustomer(i, cu, false); err != nil {
+			return nil, err
+		}
+		if cu.X > 0 {
+			repeaters++
+		}
+		keys[i] = key{cu.X, cu.T, cu.Tx + 0} // + 0 folds −0 into 0
+	}
+	if repeaters == 0 { // (a repeat customer has T >= t_x > 0, so some age is positive)
+		return nil, ErrNoRepeaters
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.x != b.x {
+			return cmp.Compare(a.x, b.x)
+		}
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
+		}
+		return cmp.Compare(a.tx, b.tx)
+	})
 	c := &cohort{n: len(cs), scale: scale}
-	gi := map[key]int{}
-	xi := map[int]int{}
 	ti := map[float64]int{}
 	timeIndex := func(t float64) int {
 		if i, ok := ti[t]; ok {
@@ -126,35 +154,27 @@ func newCohort(cs []Customer, scale float64) (*cohort, error) {
 		c.times = append(c.times, t/scale)
 		return len(c.times) - 1
 	}
-	repeaters := 0
-	for i, cu := range cs {
-		if err := checkCustomer(i, cu, false); err != nil {
-			return nil, err
-		}
-		if cu.X > 0 {
-			repeaters++
-		}
-		k := key{cu.X, cu.Tx, cu.T}
-		if g, ok := gi[k]; ok {
-			c.groups[g].w++
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			g := &c.groups[len(c.groups)-1]
+			g.w++
+			c.xw[g.xi]++
+			c.sumX += g.x
 			continue
 		}
-		x, ok := xi[cu.X]
-		if !ok {
-			x = len(c.xs)
-			xi[cu.X] = x
-			c.xs = append(c.xs, float64(cu.X))
+		if i == 0 || k.x != keys[i-1].x {
+			c.xs = append(c.xs, float64(k.x))
+			c.xw = append(c.xw, 0)
 		}
-		gi[k] = len(c.groups)
-		c.groups = append(c.groups, group{w: 1, x: float64(cu.X), xi: x, txi: timeIndex(cu.Tx), ti: timeIndex(cu.T)})
-	}
-	if repeaters == 0 { // (a repeat customer has T >= t_x > 0, so some age is positive)
-		return nil, ErrNoRepeaters
+		xi := len(c.xs) - 1
+		c.xw[xi]++
+		c.sumX += float64(k.x)
+		c.groups = append(c.groups, group{w: 1, x: float64(k.x), xi: xi, txi: timeIndex(k.tx), ti: timeIndex(k.t)})
 	}
 	return c, nil
 }
 
-// timeScale returns the mean age T, used to make the optimiser's time-scale parameters
+// timeScale returns the mean age T, rounded to a power of two, used to make the optimiser's time-scale parameters
 // dimensionless (so that the search and its boundary checks do not depend on whether time
 // is measured in days or weeks).
 func timeScale(cs []Customer) float64 {
@@ -166,5 +186,14 @@ func timeScale(cs []Customer) float64 {
 	if !(s > 0) || !finite(s) {
 		return 1
 	}
-	return s
+	return pow2Near(s)
+}
+
+// pow2Near returns the power of two nearest to v > 0 (in log scale). Scaling by it is
+// exact, and it does not depend on the last bits of v (which depend on the order of a sum).
+func pow2Near(v float64) float64 {
+	if !(v > 0) || !finite(v) {
+		return 1
+	}
+	return math.Exp2(math.Round(math.Log2(v)))
 }

@@ -30,10 +30,16 @@
 //
 // # Fitting
 //
-// The Fit* functions maximise the likelihood with a deterministic Nelder–Mead search on
-// log-parameters (with restarts) followed by a Newton polish on a finite-difference
-// Hessian; standard errors come from the inverse of the numerically differentiated Hessian
-// of the negative log-likelihood in natural parameter space. They return the model, a
+// The Fit* functions first merge identical rows ((x, t_x, T), or (x, zbar) for
+// Gamma-Gamma) into weighted rows, then maximise the likelihood with BFGS on
+// log-parameters using the analytic gradient of each log-likelihood, and check the optimum
+// with the Hessian taken as central differences of that gradient (damped Newton steps
+// finish the search if needed); the standard errors come from the inverse of the same
+// Hessian. Likelihood sums run in fixed chunks on all processors and are identical on every
+// machine. A fit that heads for the edge of the parameter space, or does not end at an
+// isolated interior optimum, is redone with a deterministic derivative-free search
+// (Nelder–Mead with restarts, then a Newton polish on a finite-difference Hessian), which
+// also produces the diagnostics for degenerate data. They return the model, a
 // [Fit] with diagnostics, and an error only when the data cannot be fitted at all (see
 // [ErrNoCustomers], [ErrNoRepeaters], [*DataError]). A fit that runs to the edge of the
 // parameter space, fails to converge, or has a Hessian that is not positive definite is

@@ -22,8 +22,8 @@ type Fit struct {
 	StdErr        []float64 `json:"std_err"`        // asymptotic standard errors; NaN when the Hessian is not positive definite
 	LogLikelihood float64   `json:"log_likelihood"` // total log-likelihood at Params, on the input data
 	N             int       `json:"n"`              // customers that contributed to the likelihood
-	Iterations    int       `json:"iterations"`     // optimiser iterations (Nelder–Mead plus Newton)
-	Evaluations   int       `json:"evaluations"`    // likelihood evaluations
+	Iterations    int       `json:"iterations"`     // optimiser iterations (BFGS or Nelder–Mead, plus Newton)
+	Evaluations   int       `json:"evaluations"`    // likelihood evaluations (a value with its gradient counts as one)
 	Converged     bool      `json:"converged"`      // see the type documentation
 	Warnings      []string  `json:"warnings"`       // human-readable diagnostics
 }
@@ -50,8 +50,8 @@ type FitOptions struct {
 	// (see Fit.Names). Built-in starting points are tried after it if it is not usable.
 	Start []float64
 	// MaxEvaluations bounds the likelihood evaluations of the search (default 10000; a
-	// step in progress may overshoot it by a few); the standard errors take 2k²+1 more for
-	// k parameters. A fit stopped by the limit is reported with Converged == false.
+	// step in progress may overshoot it by a few); the standard errors take up to 2k²+1
+	// more for k parameters. A fit stopped by the limit is reported with Converged == false.
 	MaxEvaluations int
 }
 
@@ -72,9 +72,24 @@ type spec struct {
 	scale  []float64               // natural parameter = optimiser parameter × scale
 	n      int                     // customers in the likelihood
 	nllOpt func([]float64) float64 // total negative LL, optimiser units (data rescaled)
-	nllNat func([]float64) float64 // total negative LL, natural units, original data
-	starts [][]float64             // optimiser units
-	check  func(p []float64) []string
+	// nllGrad, if set, returns the same total negative LL as nllOpt and stores its
+	// gradient with respect to the optimiser-unit parameters in g.
+	nllGrad func(p, g []float64) float64
+	// natOffset converts the rescaled data's negative LL to the original data's:
+	// nllNat(p) = nllOpt(p / scale) + natOffset (the Jacobian of the rescaling).
+	natOffset float64
+	starts    [][]float64 // optimiser units
+	check     func(p []float64) []string
+}
+
+// nllNat returns the total negative log-likelihood of the original data at natural
+// parameters p.
+func (sp *spec) nllNat(p []float64) float64 {
+	q := make([]float64, len(p))
+	for i, v := range p {
+		q[i] = v / sp.scale[i]
+	}
+	return sp.nllOpt(q) + sp.natOffset
 }
 
 // runFit minimises the negative log-likelihood over log-parameters and assembles the Fit.
@@ -126,6 +141,16 @@ func runFit(sp spec, opts *FitOptions) (Fit, error) {
 	}
 	if u0 == nil {
 		return fit, errors.New("clv: " + sp.model + " log-likelihood is not finite at any starting point")
+	}
+	if sp.nllGrad != nil && gradientFits {
+		f, done := gradFit(&sp, fit, u0, maxEval, obj.evals)
+		if done {
+			return f, nil
+		}
+		// Not a clean interior optimum: run the derivative-free search, which handles
+		// boundaries and flat directions, from the same start.
+		fit.Iterations = f.Iterations
+		obj.evals = f.Evaluations
 	}
 
 	// Nelder–Mead, restarted from the best vertex until a restart no longer improves.
@@ -197,6 +222,86 @@ func runFit(sp spec, opts *FitOptions) (Fit, error) {
 		fit.Warnings = append(fit.Warnings, sp.check(fit.Params)...)
 	}
 	return fit, nil
+}
+
+// gradientFits selects the gradient path of runFit when the model supplies a gradient
+// (tests turn it off to compare with the derivative-free search).
+var gradientFits = true
+
+// gradEvalBudget bounds the evaluations of the gradient search; interior optima take
+// 20–40.
+const gradEvalBudget = 150
+
+// gradFit minimises with BFGS on the analytic gradient from u0 (log optimiser units) and
+// checks the result with the gradient-difference Hessian. It returns the assembled Fit
+// and true when that is a converged interior optimum with a finite log-likelihood and a
+// positive definite Hessian; otherwise false, with Iterations and Evaluations spent so
+// far (evals counts the evaluations made before the call).
+func gradFit(sp *spec, fit Fit, u0 []float64, maxEval, evals int) (Fit, bool) {
+	k := len(sp.names)
+	p, gp := make([]float64, k), make([]float64, k)
+	nf := float64(sp.n)
+	obj := &countedGrad{evals: evals, fg: func(u, g []float64) float64 {
+		for i, v := range u {
+			p[i] = math.Exp(v)
+		}
+		v := sp.nllGrad(p, gp) / nf
+		for i := range g {
+			g[i] = gp[i] * p[i] / nf // d/du_i = p_i · d/dp_i
+		}
+		if !finite(v) {
+			return math.Inf(1)
+		}
+		return v
+	}}
+	// A fit whose iterate runs a decade past the degeneracy thresholds is heading for a
+	// boundary (where the likelihood is also slow to evaluate): leave it to the
+	// derivative-free search. So does one that needs more than gradEvalBudget evaluations.
+	br, ok := bfgsMinimise(obj, u0, boxLo, boxHi, math.Log(degenLo/10), math.Log(degenHi*10), polishTol/10, 200, min(maxEval, evals+gradEvalBudget))
+	fit.Iterations += br.iters
+	fit.Evaluations = obj.evals
+	if !ok || !finite(br.fx) {
+		return fit, false
+	}
+	nr := gradNewton(obj, br.x, br.g, br.fx, boxLo, boxHi, polishTol, convergedTol, 20, maxEval)
+	fit.Iterations += nr.iters
+	fit.Evaluations = obj.evals
+	if !nr.pd || !(nr.decrement <= convergedTol) {
+		return fit, false
+	}
+	fit.Params = make([]float64, k)
+	for i, v := range nr.x {
+		d := math.Exp(v)
+		if d < degenLo || d > degenHi {
+			return fit, false
+		}
+		fit.Params[i] = d * sp.scale[i]
+	}
+	nll := nr.fx*nf + sp.natOffset
+	if !finite(nll) {
+		return fit, false
+	}
+	fit.LogLikelihood = -nll
+	// The Hessian in log-parameters does not depend on the units (rescaling shifts the
+	// log-parameters), and at the optimum it is D·H·D for the natural parameters with
+	// D = diag(p); so Cov(p) = D·(n·H_u)⁻¹·D.
+	L, ok := cholesky(nr.H)
+	if !ok {
+		return fit, false
+	}
+	inv := cholInverse(L)
+	fit.StdErr = make([]float64, k)
+	for i := range fit.StdErr {
+		fit.StdErr[i] = fit.Params[i] * math.Sqrt(inv[i][i]/nf)
+		if se := fit.StdErr[i]; se > weakRelativeSE*fit.Params[i] {
+			fit.Warnings = append(fit.Warnings, fmt.Sprintf("parameter %s is weakly identified (standard error %.3g vs estimate %.3g)", sp.names[i], se, fit.Params[i]))
+		}
+	}
+	fit.Converged = true
+	if sp.check != nil {
+		fit.Warnings = append(fit.Warnings, sp.check(fit.Params)...)
+	}
+	return fit, true
 }
 
 // stdErrors returns the asymptotic standard errors sqrt(diag(H⁻¹)) of the natural

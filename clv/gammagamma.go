@@ -1,8 +1,10 @@
 package clv
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // GammaGamma holds the parameters of the Gamma-Gamma model of spend per transaction
@@ -79,6 +81,7 @@ func (g GammaGamma) ConditionalExpectedSpend(x int, zbar float64) float64 {
 type spendData struct {
 	n      int
 	xs     []float64 // distinct x
+	xw     []float64 // customers per distinct x
 	lnxs   []float64
 	groups []spendGroup
 	cx     []float64 // scratch per distinct x
@@ -97,35 +100,41 @@ func newSpendData(cs []Customer, scale float64) (*spendData, error) {
 		x int
 		z float64
 	}
-	d := &spendData{}
-	gi := map[key]int{}
-	xi := map[int]int{}
+	keys := make([]key, 0, len(cs))
 	for i, c := range cs {
 		if err := checkCustomer(i, c, true); err != nil {
 			return nil, err
 		}
-		if c.X == 0 {
-			continue
+		if c.X > 0 {
+			keys = append(keys, key{c.X, c.Monetary})
 		}
-		d.n++
-		k := key{c.X, c.Monetary}
-		if g, ok := gi[k]; ok {
-			d.groups[g].w++
-			continue
-		}
-		x, ok := xi[c.X]
-		if !ok {
-			x = len(d.xs)
-			xi[c.X] = x
-			d.xs = append(d.xs, float64(c.X))
-			d.lnxs = append(d.lnxs, math.Log(float64(c.X)))
-		}
-		z := c.Monetary / scale
-		gi[k] = len(d.groups)
-		d.groups = append(d.groups, spendGroup{w: 1, x: float64(c.X), z: z, lnz: math.Log(z), xi: x})
 	}
-	if d.n == 0 {
+	if len(keys) == 0 {
 		return nil, ErrNoRepeaters
+	}
+	// Sorted, identical rows are adjacent (see newCohort), and the group order does not
+	// depend on the input order.
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.x != b.x {
+			return cmp.Compare(a.x, b.x)
+		}
+		return cmp.Compare(a.z, b.z)
+	})
+	d := &spendData{n: len(keys)}
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			d.groups[len(d.groups)-1].w++
+			d.xw[len(d.xw)-1]++
+			continue
+		}
+		if i == 0 || k.x != keys[i-1].x {
+			d.xs = append(d.xs, float64(k.x))
+			d.xw = append(d.xw, 0)
+			d.lnxs = append(d.lnxs, math.Log(float64(k.x)))
+		}
+		d.xw[len(d.xw)-1]++
+		z := k.z / scale
+		d.groups = append(d.groups, spendGroup{w: 1, x: float64(k.x), z: z, lnz: math.Log(z), xi: len(d.xs) - 1})
 	}
 	d.cx = make([]float64, len(d.xs))
 	return d, nil
@@ -153,6 +162,57 @@ func (d *spendData) nll(par []float64) float64 {
 	return -sum
 }
 
+// nllGrad returns the same total negative log-likelihood as nll and stores its gradient
+// with respect to (p, q, γ) in grad. One customer's log-likelihood has the derivatives
+//
+//	∂/∂p = x [ψ(px+q) − ψ(px) + ln x + ln zbar − ln(γ + x zbar)]
+//	∂/∂q = ψ(px+q) − ψ(q) + ln γ − ln(γ + x zbar)
+//	∂/∂γ = q/γ − (px+q)/(γ + x zbar);
+//
+// the x-only parts are summed once per distinct x with its customer count.
+func (d *spendData) nllGrad(par, grad []float64) float64 {
+	p, q, gm := par[0], par[1], par[2]
+	for i := range grad {
+		grad[i] = math.NaN()
+	}
+	if !(p > 0 && q > 0 && gm > 0) || !finite(p+q+gm) {
+		return math.Inf(1)
+	}
+	n := float64(d.n)
+	lgm, pq := math.Log(gm), digamma(q)
+	var sv, sp, sq float64
+	for i, x := range d.xs {
+		w, px := d.xw[i], p*x
+		sv += w * (lgam(px+q) - lgam(px) + px*d.lnxs[i])
+		ppq := digamma(px + q)
+		sp += w * x * (ppq - digamma(px) + d.lnxs[i])
+		sq += w * (ppq - pq)
+	}
+	var acc [4]float64
+	groups := d.groups
+	sumChunks(len(groups), 4, acc[:], func(lo, hi int, out []float64) {
+		var v, dp, slg, dg float64
+		for _, g := range groups[lo:hi] {
+			px := p * g.x
+			den := gm + g.x*g.z
+			lg := math.Log(den)
+			v += g.w * ((px-1)*g.lnz - (px+q)*lg)
+			dp += g.w * g.x * (g.lnz - lg)
+			slg += g.w * lg
+			dg += g.w * (px + q) / den
+		}
+		out[0], out[1], out[2], out[3] = v, dp, slg, dg
+	})
+	sum := sv + n*(q*lgm-lgam(q)) + acc[0]
+	if !finite(sum) {
+		return math.Inf(1)
+	}
+	grad[0] = -(sp + acc[1])
+	grad[1] = -(sq + n*lgm - acc[2])
+	grad[2] = -(n*q/gm - acc[3])
+	return -sum
+}
+
 // FitGammaGamma fits the Gamma-Gamma spend model by maximum likelihood to the customers
 // with X > 0 (using their X and Monetary; others are skipped, and Fit.N counts the repeat
 // customers used). Errors: [ErrNoCustomers], [ErrNoRepeaters], or a [*DataError] for an
@@ -170,21 +230,22 @@ func FitGammaGamma(cs []Customer, opts *FitOptions) (GammaGamma, Fit, error) {
 	}
 	ms := 1.0
 	if n > 0 {
-		ms = mean / float64(n)
+		ms = pow2Near(mean / float64(n)) // exact scaling, independent of the input order
 	}
 	scaled, err := newSpendData(cs, ms)
 	if err != nil {
 		return GammaGamma{}, Fit{}, err
 	}
-	orig, _ := newSpendData(cs, 1)
 	sp := spec{
-		model:  "Gamma-Gamma",
-		names:  []string{"p", "q", "gamma"},
-		scale:  []float64{1, 1, ms},
-		n:      scaled.n,
-		nllOpt: scaled.nll,
-		nllNat: orig.nll,
-		starts: [][]float64{{1, 2, 1}, {5, 3, 0.5}, {0.5, 5, 8}},
+		model:   "Gamma-Gamma",
+		names:   []string{"p", "q", "gamma"},
+		scale:   []float64{1, 1, ms},
+		n:       scaled.n,
+		nllOpt:  scaled.nll,
+		nllGrad: scaled.nllGrad,
+		// Spend divided by ms multiplies each customer's density by ms.
+		natOffset: float64(scaled.n) * math.Log(ms),
+		starts:    [][]float64{{1, 2, 1}, {5, 3, 0.5}, {0.5, 5, 8}},
 		check: func(p []float64) []string {
 			if p[1] <= 1 {
 				return []string{fmt.Sprintf("q = %.4g <= 1: the population mean spend is infinite; spend predictions for customers without repeat purchases are unbounded", p[1])}

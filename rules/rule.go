@@ -80,11 +80,11 @@ const (
 	RoundCeil   Rounding = "ceil"
 )
 
-// Event types emitted by Tenure's own scheduler, which action rules may listen to besides
-// the store's event types (tenure.EventTypes).
+// Event types emitted by Tenure's own daily scheduler, which action rules may listen to
+// besides the store's event types (tenure.EventTypes).
 const (
-	MemberBirthday    tenure.EventType = "member.birthday"
-	MemberAnniversary tenure.EventType = "member.anniversary"
+	MemberBirthday    = tenure.MemberBirthday
+	MemberAnniversary = tenure.MemberAnniversary
 )
 
 // BasisPoints is a multiplier in ten-thousandths: 10000 is 1x, 15000 is 1.5x, 20000 is 2x.

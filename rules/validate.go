@@ -258,9 +258,14 @@ func normaliseAction(r Rule, f string, p *tenure.Problems) {
 	}
 }
 
+// knownEvent reports whether something emits events of type t: the store
+// (tenure.EventTypes) or Tenure's own daily schedule (tenure.ScheduledEventTypes). A rule
+// listening to anything else could never fire, so it is rejected when saved.
 func knownEvent(t tenure.EventType) bool {
-	if t == MemberBirthday || t == MemberAnniversary {
-		return true
+	for _, k := range tenure.ScheduledEventTypes {
+		if k == t {
+			return true
+		}
 	}
 	for _, k := range tenure.EventTypes {
 		if k == t {

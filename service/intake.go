@@ -30,6 +30,9 @@ type IngestOptions struct {
 	// program's enrolment setting, and orders earn points only with GrantPoints.
 	History     bool
 	GrantPoints bool
+	// Scheduled marks events Tenure emits itself (member.birthday…); only they may carry
+	// those types and the reserved id prefix.
+	Scheduled bool
 }
 
 var errDryRun = errors.New("dry run")
@@ -50,6 +53,7 @@ func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.E
 	hashes := make([]string, len(events))
 	for i := range events {
 		probs = append(probs, events[i].Validate(prefix(opt.Batch, i))...)
+		probs = append(probs, checkSource(&events[i], prefix(opt.Batch, i), opt)...)
 		b, _ := json.Marshal(events[i])
 		h := sha256.Sum256(b)
 		hashes[i] = hex.EncodeToString(h[:16])

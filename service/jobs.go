@@ -92,6 +92,9 @@ func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) err
 	if handled, err := s.runTierJob(ctx, tx, j); handled {
 		return err
 	}
+	if handled, err := s.runMemberDatesJob(ctx, tx, j); handled {
+		return err
+	}
 	u, err := s.newUnit(ctx, tx, j.TenantID)
 	if err != nil {
 		return err

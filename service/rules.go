@@ -26,6 +26,7 @@ type ruleBook struct {
 	stats   bool             // some condition reads member order counts or spend
 	segs    bool             // some condition reads member segments
 	tier    bool             // some condition reads the member's tier
+	metrics bool             // some condition reads the member's analytics metrics
 }
 
 // ruleCache holds compiled sets by tenant; an entry is reused while its version is current.
@@ -66,8 +67,19 @@ func newRuleBook(version int64, set rules.Set, ladder []tiers.Tier) (*ruleBook, 
 		rb.stats = rb.stats || strings.Contains(text, "order_count") || strings.Contains(text, "total_spent")
 		rb.segs = rb.segs || strings.Contains(text, "segments")
 		rb.tier = rb.tier || strings.Contains(text, "tier")
+		rb.metrics = rb.metrics || strings.Contains(text, "metrics")
 	}
 	return rb, nil
+}
+
+// candidateRules compiles a rule set that is not saved (a dry run's or a backtest's) as
+// it would run if saved: with the tenant's tier multipliers.
+func (s *Service) candidateRules(ctx context.Context, tx *storage.Tx, tenantID string, set rules.Set) (*ruleBook, error) {
+	ladder, _, err := tx.TierLadder(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return newRuleBook(0, set, ladder.Tiers)
 }
 
 // rules returns the tenant's current compiled rule set, compiling it once per version.
@@ -111,106 +123,6 @@ func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, pr
 	s.ruleCache.m[key] = rb
 	s.ruleCache.mu.Unlock()
 	return rb, nil
-}
-
-// memberStats is a member's order count and spend before the event being judged,
-// including orders paid earlier in the same transaction.
-type memberStats struct{ orders, spent int64 }
-
-// award judges an event with the tenant's rules and records the usage and budget the
-// result consumed, in the transaction. The points themselves are written by the caller.
-func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Event, o *tenure.Order, at time.Time) (rules.Result, *ruleBook, error) {
-	tx := u.tx
-	if u.rules == nil {
-		var err error
-		if u.rules, err = s.rules(ctx, tx, u.tenantID, u.prog); err != nil {
-			return rules.Result{}, nil, err
-		}
-	}
-	rb := u.rules
-	var err error
-	periods := rules.PeriodsAt(at, rb.cs.Location())
-	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
-	in := rules.Input{At: at, Event: ev, Order: o, Member: rules.MemberOf(m)}
-	if len(rb.counted) > 0 {
-		if err := u.loadUsage(ctx, rb, m.ID, keys); err != nil {
-			return rules.Result{}, nil, err
-		}
-		in.Usage = map[string]rules.Usage{}
-		for id, byPeriod := range u.usage[m.ID] {
-			c := func(k string) rules.Counter {
-				return rules.Counter{Times: byPeriod[k].Times, Points: byPeriod[k].Points}
-			}
-			in.Usage[id] = rules.Usage{Day: c(keys[0]), Week: c(keys[1]), Month: c(keys[2]), Year: c(keys[3]), Lifetime: c(keys[4])}
-		}
-	}
-	if len(rb.budgets) > 0 {
-		if err := u.loadBudgets(ctx, rb); err != nil {
-			return rules.Result{}, nil, err
-		}
-		in.Budgets = u.budgetsLeft(rb)
-	}
-	if rb.stats {
-		if _, ok := u.stats[m.ID]; !ok {
-			if err := u.loadStats(ctx, m.ID); err != nil {
-				return rules.Result{}, nil, err
-			}
-		}
-		st := u.stats[m.ID]
-		in.Member.OrderCount, in.Member.TotalSpent = st.orders, st.spent
-	}
-	if rb.segs {
-		if in.Member.Segments, err = tx.MemberSegments(ctx, m.ID); err != nil {
-			return rules.Result{}, nil, err
-		}
-	}
-	book, err := u.book(ctx, m.ID, tenure.Points)
-	if err != nil {
-		return rules.Result{}, nil, err
-	}
-	in.Member.Points = book.Balance.Available
-	if rb.tier {
-		in.Member.Tier, _ = m.Attributes["tier"].(string)
-		if s.MemberTier != nil {
-			t, err := s.MemberTier(ctx, tx, u.tenantID, m.ID)
-			if err != nil {
-				return rules.Result{}, nil, err
-			}
-			if t != "" {
-				in.Member.Tier = t
-			}
-		}
-	}
-	res := rules.Evaluate(rb.cs, in)
-	if len(res.Budgets) > 0 {
-		if res, err = u.lockBudgets(ctx, rb, in, res); err != nil {
-			return res, rb, err
-		}
-	}
-	var firings []storage.RuleFiring
-	for _, inc := range res.Usage {
-		if slices.Contains(rb.counted, inc.RuleID) {
-			firings = append(firings, storage.RuleFiring{RuleID: inc.RuleID, Points: inc.Points})
-		}
-	}
-	if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, firings, keys); err != nil {
-		return res, rb, err
-	}
-	u.addUsage(m.ID, firings, keys)
-	spends := make([]storage.BudgetSpend, 0, len(res.Budgets))
-	for _, b := range res.Budgets {
-		spends = append(spends, storage.BudgetSpend{Key: b.Key, Points: b.Points})
-		u.budgets[b.Key] += b.Points
-	}
-	if err := tx.SpendBudgets(ctx, u.tenantID, spends); err != nil {
-		return res, rb, err
-	}
-	for _, x := range res.Exposures {
-		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, res.Attributed(x.RuleID)); err != nil {
-			return res, rb, err
-		}
-	}
-	return res, rb, nil
 }
 
 // loadStats reads the order statistics of member and of every member the transaction
@@ -450,6 +362,11 @@ func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base 
 			return err
 		}
 		out = RuleSetView{Version: v, Set: set}
+		if birthday, anniversary := scheduledTypes(set); birthday || anniversary {
+			if err := scheduleMemberDates(ctx, tx, tenantID); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, tenantID, actor, "rules.saved", "rule_set", itoa64(v), map[string]any{"rules": len(set.Rules)})
 	})
 	return out, err
@@ -481,13 +398,29 @@ type EvaluateRequest struct {
 
 // SampleMember is what a dry run assumes about the member.
 type SampleMember struct {
-	Tier       string         `json:"tier,omitempty"`
-	Segments   []string       `json:"segments,omitempty"`
-	Tags       []string       `json:"tags,omitempty"`
-	Attributes map[string]any `json:"attributes,omitempty"`
-	OrderCount int64          `json:"order_count,omitempty"`
-	TotalSpent int64          `json:"total_spent,omitempty"`
-	Points     int64          `json:"points,omitempty"`
+	Tier       string             `json:"tier,omitempty"`
+	Segments   []string           `json:"segments,omitempty"`
+	Tags       []string           `json:"tags,omitempty"`
+	Attributes map[string]any     `json:"attributes,omitempty"`
+	OrderCount int64              `json:"order_count,omitempty"`
+	TotalSpent int64              `json:"total_spent,omitempty"`
+	Points     int64              `json:"points,omitempty"`
+	Metrics    map[string]float64 `json:"metrics,omitempty" doc:"Analytics metrics by key (clv, p_alive, aov...)"`
+	EnrolledAt *time.Time         `json:"enrolled_at,omitempty" doc:"Enrolment, for member.enrolled_days; absent: enrolled at the event"`
+}
+
+// basis turns a sample member into the profile and state the rule input is built from.
+func (sm *SampleMember) basis() (tenure.Member, tenure.MemberBasis) {
+	if sm == nil {
+		return tenure.Member{}, tenure.MemberBasis{}
+	}
+	m := tenure.Member{Tags: sm.Tags, Attributes: sm.Attributes}
+	if sm.EnrolledAt != nil {
+		m.EnrolledAt = *sm.EnrolledAt
+	}
+	tier, segs := sm.Tier, sm.Segments
+	return m, tenure.MemberBasis{Points: sm.Points, Stats: &tenure.OrderStats{Orders: sm.OrderCount, Spent: sm.TotalSpent},
+		Tier: &tier, Segments: &segs, Metrics: sm.Metrics, MetricsSet: true}
 }
 
 // EvaluateRules runs the evaluator on a sample event and writes nothing: no usage, no
@@ -497,37 +430,32 @@ func (s *Service) EvaluateRules(ctx context.Context, tenantID string, req Evalua
 		return rules.Result{}, probs.Err("service.EvaluateRules")
 	}
 	var rb *ruleBook
-	if req.Rules != nil {
-		var err error
-		if rb, err = newRuleBook(0, *req.Rules, nil); err != nil {
-			return rules.Result{}, err
-		}
-	} else {
-		err := s.DB.Read(ctx, func(tx *storage.Tx) error {
-			t, err := tx.Tenant(ctx, tenantID)
-			if err != nil {
-				return err
-			}
-			rb, err = s.rules(ctx, tx, tenantID, t.Program)
+	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		if req.Rules != nil {
+			var err error
+			rb, err = s.candidateRules(ctx, tx, tenantID, *req.Rules)
 			return err
-		})
-		if err != nil {
-			return rules.Result{}, err
 		}
+		t, err := tx.Tenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		rb, err = s.rules(ctx, tx, tenantID, t.Program)
+		return err
+	})
+	if err != nil {
+		return rules.Result{}, err
 	}
 	at := req.Event.OccurredAt
 	if at.IsZero() {
 		at = s.Clock.Now()
 	}
 	req.Event.OccurredAt = at
-	var snap rules.Member
-	if m := req.Member; m != nil {
-		snap = rules.Member{Tier: m.Tier, Segments: m.Segments, Tags: m.Tags, Attributes: m.Attributes, OrderCount: m.OrderCount, TotalSpent: m.TotalSpent, Points: m.Points}
-	}
 	var o *tenure.Order
 	if req.Event.Order != nil {
 		o = &tenure.Order{ExternalID: req.Event.Order.ID}
 		o.Merge(tenure.OrderPaid, req.Event.Order, at)
 	}
-	return rules.Evaluate(rb.cs, rules.Input{At: at, Event: req.Event, Order: o, Member: snap}), nil
+	m, b := req.Member.basis()
+	return rules.Evaluate(rb.cs, ruleInput(m, b, req.Event, o, at)), nil
 }

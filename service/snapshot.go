@@ -251,3 +251,26 @@ func (s *Service) snapshotLifts(ctx context.Context, tenantID string, orders map
 	}
 	return out, nil
 }
+
+// MemberMetrics returns a member's metrics as the earning rules read them
+// (member.metrics): RFM measures and scores, average order value and the CLV
+// prediction. A member with no order has none; without a CLV fit the prediction keys
+// are absent.
+func (sn *Snapshot) MemberMetrics(memberID string) map[string]float64 {
+	out := map[string]float64{}
+	if r := sn.MemberRFM(memberID); r != nil {
+		out["recency_days"] = float64(r.RecencyDays)
+		out["frequency"] = float64(r.Frequency)
+		out["monetary"] = float64(r.Monetary)
+		if r.Frequency > 0 {
+			out["aov"] = float64(r.Monetary) / float64(r.Frequency)
+		}
+		out["r"], out["f"], out["m"] = float64(r.R), float64(r.F), float64(r.M)
+	}
+	if c := sn.MemberCLV(memberID); c != nil {
+		out["clv"] = c.CLVMinor
+		out["p_alive"] = c.PAlive
+		out["expected_orders"] = c.ExpectedPurchases
+	}
+	return out
+}

@@ -22,9 +22,9 @@ func scanMember(s interface{ Scan(...any) error }) (tenure.Member, error) {
 // InsertMember stores a new member with its tags and an empty balance per wallet.
 func (tx *Tx) InsertMember(ctx context.Context, tenantID string, m *tenure.Member) error {
 	doc, _ := json.Marshal(m)
-	if _, err := tx.exec(ctx, `INSERT INTO members (id, tenant_id, external_id, email, doc, enrolled_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.ID, tenantID, m.ExternalID, m.Email, string(doc), ts(m.EnrolledAt), ts(m.CreatedAt), ts(m.UpdatedAt)); err != nil {
+	if _, err := tx.exec(ctx, `INSERT INTO members (id, tenant_id, external_id, email, doc, enrolled_at, created_at, updated_at, birthday_md, birthday_since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		m.ID, tenantID, m.ExternalID, m.Email, string(doc), ts(m.EnrolledAt), ts(m.CreatedAt), ts(m.UpdatedAt), BirthdayMonthDay(m.Birthday), ts(tx.Now)); err != nil {
 		// A unique violation here is a race with a concurrent enrolment of the same customer:
 		// DB.Write retries the transaction, which then finds the member.
 		return err
@@ -38,11 +38,14 @@ func (tx *Tx) InsertMember(ctx context.Context, tenantID string, m *tenure.Membe
 	return tx.writeTags(ctx, tenantID, m.ID, m.Tags)
 }
 
-// UpdateMember rewrites a member's document and tags.
+// UpdateMember rewrites a member's document and tags. A changed birthday is dated at
+// the transaction's time (the notice member.birthday requires counts from then).
 func (tx *Tx) UpdateMember(ctx context.Context, tenantID string, m *tenure.Member) error {
 	doc, _ := json.Marshal(m)
-	if _, err := tx.exec(ctx, `UPDATE members SET email = $1, doc = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5`,
-		m.Email, string(doc), ts(m.UpdatedAt), tenantID, m.ID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE members SET email = $1, doc = $2, updated_at = $3,
+			birthday_since = CASE WHEN birthday_md = $6 THEN birthday_since ELSE $7 END, birthday_md = $6
+		WHERE tenant_id = $4 AND id = $5`,
+		m.Email, string(doc), ts(m.UpdatedAt), tenantID, m.ID, BirthdayMonthDay(m.Birthday), ts(tx.Now)); err != nil {
 		return err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM member_tags WHERE tenant_id = $1 AND member_id = $2`, tenantID, m.ID); err != nil {

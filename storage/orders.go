@@ -88,9 +88,10 @@ func (tx *Tx) MemberOrderIDs(ctx context.Context, tenantID, memberID string) ([]
 }
 
 // EachPaidOrder streams the tenant's orders paid in [from, to), oldest payment first,
-// with their lines, calling fn for each. Memory stays bounded by one order.
+// with their lines and points account, calling fn for each. Memory stays bounded by one
+// order.
 func (tx *Tx) EachPaidOrder(ctx context.Context, tenantID string, from, to time.Time, fn func(o *tenure.Order) error) error {
-	rows, err := tx.query(ctx, `SELECT o.id, o.external_id, o.member_id, o.currency, o.shipping, o.discount, o.paid_at, o.cancelled_at,
+	rows, err := tx.query(ctx, `SELECT o.id, o.external_id, o.member_id, o.currency, o.shipping, o.discount, o.paid_at, o.cancelled_at, o.points,
 			l.line_id, l.product_id, l.sku, l.name, l.category, l.brand, l.quantity, l.unit_price, l.discount
 		FROM orders o JOIN order_lines l ON l.order_id = o.id
 		WHERE o.tenant_id = $1 AND o.paid_at >= $2 AND o.paid_at < $3
@@ -105,8 +106,9 @@ func (tx *Tx) EachPaidOrder(ctx context.Context, tenantID string, from, to time.
 		var shipping, discount int64
 		var paid int64
 		var cancelled sql.NullInt64
+		var points string
 		var l tenure.OrderLine
-		if err := rows.Scan(&id, &ext, &member, &currency, &shipping, &discount, &paid, &cancelled,
+		if err := rows.Scan(&id, &ext, &member, &currency, &shipping, &discount, &paid, &cancelled, &points,
 			&l.LineID, &l.ProductID, &l.SKU, &l.Name, &l.Category, &l.Brand, &l.Quantity, &l.UnitPrice, &l.Discount); err != nil {
 			return err
 		}
@@ -119,6 +121,9 @@ func (tx *Tx) EachPaidOrder(ctx context.Context, tenantID string, from, to time.
 			p := fromTS(paid)
 			cur = &tenure.Order{ID: id, ExternalID: ext, MemberID: member, Currency: currency, Shipping: shipping, Discount: discount,
 				PaidAt: &p, CancelledAt: fromNTS(cancelled)}
+			if err := json.Unmarshal([]byte(points), &cur.Points); err != nil {
+				return err
+			}
 		}
 		cur.Lines = append(cur.Lines, l)
 	}

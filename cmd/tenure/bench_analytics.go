@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -34,18 +32,17 @@ const (
 // benchAnalytics runs `tenure bench analytics`: it streams a synthetic store (package
 // analytics/synth) into analytics.CollectHistory and times a full analytics refresh, stage
 // by stage, against the cost of merely generating and summing the same orders; with
-// -compare-lifetimes it also times the BG/NBD and Gamma-Gamma fits on CDNOW against the
-// Python library lifetimes. See docs/benchmarks-analytics.md.
+// -compare-lifetimes it also times the CLV fits against the Python library lifetimes
+// (bench_clv.go). See docs/benchmarks-analytics.md.
 func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tenure bench analytics", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg                              synth.Config
-		rounds, fitRuns                  int
-		asJSON                           bool
-		cpuprofile, memprofile           string
-		pythonPath, python, script, csvF string
-		summaryCSV                       string
+		cfg                    synth.Config
+		rounds                 int
+		asJSON                 bool
+		cpuprofile, memprofile string
+		summaryCSV             string
 	)
 	fs.IntVar(&cfg.Customers, "customers", 1_000_000, "customers of the synthetic store (0: skip it)")
 	fs.IntVar(&cfg.Orders, "orders", 10_000_000, "orders of the synthetic store")
@@ -55,12 +52,8 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.BoolVar(&asJSON, "json", false, "also print the results as JSON")
 	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the synthetic-store rounds to this file")
 	fs.StringVar(&memprofile, "memprofile", "", "write an allocation profile (alloc_space) of the run to this file")
-	fs.StringVar(&pythonPath, "compare-lifetimes", "", "PYTHONPATH holding lifetimes and autograd: also time their fits on -cdnow against ours")
-	fs.StringVar(&python, "python", "python3", "Python interpreter with numpy, scipy and pandas")
-	fs.StringVar(&script, "lifetimes-script", "bench/lifetimes/run_lifetimes.py", "the lifetimes driver script")
-	fs.StringVar(&csvF, "cdnow", "testdata/cdnow/cdnow_customers_summary_with_transactions.csv", "summary to fit with -compare-lifetimes (ID,x,t_x,T,zbar; CDNOW by default)")
 	fs.StringVar(&summaryCSV, "summary-csv", "", "write the synthetic store's clv summary (ID,x,t_x,T,zbar, weeks) to this file, for -cdnow")
-	fs.IntVar(&fitRuns, "fit-runs", 5, "runs of each -compare-lifetimes fit; the median is reported")
+	lifetimes := registerLifetimesFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,11 +85,8 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 		st.print(stdout)
 	}
 	var cmpErr error
-	if pythonPath != "" {
-		rep.CDNOW, cmpErr = compareLifetimes(ctx, csvF, fitRuns, python, script, pythonPath, stderr)
-		if rep.CDNOW != nil {
-			rep.CDNOW.print(stdout)
-		}
+	if lifetimes.pythonPath != "" {
+		rep.CLVFits, cmpErr = lifetimes.run(ctx, stdout, stderr)
 	}
 	if memprofile != "" {
 		f, err := os.Create(memprofile)
@@ -121,7 +111,7 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 type analyticsReport struct {
 	Machine analyticsMachine `json:"machine"`
 	Store   *storeBench      `json:"synthetic_store,omitempty"`
-	CDNOW   *cdnowFitBench   `json:"cdnow_fits,omitempty"`
+	CLVFits []*clvFitBench   `json:"clv_fits,omitempty"`
 }
 
 // storeBench is the synthetic-store measurement: medians over the rounds, peaks over the run.
@@ -532,118 +522,6 @@ func thisMachine() analyticsMachine {
 		}
 	}
 	return m
-}
-
-// cdnowFitBench compares our BG/NBD and Gamma-Gamma fits with lifetimes' on the CDNOW
-// summary, both timed in the same run (standard errors included on both sides: ours from
-// the numerical Hessian, lifetimes' from autograd's).
-type cdnowFitBench struct {
-	Input     string               `json:"input"`
-	Customers int                  `json:"customers"`
-	Repeaters int                  `json:"repeaters"`
-	Runs      int                  `json:"runs"`
-	Tenure    map[string]fitTiming `json:"tenure"`
-	Lifetimes map[string]fitTiming `json:"lifetimes,omitempty"`
-	Versions  map[string]string    `json:"python_versions,omitempty"`
-	Error     string               `json:"lifetimes_error,omitempty"`
-}
-
-type fitTiming struct {
-	Median        float64            `json:"median_seconds"`
-	Seconds       []float64          `json:"seconds"`
-	Params        map[string]float64 `json:"params"`
-	LogLikelihood float64            `json:"log_likelihood"`
-}
-
-func compareLifetimes(ctx context.Context, path string, runs int, python, script, pythonPath string, progress io.Writer) (*cdnowFitBench, error) {
-	cs, err := readCDNOWSummary(path)
-	if err != nil {
-		return nil, err
-	}
-	var rep []clv.Customer
-	for _, c := range cs {
-		if c.X > 0 {
-			rep = append(rep, c)
-		}
-	}
-	b := &cdnowFitBench{Input: path, Customers: len(cs), Repeaters: len(rep), Runs: max(runs, 1), Tenure: map[string]fitTiming{}}
-	fmt.Fprintf(progress, "fits on %s: %d of each model in Go...\n", path, b.Runs)
-	for _, m := range []struct {
-		key string
-		fit func() (clv.Fit, error)
-	}{
-		{"bgnbd", func() (clv.Fit, error) { _, f, err := clv.FitBGNBD(cs, nil); return f, err }},
-		{"gammagamma", func() (clv.Fit, error) { _, f, err := clv.FitGammaGamma(rep, nil); return f, err }},
-	} {
-		var ft fitTiming
-		for range b.Runs {
-			t := time.Now()
-			f, err := m.fit()
-			ft.Seconds = append(ft.Seconds, time.Since(t).Seconds())
-			if err != nil {
-				return nil, fmt.Errorf("bench analytics: %s on %s: %w", m.key, path, err)
-			}
-			ft.Params, ft.LogLikelihood = map[string]float64{}, f.LogLikelihood
-			for i, n := range f.Names {
-				ft.Params[n] = f.Params[i]
-			}
-		}
-		ft.Median = medianOf(ft.Seconds)
-		b.Tenure[m.key] = ft
-	}
-	fmt.Fprintf(progress, "fits on %s: %d of each model with lifetimes (%s %s, PYTHONPATH=%s)...\n", path, b.Runs, python, script, pythonPath)
-	cmd := exec.CommandContext(ctx, python, script, "--csv", path, "--runs", strconv.Itoa(b.Runs))
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonPath)
-	cmd.Stderr = progress
-	out, err := cmd.Output()
-	var py struct {
-		Versions   map[string]string `json:"versions"`
-		BGNBD      fitTiming         `json:"bgnbd"`
-		GammaGamma fitTiming         `json:"gammagamma"`
-	}
-	if err == nil {
-		err = json.Unmarshal(out, &py)
-	}
-	if err != nil {
-		b.Error = err.Error()
-		return b, fmt.Errorf("bench analytics: lifetimes driver: %w", err)
-	}
-	b.Versions, b.Lifetimes = py.Versions, map[string]fitTiming{"bgnbd": py.BGNBD, "gammagamma": py.GammaGamma}
-	return b, nil
-}
-
-func (b *cdnowFitBench) print(w io.Writer) {
-	fmt.Fprintf(w, "BG/NBD and Gamma-Gamma fits on %s: %d customers, %d repeaters; median of %d run(s) each, standard errors included\n", b.Input, b.Customers, b.Repeaters, b.Runs)
-	if b.Versions != nil {
-		fmt.Fprintf(w, "lifetimes side: %v\n", b.Versions)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nmodel\timplementation\tmedian ms\tlog-likelihood\tparameters")
-	for _, m := range []struct{ key, name string }{{"bgnbd", "BG/NBD"}, {"gammagamma", "Gamma-Gamma"}} {
-		for _, side := range []struct {
-			name string
-			fits map[string]fitTiming
-		}{{"tenure (Go)", b.Tenure}, {"lifetimes (Python)", b.Lifetimes}} {
-			f, ok := side.fits[m.key]
-			if !ok {
-				continue
-			}
-			names := slices.Sorted(maps.Keys(f.Params))
-			ps := make([]string, len(names))
-			for i, n := range names {
-				ps[i] = fmt.Sprintf("%s=%.4f", n, f.Params[n])
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.3f\t%s\n", m.name, side.name, 1000*f.Median, f.LogLikelihood, strings.Join(ps, " "))
-		}
-		if l, ok := b.Lifetimes[m.key]; ok {
-			fmt.Fprintf(tw, "%s\tlifetimes / tenure\t%.1fx\t\t\n", m.name, l.Median/b.Tenure[m.key].Median)
-		}
-	}
-	_ = tw.Flush()
-	if b.Error != "" {
-		fmt.Fprintf(w, "lifetimes could not run: %s\n", b.Error)
-	}
-	fmt.Fprintln(w)
 }
 
 // writeSummaryCSV writes customers as readCDNOWSummary reads them.
