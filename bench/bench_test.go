@@ -32,10 +32,18 @@ func engines(t *testing.T) []engine {
 // assert nothing about time.
 func TestIngestPathsWriteTheSameRows(t *testing.T) {
 	for _, e := range engines(t) {
-		t.Run(e.name, func(t *testing.T) {
+		for _, program := range Programs {
+			t.Run(e.name+"/"+program, func(t *testing.T) { testIngestPaths(t, e, program) })
+		}
+	}
+}
+
+func testIngestPaths(t *testing.T, e engine, program string) {
+	{
+		{
 			const events, lines = 300, 3
 			rep, err := Ingest(context.Background(), IngestOptions{DatabaseURL: e.dsn, Events: events, Batch: 100,
-				Members: 40, Lines: lines, Clients: 2, Rounds: 1})
+				Members: 40, Lines: lines, Clients: 2, Rounds: 1, Program: program})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,6 +59,16 @@ func TestIngestPathsWriteTheSameRows(t *testing.T) {
 			for table, n := range want {
 				if got := byPath[PathService].Rows[table]; got != n {
 					t.Errorf("service wrote %d %s rows, want %d", got, table, n)
+				}
+			}
+			if rep.Options.Program != program {
+				t.Errorf("report says program %q, want %q", rep.Options.Program, program)
+			}
+			// rules-20 keeps counters for its capped and limited rules and takes from the
+			// keyword campaigns' budgets; the default program does neither.
+			for _, sum := range []string{"rule_usage.times", "rule_budgets.spent"} {
+				if n := byPath[PathService].Rows[sum]; (n > 0) != (program == ProgramRules20) {
+					t.Errorf("%s: service added %d to %s", program, n, sum)
 				}
 			}
 			if byPath[PathService].Rows["balances.pending"] <= 0 {
@@ -72,7 +90,21 @@ func TestIngestPathsWriteTheSameRows(t *testing.T) {
 					t.Errorf("the benchmark left %s behind (%v)", e.dsn, err)
 				}
 			}
-		})
+		}
+	}
+}
+
+func TestBenchProgramIsTheDocumentedExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/examples/rules-20.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != string(rules20) {
+		t.Error("bench/rules-20.json differs from docs/examples/rules-20.json; copy the example again")
+	}
+	set, ok, err := ruleSet(ProgramRules20)
+	if err != nil || !ok || len(set.Rules) != 20 {
+		t.Fatalf("rules-20 has %d rules (ok %v, err %v), want 20", len(set.Rules), ok, err)
 	}
 }
 
@@ -129,19 +161,23 @@ func TestPercentileIsNearestRank(t *testing.T) {
 
 // BenchmarkIngestRaw is the storage ceiling on SQLite: the rows of b.N order.paid events
 // written with database/sql in transactions of 1000.
-func BenchmarkIngestRaw(b *testing.B) { benchmarkIngest(b, PathRaw) }
+func BenchmarkIngestRaw(b *testing.B) { benchmarkIngest(b, PathRaw, ProgramDefault) }
 
-// BenchmarkIngestService is service.Ingest on SQLite, in batches of 1000 events.
-func BenchmarkIngestService(b *testing.B) { benchmarkIngest(b, PathService) }
+// BenchmarkIngestService is service.Ingest on SQLite, in batches of 1000 events, under the
+// default program.
+func BenchmarkIngestService(b *testing.B) { benchmarkIngest(b, PathService, ProgramDefault) }
 
-func benchmarkIngest(b *testing.B, path string) {
+// BenchmarkIngestServiceRules20 is the same under the 20 rules of docs/examples.
+func BenchmarkIngestServiceRules20(b *testing.B) { benchmarkIngest(b, PathService, ProgramRules20) }
+
+func benchmarkIngest(b *testing.B, path, program string) {
 	ctx := context.Background()
 	s, err := newScratch(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.close()
-	f, err := openFixture(ctx, s, 2000, 3, slog.New(slog.DiscardHandler))
+	f, err := openFixture(ctx, s, program, 2000, 3, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +185,7 @@ func benchmarkIngest(b *testing.B, path string) {
 	batches := newWorkload(f.members, 3, 1).batches(b.N, service.MaxBatch)
 	var raw []rawBatch
 	if path == PathRaw {
-		if raw, err = f.prepareRaw(ctx, batches); err != nil {
+		if raw, err = f.prepareRaw(ctx, batches, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -185,6 +221,31 @@ func TestWebhooksDeliverEverything(t *testing.T) {
 			}
 			if rep.Alone[0].Count == 0 || rep.WithSlow[0].Count == 0 {
 				t.Fatalf("no lateness measured: %+v %+v", rep.Alone, rep.WithSlow)
+			}
+		})
+	}
+}
+
+func TestSingleEventsAreAllAnswered(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			rep, err := Single(context.Background(), SingleOptions{DatabaseURL: e.dsn, Program: ProgramRules20, Members: 30,
+				Conns: []int{1, 4}, Events: 40, Lines: 3, Rounds: 1})
+			if err != nil {
+				t.Fatal(err) // any answer other than 201 Created fails the run
+			}
+			if len(rep.Loads) != 2 || len(rep.Median) != 2 {
+				t.Fatalf("%d loads and %d medians, want 2 and 2", len(rep.Loads), len(rep.Median))
+			}
+			for _, l := range rep.Loads {
+				if l.Events != 40 || l.Failed != 0 || l.P50ms <= 0 {
+					t.Errorf("load at %d conns: %+v", l.Conns, l)
+				}
+			}
+			if e.name == "sqlite" {
+				if _, err := os.Stat(e.dsn); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("the benchmark left %s behind (%v)", e.dsn, err)
+				}
 			}
 		})
 	}

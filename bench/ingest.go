@@ -43,6 +43,9 @@ type IngestOptions struct {
 	Lines       int    `json:"lines"`   // lines per order
 	Clients     int    `json:"clients"` // concurrent HTTP clients
 	Rounds      int    `json:"rounds"`  // measurements per path; the report gives the median
+	// Program is the earning program the events are judged by: ProgramRules20 (the
+	// default) or ProgramDefault.
+	Program string `json:"program"`
 	// Log receives the application's logs; nil discards them.
 	Log *slog.Logger `json:"-"`
 	// Progress, when set, gets a line per finished measurement.
@@ -55,6 +58,12 @@ func (o *IngestOptions) check() error {
 		return errors.New("bench: -events, -members, -rounds and -clients must be at least 1, -lines at least 0")
 	case o.Batch < 1 || o.Batch > service.MaxBatch:
 		return fmt.Errorf("bench: -batch must be between 1 and %d (the intake's limit)", service.MaxBatch)
+	}
+	if o.Program == "" {
+		o.Program = ProgramRules20
+	}
+	if _, err := ParsePrograms(o.Program); err != nil {
+		return err
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -116,8 +125,13 @@ func Ingest(ctx context.Context, opt IngestOptions) (_ *IngestReport, err error)
 	for round := 1; round <= opt.Rounds; round++ {
 		seed := rand.Uint64()
 		first := len(rep.Measurements)
-		for _, path := range []string{PathRaw, PathService, PathHTTP} {
-			m, err := measureIngest(ctx, s, opt, path, seed)
+		// The service runs first: its results give the raw path the documents to store.
+		var results [][]tenure.EventResult
+		for _, path := range []string{PathService, PathRaw, PathHTTP} {
+			m, rs, err := measureIngest(ctx, s, opt, path, seed, results)
+			if path == PathService {
+				results = rs
+			}
 			if err != nil {
 				return nil, fmt.Errorf("bench: %s round %d: %w", path, round, err)
 			}
@@ -181,51 +195,55 @@ func sameRows(a, b map[string]int64) bool {
 }
 
 // measureIngest seeds a fresh database, prepares the path's input, and times only the
-// writing.
-func measureIngest(ctx context.Context, s *scratch, opt IngestOptions, path string, seed uint64) (Measurement, error) {
+// writing. The service path returns its results; the raw path needs them.
+func measureIngest(ctx context.Context, s *scratch, opt IngestOptions, path string, seed uint64, results [][]tenure.EventResult) (Measurement, [][]tenure.EventResult, error) {
 	m := Measurement{Path: path, Events: opt.Events}
-	f, err := openFixture(ctx, s, opt.Members, opt.Lines, opt.Log)
+	f, err := openFixture(ctx, s, opt.Program, opt.Members, opt.Lines, opt.Log)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	defer f.close()
 	batches := newWorkload(f.members, opt.Lines, seed).batches(opt.Events, opt.Batch)
 	before, err := f.census(ctx)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	var elapsed time.Duration
+	var out [][]tenure.EventResult
 	switch path {
 	case PathRaw:
-		prepared, perr := f.prepareRaw(ctx, batches)
+		prepared, perr := f.prepareRaw(ctx, batches, results)
 		if perr != nil {
-			return m, perr
+			return m, nil, perr
 		}
 		start := time.Now()
 		err = writeRaw(ctx, f.app.DB.Raw(), prepared)
 		elapsed = time.Since(start)
 	case PathService:
+		out = make([][]tenure.EventResult, 0, len(batches))
 		start := time.Now()
 		for _, b := range batches {
-			if _, err = f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
+			var rs []tenure.EventResult
+			if rs, err = f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
 				break
 			}
+			out = append(out, rs)
 		}
 		elapsed = time.Since(start)
 	case PathHTTP:
 		elapsed, m.Requests, m.Failed, err = postBatches(ctx, f, batches, opt.Clients)
 	}
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	after, err := f.census(ctx)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	m.Rows = diff(after, before)
 	m.Seconds = elapsed.Seconds()
 	m.EventsPerSec = float64(opt.Events) / m.Seconds
-	return m, nil
+	return m, out, nil
 }
 
 // serve starts the fixture's App on 127.0.0.1:0 and returns its base URL and a stop

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/tiers"
 )
 
@@ -24,9 +25,13 @@ import (
 //     time is unknown until then. The hourly segments refresh is inserted once per
 //     transaction and is a no-op when it exists.
 //
+//   - with a saved program (rules-20): rule_usage, the member's counters of each rule with a
+//     cap or a limit that fired, per period (day, week, month, year, lifetime), upserted;
+//     rule_budgets, what each campaign that fired took, upserted once per transaction.
+//
 // The service decides the points and the explanation stored with the event. The raw
-// path takes both from a dry run of the same batch through the service, made before the
-// clock starts, so the two paths store the same result documents. Each measurement
+// path takes both from the results the service gave for the same events in the same
+// round, before the raw clock starts, so the two paths store the same result documents. Each measurement
 // counts the rows of every table afterwards, to show that both wrote the same rows.
 
 // rawInput is what the raw rows depend on besides the events.
@@ -35,7 +40,23 @@ type rawInput struct {
 	tenantID string
 	loc      *time.Location   // the program's time zone, for tier months
 	pending  map[string]int64 // member id -> pending points before the batch, for messages
+	// The saved rules, when the program has some: the time zone of their periods, the
+	// rules with a cap or a limit (their counters are kept per member and period) and
+	// the budget each campaign rule takes from.
+	ruleLoc   *time.Location
+	counted   map[string]bool
+	budgetKey map[string]string
 }
+
+// explanation is the part of a rule explanation the raw rows depend on.
+type explanation struct {
+	RuleID   string `json:"rule_id"`
+	RuleName string `json:"rule_name"`
+	Fired    bool   `json:"fired"`
+	Points   int64  `json:"points"`
+}
+
+type usageKey struct{ member, rule, period string }
 
 // pointsEarned mirrors the service's points.earned message body.
 type pointsEarned struct {
@@ -53,12 +74,7 @@ type pointsEarned struct {
 // reason is the ledger entry's reason: the event and order, then the rules that gave
 // points, as the explanations in the event's result name them.
 func reason(e *tenure.Event, r tenure.EventResult) string {
-	var xs []struct {
-		RuleID   string `json:"rule_id"`
-		RuleName string `json:"rule_name"`
-		Fired    bool   `json:"fired"`
-		Points   int64  `json:"points"`
-	}
+	var xs []explanation
 	_ = json.Unmarshal(r.Explanations, &xs)
 	var parts []string
 	for _, x := range xs {
@@ -91,6 +107,10 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 		var touched []string
 		months := map[tierMonth]*[3]int64{}
 		var monthOrder []tierMonth
+		usage := map[usageKey]*[2]int64{}
+		var usageOrder []usageKey
+		spent := map[string]int64{}
+		var budgetOrder []string
 		for i := range evs {
 			e, r := &evs[i], results[b][i]
 			memberID, pts := r.MemberID, r.Points.OrderPoints
@@ -130,6 +150,33 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 					OrderID: e.Order.ID, EventID: e.ID, Pending: true, BalancePend: in.pending[memberID]})
 				outbox = append(outbox, []any{tenure.NewID(tenure.PrefixMessage, now), in.tenantID, "points.earned", memberID, string(msg), nowTS})
 			}
+			if in.counted != nil {
+				var xs []explanation
+				_ = json.Unmarshal(r.Explanations, &xs)
+				p := rules.PeriodsAt(paid, in.ruleLoc)
+				for _, x := range xs {
+					if !x.Fired {
+						continue
+					}
+					if in.counted[x.RuleID] {
+						for _, period := range []string{"day:" + p.Day, "week:" + p.Week, "month:" + p.Month, "year:" + p.Year, "lifetime"} {
+							k := usageKey{memberID, x.RuleID, period}
+							if usage[k] == nil {
+								usage[k] = &[2]int64{}
+								usageOrder = append(usageOrder, k)
+							}
+							usage[k][0]++
+							usage[k][1] += x.Points
+						}
+					}
+					if key, ok := in.budgetKey[x.RuleID]; ok {
+						if _, seen := spent[key]; !seen {
+							budgetOrder = append(budgetOrder, key)
+						}
+						spent[key] += x.Points
+					}
+				}
+			}
 			body, _ := json.Marshal(e)
 			h := sha256.Sum256(body)
 			result, _ := json.Marshal(r)
@@ -140,6 +187,13 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 		for _, k := range monthOrder {
 			t := months[k]
 			tierRows = append(tierRows, []any{k.member, k.month, in.tenantID, t[0], t[1], t[2]})
+		}
+		var usageRows, budgetRows [][]any
+		for _, k := range usageOrder {
+			usageRows = append(usageRows, []any{in.tenantID, k.member, k.rule, k.period, usage[k][0], usage[k][1]})
+		}
+		for _, k := range budgetOrder {
+			budgetRows = append(budgetRows, []any{in.tenantID, k, spent[k]})
 		}
 		hour := now.Truncate(time.Hour).Add(time.Hour)
 		job := [][]any{{tenure.NewID(tenure.PrefixJob, now), in.tenantID, "segments.refresh", "hourly:" + hour.Format(time.RFC3339), "", "pending", 0, hour.UnixMicro(), nowTS}}
@@ -154,6 +208,10 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 		s = multiInsert(s, in.pg, `INSERT INTO outbox (id, tenant_id, type, member_id, payload, created_at) VALUES `, 6, outbox, "")
 		s = multiInsert(s, in.pg, `INSERT INTO tier_stats (member_id, month, tenant_id, points, spend, orders) VALUES `, 6, tierRows,
 			` ON CONFLICT (member_id, month) DO UPDATE SET points = tier_stats.points + excluded.points, spend = tier_stats.spend + excluded.spend, orders = tier_stats.orders + excluded.orders`)
+		s = multiInsert(s, in.pg, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES `, 6, usageRows,
+			` ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + excluded.times, points = rule_usage.points + excluded.points`)
+		s = multiInsert(s, in.pg, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `, 3, budgetRows,
+			` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`)
 		s = multiInsert(s, in.pg, `INSERT INTO jobs (id, tenant_id, kind, job_key, payload, state, attempts, run_at, created_at) VALUES `, 9, job,
 			` ON CONFLICT (tenant_id, kind, job_key) DO NOTHING`)
 		out = append(out, rawBatch{events: len(evs), stmts: s})

@@ -90,7 +90,7 @@ func Reads(ctx context.Context, opt ReadsOptions) (_ *ReadsReport, err error) {
 			err = errors.Join(err, fmt.Errorf("bench: remove %s: %w", s.where, cerr))
 		}
 	}()
-	f, err := openFixture(ctx, s, opt.Members, 3, opt.Log)
+	f, err := openFixture(ctx, s, ProgramDefault, opt.Members, 3, opt.Log)
 	if err != nil {
 		return nil, err
 	}

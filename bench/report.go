@@ -88,9 +88,9 @@ func verdict(pass bool) string {
 // Print writes the report for people: per-round numbers, medians, ratios and verdicts.
 func (r *IngestReport) Print(w io.Writer) {
 	o := r.Options
-	r.header(w, "tenure bench ingest")
-	fmt.Fprintf(w, "%d order.paid events per measurement, batches of %d, %d members, %d lines per order, %d HTTP clients, %d rounds\n\n",
-		o.Events, o.Batch, o.Members, o.Lines, o.Clients, o.Rounds)
+	r.header(w, "tenure bench ingest, program "+o.Program)
+	fmt.Fprintf(w, "program %s; %d order.paid events per measurement, batches of %d, %d members, %d lines per order, %d HTTP clients, %d rounds\n\n",
+		o.Program, o.Events, o.Batch, o.Members, o.Lines, o.Clients, o.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\traw events/s\tin-process events/s\tHTTP batch events/s\tin-process/raw\tHTTP/raw\t")
 	for round := 1; round <= o.Rounds; round++ {
@@ -113,7 +113,7 @@ func (r *IngestReport) Print(w io.Writer) {
 		m := r.Measurements[0]
 		var parts []string
 		for _, t := range slices.Sorted(maps.Keys(m.Rows)) {
-			if n := m.Rows[t]; n != 0 && !strings.HasPrefix(t, "balances.") {
+			if n := m.Rows[t]; n != 0 && !strings.Contains(t, ".") { // sums, not rows
 				parts = append(parts, fmt.Sprintf("%s %.4g", t, float64(n)/float64(m.Events)))
 			}
 		}

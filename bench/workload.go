@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/app"
 	"github.com/tenure-loyalty/tenure/config"
+	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/secret"
 	"github.com/tenure-loyalty/tenure/service"
 )
@@ -27,12 +29,13 @@ type fixture struct {
 	tenant  string
 	secret  string
 	members []member
+	rules   *rules.Set // the program's saved rules; nil for the default program
 }
 
 // openFixture empties the scratch database and seeds it like a database in service:
 // members with their balance rows, one earlier paid order each, and planner statistics.
 // Nothing here is timed.
-func openFixture(ctx context.Context, s *scratch, members, lines int, log *slog.Logger) (*fixture, error) {
+func openFixture(ctx context.Context, s *scratch, program string, members, lines int, log *slog.Logger) (*fixture, error) {
 	if err := s.reset(ctx); err != nil {
 		return nil, fmt.Errorf("bench: fresh database: %w", err)
 	}
@@ -44,25 +47,29 @@ func openFixture(ctx context.Context, s *scratch, members, lines int, log *slog.
 		return nil, err
 	}
 	f := &fixture{app: a}
-	if err := f.seed(ctx, cfg.TenantName, members, lines); err != nil {
+	if err := f.seed(ctx, cfg.TenantName, program, members, lines); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("bench: seed: %w", err)
 	}
 	return f, nil
 }
 
-func (f *fixture) seed(ctx context.Context, name string, members, lines int) error {
+func (f *fixture) seed(ctx context.Context, name, program string, members, lines int) error {
 	t, secret, err := f.app.Service.CreateTenant(ctx, name)
 	if err != nil {
 		return err
 	}
 	f.tenant, f.secret = t.ID, secret
+	if err := f.install(ctx, program); err != nil {
+		return err
+	}
 	if err := f.enrol(ctx, members); err != nil {
 		return err
 	}
 	// Every member has bought once before, so no table the measurement reads is empty
-	// when its statistics are taken.
-	for _, b := range newWorkload(f.members, lines, rand.Uint64()).batches(len(f.members), service.MaxBatch) {
+	// when its statistics are taken. The same orders in every fixture of a run, so that
+	// each path starts from the same rows (which campaigns already have a budget row).
+	for _, b := range newWorkload(f.members, lines, seedOrders).batches(len(f.members), service.MaxBatch) {
 		if _, err := f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
 			return err
 		}
@@ -70,22 +77,41 @@ func (f *fixture) seed(ctx context.Context, name string, members, lines int) err
 	return f.analyze(ctx)
 }
 
-// prepareRaw makes the raw path's statements for batches: it asks the service for the
-// results of each batch in a dry run (nothing is written), then lays out the rows.
-func (f *fixture) prepareRaw(ctx context.Context, batches [][]tenure.Event) ([]rawBatch, error) {
-	results := make([][]tenure.EventResult, len(batches))
-	for i, b := range batches {
-		rs, err := f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true, DryRun: true})
-		if err != nil {
-			return nil, fmt.Errorf("dry run: %w", err)
+// prepareRaw makes the raw path's statements for batches, given the results the service
+// gave for them (the measurement of the service path in the same round). Without results
+// it asks the service for them in a dry run of each batch, which is exact only when no
+// rule depends on earlier batches (the default program).
+func (f *fixture) prepareRaw(ctx context.Context, batches [][]tenure.Event, results [][]tenure.EventResult) ([]rawBatch, error) {
+	if results == nil {
+		results = make([][]tenure.EventResult, len(batches))
+		for i, b := range batches {
+			rs, err := f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true, DryRun: true})
+			if err != nil {
+				return nil, fmt.Errorf("dry run: %w", err)
+			}
+			results[i] = rs
 		}
-		results[i] = rs
 	}
 	t, err := f.app.Service.Tenant(ctx, f.tenant)
 	if err != nil {
 		return nil, err
 	}
 	in := rawInput{pg: f.app.DB.Engine == "postgres", tenantID: f.tenant, loc: t.Program.Location(), pending: map[string]int64{}}
+	if f.rules != nil {
+		cs, err := rules.Compile(*f.rules)
+		if err != nil {
+			return nil, err
+		}
+		in.ruleLoc, in.counted, in.budgetKey = cs.Location(), map[string]bool{}, map[string]string{}
+		for _, r := range f.rules.Rules {
+			if r.Cap != nil || r.Limit != nil {
+				in.counted[r.ID] = true
+			}
+			if r.Budget > 0 {
+				in.budgetKey[r.ID] = r.BudgetKey()
+			}
+		}
+	}
 	rows, err := f.app.DB.Raw().QueryContext(ctx, `SELECT member_id, pending FROM balances WHERE wallet = 'points'`)
 	if err != nil {
 		return nil, err
@@ -102,7 +128,19 @@ func (f *fixture) prepareRaw(ctx context.Context, batches [][]tenure.Event) ([]r
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return prepareRaw(in, batches, results), nil
+	// The results may come from another fixture, whose members have other ids.
+	ids := make(map[string]string, len(f.members))
+	for _, m := range f.members {
+		ids[m.external] = m.id
+	}
+	own := make([][]tenure.EventResult, len(results))
+	for b, rs := range results {
+		own[b] = slices.Clone(rs)
+		for i := range own[b] {
+			own[b][i].MemberID = ids[batches[b][i].CustomerID]
+		}
+	}
+	return prepareRaw(in, batches, own), nil
 }
 
 // analyze gives PostgreSQL's planner statistics, as autovacuum gives a database in
@@ -111,8 +149,9 @@ func (f *fixture) prepareRaw(ctx context.Context, batches [][]tenure.Event) ([]r
 // and quadratic as the tables grow during a measurement too short for autovacuum.
 func (f *fixture) analyze(ctx context.Context) error {
 	if f.app.DB.Engine != "postgres" {
-		// SQLite plans these queries by their indexes without statistics, and Tenure never
-		// runs ANALYZE there; with statistics (STAT4) it would re-prepare statements.
+		// SQLite plans these queries by their indexes without statistics, as a fresh file
+		// has none until Tenure's hourly PRAGMA optimize (service's TestHotPathPlans checks
+		// the plans both ways).
 		return nil
 	}
 	ts, err := f.tables(ctx)
@@ -172,7 +211,8 @@ func (f *fixture) tables(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// census counts the rows of every table and sums the balance columns an order changes:
+// census counts the rows of every table and sums the balance columns an order changes,
+// the rule counters and the campaign budgets spent:
 // the difference of two censuses is what a measurement wrote.
 func (f *fixture) census(ctx context.Context) (map[string]int64, error) {
 	ts, err := f.tables(ctx)
@@ -194,6 +234,14 @@ func (f *fixture) census(ctx context.Context) (map[string]int64, error) {
 		return nil, err
 	}
 	out["balances.pending"], out["balances.earned"], out["balances.available"] = pending, earned, available
+	var times, spent int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(times), 0) FROM rule_usage`).Scan(&times); err != nil {
+		return nil, err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(spent), 0) FROM rule_budgets`).Scan(&spent); err != nil {
+		return nil, err
+	}
+	out["rule_usage.times"], out["rule_budgets.spent"] = times, spent
 	return out, nil
 }
 
@@ -239,9 +287,10 @@ func (w *workload) event(now time.Time) (tenure.Event, member) {
 	w.next++
 	o := &tenure.OrderData{ID: w.randomID("order-"), Currency: "PLN", Shipping: 1500}
 	for i := 0; i < w.lines; i++ {
-		sku := fmt.Sprintf("SKU-%05d", w.rng.IntN(5000))
+		n := w.rng.IntN(5000)
+		sku := fmt.Sprintf("SKU-%05d", n)
 		o.Lines = append(o.Lines, tenure.LineData{ID: fmt.Sprint(i + 1), ProductID: "prod-" + sku, SKU: sku,
-			Name: "Product " + sku, Category: "category-" + fmt.Sprint(w.rng.IntN(20)), Brand: "brand-" + fmt.Sprint(w.rng.IntN(50)),
+			Name: productName(n), Category: "category-" + fmt.Sprint(w.rng.IntN(20)), Brand: "brand-" + fmt.Sprint(w.rng.IntN(50)),
 			Quantity: int64(1 + w.rng.IntN(3)), UnitPrice: int64(500 + w.rng.IntN(30000)), Discount: 0})
 	}
 	return tenure.Event{ID: w.randomID("evt-"), Type: tenure.OrderPaid, CustomerID: m.external, OccurredAt: now.Add(-time.Minute), Order: o}, m
@@ -261,3 +310,7 @@ func (w *workload) batches(n, size int) [][]tenure.Event {
 	}
 	return out
 }
+
+// seedOrders is the workload seed of the fixtures' earlier orders; measurements draw
+// theirs at random.
+const seedOrders = 0x5eed0

@@ -30,6 +30,18 @@ type unit struct {
 	// tierStats buffers qualifying activity while no ladder is configured.
 	tierStats map[storage.TierMonth]tiers.Totals
 	rules     *ruleBook // the tenant's rules, loaded once per transaction
+	// budgets is what each campaign budget has spent, read once per transaction; locked
+	// marks the budgets locked in it, whose value is exact until the commit.
+	budgets map[string]int64
+	locked  map[string]bool
+	// members are the members the transaction loaded up front: the rules' per-member
+	// reads (order statistics, rule counters) are made for all of them at once.
+	members []string
+	// usage holds the rule counters of the members in usageFor, for the period keys
+	// usageKeys, kept current as the transaction adds to them.
+	usage     map[string]map[string]map[string]storage.Counter
+	usageFor  map[string]bool
+	usageKeys []string
 }
 
 func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
@@ -68,6 +80,7 @@ func (u *unit) add(k string, b *ledger.Book) {
 
 // preload loads the books of many members in one wallet with a few queries.
 func (u *unit) preload(ctx context.Context, memberIDs []string, w tenure.Wallet) error {
+	u.members = append(u.members, memberIDs...)
 	var need []string
 	for _, id := range memberIDs {
 		if _, ok := u.books[id+"/"+string(w)]; !ok && !u.fresh[id] {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rules"
+	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // ruleInput is the one place where the evaluator's input is assembled from a member and
@@ -45,14 +46,12 @@ func (s *Service) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenu
 	tx := u.tx
 	var b tenure.MemberBasis
 	if rb.stats {
-		st, ok := u.stats[m.ID]
-		if !ok {
-			var err error
-			if st.orders, st.spent, err = tx.MemberOrderStats(ctx, u.tenantID, m.ID); err != nil {
+		if _, ok := u.stats[m.ID]; !ok {
+			if err := u.loadStats(ctx, m.ID); err != nil {
 				return b, err
 			}
 		}
-		u.stats[m.ID] = st
+		st := u.stats[m.ID]
 		b.Stats = &tenure.OrderStats{Orders: st.orders, Spent: st.spent}
 	}
 	if rb.segs {
@@ -110,12 +109,11 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 	periods := rules.PeriodsAt(at, rb.cs.Location())
 	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
 	if len(rb.counted) > 0 {
-		raw, err := tx.RuleUsage(ctx, m.ID, rb.counted, keys)
-		if err != nil {
+		if err := u.loadUsage(ctx, rb, m.ID, keys); err != nil {
 			return rules.Result{}, nil, err
 		}
 		in.Usage = map[string]rules.Usage{}
-		for id, byPeriod := range raw {
+		for id, byPeriod := range u.usage[m.ID] {
 			c := func(k string) rules.Counter {
 				return rules.Counter{Times: byPeriod[k].Times, Points: byPeriod[k].Points}
 			}
@@ -123,35 +121,37 @@ func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure
 		}
 	}
 	if len(rb.budgets) > 0 {
-		names := make([]string, 0, len(rb.budgets))
-		for k := range rb.budgets {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		spent, err := tx.LockBudgets(ctx, u.tenantID, names)
-		if err != nil {
+		if err := u.loadBudgets(ctx, rb); err != nil {
 			return rules.Result{}, nil, err
 		}
-		in.Budgets = map[string]int64{}
-		for k, total := range rb.budgets {
-			in.Budgets[k] = max(total-spent[k], 0)
-		}
+		in.Budgets = u.budgetsLeft(rb)
 	}
 	res := rules.Evaluate(rb.cs, in)
+	if len(res.Budgets) > 0 {
+		if res, err = u.lockBudgets(ctx, rb, in, res); err != nil {
+			return res, rb, err
+		}
+	}
 	if o != nil && ev.Type == tenure.OrderPaid {
 		o.Points.Basis = &basis
 	}
+	var firings []storage.RuleFiring
 	for _, inc := range res.Usage {
 		if slices.Contains(rb.counted, inc.RuleID) {
-			if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, inc.RuleID, keys, inc.Points); err != nil {
-				return res, rb, err
-			}
+			firings = append(firings, storage.RuleFiring{RuleID: inc.RuleID, Points: inc.Points})
 		}
 	}
+	if err := tx.AddRuleUsage(ctx, u.tenantID, m.ID, firings, keys); err != nil {
+		return res, rb, err
+	}
+	u.addUsage(m.ID, firings, keys)
+	spends := make([]storage.BudgetSpend, 0, len(res.Budgets))
 	for _, b := range res.Budgets {
-		if err := tx.SpendBudget(ctx, u.tenantID, b.Key, b.Points); err != nil {
-			return res, rb, err
-		}
+		spends = append(spends, storage.BudgetSpend{Key: b.Key, Points: b.Points})
+		u.budgets[b.Key] += b.Points
+	}
+	if err := tx.SpendBudgets(ctx, u.tenantID, spends); err != nil {
+		return res, rb, err
 	}
 	for _, x := range res.Exposures {
 		if err := tx.Expose(ctx, u.tenantID, x.RuleID, m.ID, x.Holdout, res.Attributed(x.RuleID)); err != nil {

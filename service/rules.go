@@ -125,6 +125,136 @@ func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, pr
 	return rb, nil
 }
 
+// loadStats reads the order statistics of member and of every member the transaction
+// loaded up front that has none yet: one query per batch instead of one per event.
+func (u *unit) loadStats(ctx context.Context, member string) error {
+	ids := []string{member}
+	for _, id := range u.members {
+		if _, ok := u.stats[id]; !ok && id != member {
+			ids = append(ids, id)
+		}
+	}
+	got, err := u.tx.MemberOrderStats(ctx, u.tenantID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		u.stats[id] = memberStats{orders: got[id].Orders, spent: got[id].Spent}
+	}
+	return nil
+}
+
+// loadUsage makes sure u.usage holds member's counters for the period keys. Counters are
+// read for every member the transaction loaded up front at once, and read again only
+// when an event falls in other periods (a batch spanning midnight).
+func (u *unit) loadUsage(ctx context.Context, rb *ruleBook, member string, keys []string) error {
+	if slices.Equal(u.usageKeys, keys) && u.usageFor[member] {
+		return nil
+	}
+	ids := []string{member}
+	if !slices.Equal(u.usageKeys, keys) {
+		u.usage, u.usageFor, u.usageKeys = map[string]map[string]map[string]storage.Counter{}, map[string]bool{}, slices.Clone(keys)
+		for _, id := range u.members {
+			if id != member {
+				ids = append(ids, id)
+			}
+		}
+	}
+	got, err := u.tx.RuleUsage(ctx, ids, rb.counted, keys)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		u.usage[id], u.usageFor[id] = got[id], true
+	}
+	return nil
+}
+
+// addUsage adds firings to the cached counters, as AddRuleUsage did in the database.
+func (u *unit) addUsage(member string, firings []storage.RuleFiring, keys []string) {
+	if len(firings) == 0 || !slices.Equal(u.usageKeys, keys) {
+		return
+	}
+	if u.usage[member] == nil {
+		u.usage[member] = map[string]map[string]storage.Counter{}
+	}
+	for _, f := range firings {
+		if u.usage[member][f.RuleID] == nil {
+			u.usage[member][f.RuleID] = map[string]storage.Counter{}
+		}
+		for _, k := range keys {
+			c := u.usage[member][f.RuleID][k]
+			c.Times++
+			c.Points += f.Points
+			u.usage[member][f.RuleID][k] = c
+		}
+	}
+}
+
+// loadBudgets reads, once per transaction and without locking, what the rules' budgets
+// have spent: no event waits for a budget it does not take from.
+func (u *unit) loadBudgets(ctx context.Context, rb *ruleBook) error {
+	if u.budgets != nil {
+		return nil
+	}
+	names := make([]string, 0, len(rb.budgets))
+	for k := range rb.budgets {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	spent, err := u.tx.BudgetsSpent(ctx, u.tenantID, names)
+	if err != nil {
+		return err
+	}
+	u.budgets, u.locked = spent, map[string]bool{}
+	return nil
+}
+
+func (u *unit) budgetsLeft(rb *ruleBook) map[string]int64 {
+	left := make(map[string]int64, len(rb.budgets))
+	for k, total := range rb.budgets {
+		left[k] = max(total-u.budgets[k], 0)
+	}
+	return left
+}
+
+// lockBudgets locks the budgets res takes from, in sorted order, and checks the snapshot
+// the rules were judged on against their locked values. When another transaction spent
+// from one of them meanwhile, the event is judged again with the locked values; the locked
+// set only grows, so this ends, and every budget an award takes from is exact and held
+// until the commit: concurrent nodes never overspend.
+func (u *unit) lockBudgets(ctx context.Context, rb *ruleBook, in rules.Input, res rules.Result) (rules.Result, error) {
+	for {
+		var need []string
+		for _, b := range res.Budgets {
+			if !u.locked[b.Key] {
+				need = append(need, b.Key)
+			}
+		}
+		if len(need) == 0 {
+			return res, nil
+		}
+		slices.Sort(need)
+		spent, err := u.tx.LockBudgets(ctx, u.tenantID, need)
+		if err != nil {
+			return res, err
+		}
+		stale := false
+		for _, k := range need {
+			u.locked[k] = true
+			if spent[k] != u.budgets[k] {
+				stale = true
+				u.budgets[k] = spent[k]
+			}
+		}
+		if !stale {
+			return res, nil
+		}
+		in.Budgets = u.budgetsLeft(rb)
+		res = rules.Evaluate(rb.cs, in)
+	}
+}
+
 // countOrder adds a paid order to the member's in-transaction stats.
 func (u *unit) countOrder(memberID string, subtotal int64) {
 	if st, ok := u.stats[memberID]; ok {

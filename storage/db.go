@@ -47,6 +47,12 @@ type DB struct {
 	newDeliveries atomic.Pointer[func()]
 	changes       *changeFeed
 	buckets       bucketConns
+
+	// trace, when set, sees every statement the transactions and reads run.
+	trace func(query string, args []any)
+
+	// optimizedAt is when SQLite's planner statistics were last refreshed (Unix µs).
+	optimizedAt atomic.Int64
 }
 
 // OnNewDeliveries registers fn to be called after every commit of this handle that
@@ -85,6 +91,8 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	if db.Engine == "postgres" {
 		// pgx already caches prepared statements per connection.
 		db.writeStmts, db.readStmts = nil, nil
+	} else {
+		db.optimize(ctx, "PRAGMA optimize=0x10002")
 	}
 	return db, nil
 }
@@ -258,6 +266,11 @@ type Tx struct {
 
 	// Rows buffered until just before the commit, written with one INSERT per table.
 	outbox, deliveries, jobs [][]any
+	// Rule counters and budget spends, buffered the same way (rules.go).
+	usage      map[usageRow]*Counter
+	usageOrder []usageRow
+	spends     map[budgetRow]int64
+	spendOrder []budgetRow
 }
 
 // OnCommit registers fn to run after the transaction commits (never if it rolls back).
@@ -274,6 +287,9 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		err = db.run(ctx, db.write, false, fn)
+		if err == nil && db.Engine == "sqlite" && db.clock.Now().UnixMicro()-db.optimizedAt.Load() > optimizeEvery.Microseconds() {
+			db.optimize(ctx, "PRAGMA optimize")
+		}
 		// Domain errors (*tenure.Error) are answers, not transient failures.
 		if err == nil || tenure.KindOf(err) != tenure.KindInternal || !db.d.retryable(err) {
 			return err
@@ -286,6 +302,22 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		}
 	}
 	return err
+}
+
+// optimizeEvery is how often a write refreshes SQLite's planner statistics.
+const optimizeEvery = time.Hour
+
+// optimize refreshes SQLite's planner statistics (sqlite_stat1) for the tables whose
+// size changed enough to matter, as SQLite recommends for long-lived connections: on
+// open (0x10002 also covers tables never queried on this connection) and then hourly,
+// after a write. analysis_limit bounds each table's scan, so a run costs milliseconds
+// at any size. PostgreSQL's autovacuum does the same there. A failure only leaves older
+// statistics, so it is logged, not returned.
+func (db *DB) optimize(ctx context.Context, pragma string) {
+	db.optimizedAt.Store(db.clock.Now().UnixMicro())
+	if _, err := db.write.ExecContext(context.WithoutCancel(ctx), pragma); err != nil {
+		db.log.Warn("sqlite optimize", "err", err)
+	}
 }
 
 // Read runs fn in a read-only transaction.
@@ -335,10 +367,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	return nil
 }
 
+// SetTrace makes fn see the text and arguments of every statement the DB's transactions
+// and reads run, for tests that examine the queries a path sends (their plans, their
+// number). Set it while no transaction runs; nil turns it off.
+func (db *DB) SetTrace(fn func(query string, args []any)) { db.trace = fn }
+
 // Raw returns the write pool, for benchmarks that measure the storage ceiling.
 func (db *DB) Raw() *sql.DB { return db.write }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx.db.trace != nil {
+		tx.db.trace(q, args)
+	}
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -346,6 +386,9 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx.db.trace != nil {
+		tx.db.trace(q, args)
+	}
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -353,6 +396,9 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx.db.trace != nil {
+		tx.db.trace(q, args)
+	}
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -99,9 +99,12 @@ func (tx *Tx) MembersByExternalID(ctx context.Context, tenantID string, ids []st
 			in.WriteString("$" + itoa(i+2))
 			args = append(args, id)
 		}
-		q := `SELECT ` + memberCols + ` FROM members WHERE tenant_id = $1 AND external_id IN (` + in.String() + `) ORDER BY id`
-		if lock {
-			q += tx.d.forUpdate
+		q := `SELECT ` + memberCols + ` FROM members WHERE tenant_id = $1 AND external_id IN (` + in.String() + `)`
+		if lock && tx.d.forUpdate != "" {
+			// Rows are locked in the order they are returned. Only where there is a lock to
+			// take: SQLite would walk the tenant's members in id order (members_list) to
+			// avoid the sort, instead of looking each store id up.
+			q += ` ORDER BY id` + tx.d.forUpdate
 		}
 		rows, err := tx.query(ctx, q, args...)
 		if err != nil {

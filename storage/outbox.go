@@ -53,7 +53,7 @@ func (tx *Tx) flushBuffered(ctx context.Context) error {
 		return err
 	}
 	tx.outbox, tx.deliveries, tx.jobs = nil, nil, nil
-	return nil
+	return tx.flushRules(ctx)
 }
 
 func (tx *Tx) activeWebhooks(ctx context.Context, tenantID string) ([]tenure.Webhook, error) {

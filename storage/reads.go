@@ -9,6 +9,9 @@ import (
 
 // queryRead runs a read-only statement outside any transaction, prepared once per pool.
 func (db *DB) queryRead(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if db.trace != nil {
+		db.trace(q, args)
+	}
 	c := db.readStmts
 	if c == nil {
 		return db.read.QueryContext(ctx, q, args...)

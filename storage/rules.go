@@ -62,86 +62,265 @@ type Counter struct {
 	Times, Points int64
 }
 
-// RuleUsage returns a member's counters for the given rules and period keys, keyed
-// rule id -> period key.
-func (tx *Tx) RuleUsage(ctx context.Context, memberID string, ruleIDs, periods []string) (map[string]map[string]Counter, error) {
-	out := map[string]map[string]Counter{}
-	if len(ruleIDs) == 0 || len(periods) == 0 {
+// RuleUsage returns the members' counters for the given rules and period keys, keyed
+// member id -> rule id -> period key. Members without counters are absent.
+func (tx *Tx) RuleUsage(ctx context.Context, memberIDs, ruleIDs, periods []string) (map[string]map[string]map[string]Counter, error) {
+	out := map[string]map[string]map[string]Counter{}
+	if len(memberIDs) == 0 || len(ruleIDs) == 0 || len(periods) == 0 {
 		return out, nil
 	}
-	args := []any{memberID}
-	in := func(vals []string) string {
-		var b strings.Builder
-		for i, v := range vals {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			args = append(args, v)
-			b.WriteString("$" + itoa(len(args)))
-		}
-		return b.String()
-	}
-	q := `SELECT rule_id, period, times, points FROM rule_usage WHERE member_id = $1 AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
+	if err := tx.flushRules(ctx); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var rule, period string
-		var c Counter
-		if err := rows.Scan(&rule, &period, &c.Times, &c.Points); err != nil {
+	for start := 0; start < len(memberIDs); start += 500 {
+		var args []any
+		in := func(vals []string) string {
+			var b strings.Builder
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				args = append(args, v)
+				b.WriteString("$" + itoa(len(args)))
+			}
+			return b.String()
+		}
+		q := `SELECT member_id, rule_id, period, times, points FROM rule_usage WHERE member_id IN (` + in(memberIDs[start:min(start+500, len(memberIDs))]) +
+			`) AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
+		rows, err := tx.query(ctx, q, args...)
+		if err != nil {
 			return nil, err
 		}
-		if out[rule] == nil {
-			out[rule] = map[string]Counter{}
+		for rows.Next() {
+			var member, rule, period string
+			var c Counter
+			if err := rows.Scan(&member, &rule, &period, &c.Times, &c.Points); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if out[member] == nil {
+				out[member] = map[string]map[string]Counter{}
+			}
+			if out[member][rule] == nil {
+				out[member][rule] = map[string]Counter{}
+			}
+			out[member][rule][period] = c
 		}
-		out[rule][period] = c
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// AddRuleUsage adds one firing worth points to a member's counters of a rule in each period.
-func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID, ruleID string, periods []string, points int64) error {
-	for _, p := range periods {
-		if _, err := tx.exec(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES ($1, $2, $3, $4, 1, $5)
-			ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + 1, points = rule_usage.points + excluded.points`,
-			tenantID, memberID, ruleID, p, points); err != nil {
+// RuleFiring is one firing of a rule with a cap or a limit, worth Points.
+type RuleFiring struct {
+	RuleID string
+	Points int64
+}
+
+// AddRuleUsage adds each firing to a member's counters of its rule in each period. The
+// increments are buffered and written with one statement for the whole transaction,
+// before its commit or before the counters are next read in it.
+func (tx *Tx) AddRuleUsage(ctx context.Context, tenantID, memberID string, firings []RuleFiring, periods []string) error {
+	for _, f := range firings {
+		for _, p := range periods {
+			k := usageRow{tenantID, memberID, f.RuleID, p}
+			if tx.usage == nil {
+				tx.usage = map[usageRow]*Counter{}
+			}
+			c := tx.usage[k]
+			if c == nil {
+				c = &Counter{}
+				tx.usage[k] = c
+				tx.usageOrder = append(tx.usageOrder, k)
+			}
+			c.Times++
+			c.Points += f.Points
+		}
+	}
+	return nil
+}
+
+// usageRow identifies a buffered rule counter.
+type usageRow struct{ tenant, member, rule, period string }
+
+type budgetRow struct{ tenant, key string }
+
+// flushRules writes the buffered rule counters and budget spends.
+func (tx *Tx) flushRules(ctx context.Context) error {
+	if len(tx.usageOrder) > 0 {
+		rows := make([][]any, 0, len(tx.usageOrder))
+		for _, k := range tx.usageOrder {
+			c := tx.usage[k]
+			rows = append(rows, []any{k.tenant, k.member, k.rule, k.period, c.Times, c.Points})
+		}
+		tx.usage, tx.usageOrder = nil, nil
+		if err := tx.insertManySuffix(ctx, `INSERT INTO rule_usage (tenant_id, member_id, rule_id, period, times, points) VALUES `,
+			` ON CONFLICT (member_id, rule_id, period) DO UPDATE SET times = rule_usage.times + excluded.times, points = rule_usage.points + excluded.points`, rows); err != nil {
+			return err
+		}
+	}
+	if len(tx.spendOrder) > 0 {
+		rows := make([][]any, 0, len(tx.spendOrder))
+		for _, k := range tx.spendOrder {
+			rows = append(rows, []any{k.tenant, k.key, tx.spends[k]})
+		}
+		tx.spends, tx.spendOrder = nil, nil
+		if err := tx.insertManySuffix(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `,
+			` ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent + excluded.spent`, rows); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// BudgetsSpent returns what each budget has spent, without locking: a snapshot the
+// earning rules are judged on. Missing budgets have spent nothing. A budget an award then
+// takes from is locked with LockBudgets, which returns its current value to check the
+// snapshot against.
+func (tx *Tx) BudgetsSpent(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if err := tx.flushRules(ctx); err != nil {
+		return nil, err
+	}
+	args := []any{tenantID}
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, k)
+		b.WriteString("$" + itoa(len(args)))
+	}
+	rows, err := tx.query(ctx, `SELECT budget_key, spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
 // LockBudgets returns what each budget has spent, locking the budget rows until the
 // transaction ends so that concurrent awards from one budget are serialised (PostgreSQL;
-// SQLite's single writer already serialises them). Keys are locked in sorted order.
+// SQLite's single writer already serialises them). Callers lock only the budgets an award
+// takes from, with keys sorted: rows are locked in the order given. One statement creates
+// the missing rows, locks them all and reads them.
 func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, k := range keys {
-		if _, err := tx.exec(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES ($1, $2, 0) ON CONFLICT (tenant_id, budget_key) DO NOTHING`, tenantID, k); err != nil {
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if err := tx.flushRules(ctx); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + tx.d.placeholder(len(args)+1) + "," + tx.d.placeholder(len(args)+2) + ",0)")
+		args = append(args, tenantID, k)
+	}
+	rows, err := tx.query(ctx, `INSERT INTO rule_budgets (tenant_id, budget_key, spent) VALUES `+b.String()+`
+		ON CONFLICT (tenant_id, budget_key) DO UPDATE SET spent = rule_budgets.spent RETURNING budget_key, spent`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		var spent int64
-		if err := tx.queryRow(ctx, `SELECT spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key = $2`+tx.d.forUpdate, tenantID, k).Scan(&spent); err != nil {
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// BudgetSpend is points taken from one budget.
+type BudgetSpend struct {
+	Key    string
+	Points int64
+}
+
+// SpendBudgets adds what an award took to each budget's spent total. The rows were locked
+// (and created) by LockBudgets; the additions are buffered and written with one statement
+// for the whole transaction, before its commit or before budgets are next read in it.
+func (tx *Tx) SpendBudgets(ctx context.Context, tenantID string, spends []BudgetSpend) error {
+	for _, sp := range spends {
+		k := budgetRow{tenantID, sp.Key}
+		if tx.spends == nil {
+			tx.spends = map[budgetRow]int64{}
+		}
+		if _, ok := tx.spends[k]; !ok {
+			tx.spendOrder = append(tx.spendOrder, k)
+		}
+		tx.spends[k] += sp.Points
+	}
+	return nil
+}
+
+// OrderStats is a member's count of paid, uncancelled orders and their subtotal.
+type OrderStats struct {
+	Orders, Spent int64
+}
+
+// MemberOrderStats returns the order statistics of each member (members without paid
+// orders are absent). It reads the members' entries of the covering index
+// orders_member_paid only: the cost follows the members' orders, never the tenant's.
+func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID string, memberIDs []string) (map[string]OrderStats, error) {
+	out := make(map[string]OrderStats, len(memberIDs))
+	for start := 0; start < len(memberIDs); start += 500 {
+		chunk := memberIDs[start:min(start+500, len(memberIDs))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, tenantID)
+		var in strings.Builder
+		for i, id := range chunk {
+			if i > 0 {
+				in.WriteByte(',')
+			}
+			in.WriteString("$" + itoa(i+2))
+			args = append(args, id)
+		}
+		rows, err := tx.query(ctx, `SELECT member_id, COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders
+			WHERE member_id IN (`+in.String()+`) AND tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL GROUP BY member_id`, args...)
+		if err != nil {
 			return nil, err
 		}
-		out[k] = spent
+		for rows.Next() {
+			var id string
+			var st OrderStats
+			if err := rows.Scan(&id, &st.Orders, &st.Spent); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = st
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
-}
-
-// SpendBudget adds points to what a budget has spent.
-func (tx *Tx) SpendBudget(ctx context.Context, tenantID, key string, points int64) error {
-	_, err := tx.exec(ctx, `UPDATE rule_budgets SET spent = spent + $1 WHERE tenant_id = $2 AND budget_key = $3`, points, tenantID, key)
-	return err
-}
-
-// MemberOrderStats counts a member's paid, uncancelled orders and their subtotal.
-func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID, memberID string) (count, spent int64, err error) {
-	err = tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders WHERE tenant_id = $1 AND member_id = $2 AND paid_at IS NOT NULL AND cancelled_at IS NULL`,
-		tenantID, memberID).Scan(&count, &spent)
-	return count, spent, err
 }
 
 // LockRuleSets serialises rule set edits of a tenant until the transaction ends (the

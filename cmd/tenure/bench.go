@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	benchmarks "github.com/tenure-loyalty/tenure/bench"
@@ -17,10 +19,13 @@ import (
 
 const benchUsage = `usage: tenure bench ingest|reads|webhooks|analytics [flags]
 
-  ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch
+  ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch,
+             under each -program (rules-20 and the default program)
+  ingest -single
+             POST /v1/events, one event per request, at each of -conns connections
   reads      GET /v1/members/{id}/balance vs a bare net/http handler
-  webhooks   deliveries/s through the outbox vs bare POSTs to the same local receiver,
-             and what a 10 s endpoint costs other stores' deliveries
+  webhooks   deliveries/s against a local receiver vs bare POSTs, and the lateness a
+             slow endpoint adds to others
   analytics  see docs/benchmarks-analytics.md
 
 Each run works in a fresh database: a temporary SQLite file unless -database-url names
@@ -39,12 +44,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	sub := args[0]
 	var (
-		events, batch, members, lines, conns, rounds, clients int
-		deliveries, endpoints                                 int
-		duration, delay, window                               time.Duration
-		asJSON                                                bool
-		cpuprofile                                            string
-		fs                                                    *flag.FlagSet
+		events, batch, members, lines, rounds, clients int
+		deliveries, endpoints                          int
+		duration, delay, window                        time.Duration
+		asJSON, single                                 bool
+		cpuprofile, conns, programs                    string
+		fs                                             *flag.FlagSet
 	)
 	cfg, rest, err := config.Load("tenure bench "+sub, args[1:], getenv, stderr, func(f *flag.FlagSet) {
 		fs = f
@@ -53,7 +58,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		f.IntVar(&members, "members", 2000, "members the events or reads are spread over")
 		f.IntVar(&lines, "lines", 3, "ingest: lines per order")
 		f.IntVar(&clients, "clients", 2, "ingest: concurrent HTTP clients")
-		f.IntVar(&conns, "conns", 32, "reads: concurrent keep-alive clients")
+		f.StringVar(&conns, "conns", "", "reads: concurrent keep-alive clients (32); ingest -single: a list (1,8,32)")
+		f.BoolVar(&single, "single", false, "ingest: one event per request (POST /v1/events) instead of batches")
+		f.StringVar(&programs, "program", strings.Join(benchmarks.Programs, ","), "ingest: the earning programs to measure, in turn (rules-20, default)")
 		f.DurationVar(&duration, "duration", 5*time.Second, "reads: length of each measurement")
 		f.IntVar(&deliveries, "deliveries", 20000, "webhooks: deliveries per throughput measurement")
 		f.IntVar(&endpoints, "endpoints", 20, "webhooks: endpoints the deliveries are spread over")
@@ -92,28 +99,95 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var report interface{ Print(io.Writer) }
-	switch sub {
-	case "ingest":
-		report, err = benchmarks.Ingest(ctx, benchmarks.IngestOptions{DatabaseURL: dbURL, Events: events, Batch: batch, Members: members,
-			Lines: lines, Clients: clients, Rounds: rounds, Log: log, Progress: stderr})
-	case "reads":
-		report, err = benchmarks.Reads(ctx, benchmarks.ReadsOptions{DatabaseURL: dbURL, Members: members, Conns: conns, Duration: duration,
-			Rounds: rounds, Log: log, Progress: stderr})
-	case "webhooks":
-		report, err = benchmarks.Webhooks(ctx, benchmarks.WebhooksOptions{DatabaseURL: dbURL, Deliveries: deliveries, Endpoints: endpoints,
-			Delay: delay, Concurrency: cfg.WebhookConcurrency, PerEndpoint: cfg.WebhookPerEndpoint, Window: window, Rounds: rounds,
-			Log: log, Progress: stderr})
-	}
+	progs, err := benchmarks.ParsePrograms(programs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr)
-	report.Print(stdout)
+	connList, err := parseInts(conns)
+	if err != nil {
+		return err
+	}
+	var reports []interface{ Print(io.Writer) }
+	switch {
+	case sub == "webhooks":
+		r, err := benchmarks.Webhooks(ctx, benchmarks.WebhooksOptions{DatabaseURL: dbURL, Deliveries: deliveries, Endpoints: endpoints,
+			Delay: delay, Concurrency: cfg.WebhookConcurrency, PerEndpoint: cfg.WebhookPerEndpoint, Window: window, Rounds: rounds,
+			Log: log, Progress: stderr})
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	case sub == "reads":
+		if len(connList) > 1 {
+			return errors.New("bench reads: -conns takes one number")
+		}
+		n := 32
+		if len(connList) == 1 {
+			n = connList[0]
+		}
+		r, err := benchmarks.Reads(ctx, benchmarks.ReadsOptions{DatabaseURL: dbURL, Members: members, Conns: n, Duration: duration,
+			Rounds: rounds, Log: log, Progress: stderr})
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	case single:
+		if len(connList) == 0 {
+			connList = []int{1, 8, 32}
+		}
+		if !set["members"] {
+			members = 10000
+		}
+		if !set["events"] {
+			events = 4000
+		}
+		for _, p := range progs {
+			fmt.Fprintf(stderr, "program %s\n", p)
+			r, err := benchmarks.Single(ctx, benchmarks.SingleOptions{DatabaseURL: dbURL, Program: p, Members: members, Conns: connList,
+				Events: events, Lines: lines, Rounds: rounds, Log: log, Progress: stderr})
+			if err != nil {
+				return err
+			}
+			reports = append(reports, r)
+		}
+	default:
+		for _, p := range progs {
+			fmt.Fprintf(stderr, "program %s\n", p)
+			r, err := benchmarks.Ingest(ctx, benchmarks.IngestOptions{DatabaseURL: dbURL, Events: events, Batch: batch, Members: members,
+				Lines: lines, Clients: clients, Rounds: rounds, Program: p, Log: log, Progress: stderr})
+			if err != nil {
+				return err
+			}
+			reports = append(reports, r)
+		}
+	}
+	for i, r := range reports {
+		fmt.Fprintln(stderr)
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		r.Print(stdout)
+	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(report)
+		return enc.Encode(reports)
 	}
 	return nil
+}
+
+// parseInts reads a comma-separated list of positive numbers ("" is an empty list).
+func parseInts(s string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bench: -conns: %q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
