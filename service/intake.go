@@ -45,7 +45,8 @@ func (o IngestOptions) unlogged() bool { return o.History && !o.GrantPoints }
 var errDryRun = errors.New("dry run")
 
 // Ingest records events and applies their effects in one transaction: all of them or, on
-// any error, none. An event whose id was seen before is not applied again; its original
+// any error, none (the transaction may be shared with concurrent writes, each in a
+// savepoint of its own: see storage.DB.WriteGrouped). An event whose id was seen before is not applied again; its original
 // result is returned with Replay set. The same id with a different body is a conflict.
 func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.Event, opt IngestOptions) ([]tenure.EventResult, error) {
 	const op = "service.Ingest"
@@ -70,7 +71,7 @@ func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.E
 		return nil, err
 	}
 	var results []tenure.EventResult
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		in := &intake{s: s, ctx: ctx, opt: opt}
 		var err error
 		if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {

@@ -116,7 +116,7 @@ func (s *Service) Spend(ctx context.Context, tenantID, actor, memberRef, idemKey
 
 func (s *Service) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp, verb string,
 	decide func(*unit, *ledger.Book, ledger.Cause) error) (res OpResult, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		res, err = idempotent(ctx, tx, tenantID, idemKey, "ledger."+verb+"/"+memberRef, op, func() (OpResult, error) {
 			return s.applyLedgerOp(ctx, tx, tenantID, actor, memberRef, op, verb, decide)
 		})

@@ -194,7 +194,7 @@ func (s *Service) Redeem(ctx context.Context, tenantID, actor, memberRef, idemKe
 	if req.Points < 0 {
 		return c, tenure.Invalid("service.Redeem", "points", "must not be negative")
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		c, err = idempotent(ctx, tx, tenantID, idemKey, "reward.redeem/"+memberRef, req, func() (rewards.Coupon, error) {
 			return s.redeem(ctx, tx, tenantID, actor, memberRef, req)
 		})

@@ -53,6 +53,8 @@ type DB struct {
 
 	// optimizedAt is when SQLite's planner statistics were last refreshed (Unix µs).
 	optimizedAt atomic.Int64
+
+	groups grouper
 }
 
 // OnNewDeliveries registers fn to be called after every commit of this handle that
@@ -86,6 +88,7 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	if db.Engine == "sqlite" {
 		db.changes.live.Store(true) // one node: every change is made, and heard, in process
 	}
+	db.groups.limits = db.d.groups
 	db.writeStmts = &stmtCache{pool: db.write}
 	db.readStmts = &stmtCache{pool: db.read}
 	if db.Engine == "postgres" {
@@ -263,6 +266,9 @@ type Tx struct {
 	changes  []Change // announced by Notify, sent and delivered on commit
 	cache    *stmtCache
 	missed   []string // statements to prepare once the transaction is over
+	// detached, for a write sharing a grouped transaction, is the context its statements
+	// run with instead of the caller's (see group.go).
+	detached context.Context
 
 	// Rows buffered until just before the commit, written with one INSERT per table.
 	outbox, deliveries, jobs [][]any
@@ -376,6 +382,7 @@ func (db *DB) SetTrace(fn func(query string, args []any)) { db.trace = fn }
 func (db *DB) Raw() *sql.DB { return db.write }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = tx.c(ctx)
 	if tx.db.trace != nil {
 		tx.db.trace(q, args)
 	}
@@ -386,6 +393,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = tx.c(ctx)
 	if tx.db.trace != nil {
 		tx.db.trace(q, args)
 	}
@@ -396,6 +404,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = tx.c(ctx)
 	if tx.db.trace != nil {
 		tx.db.trace(q, args)
 	}

@@ -30,6 +30,7 @@ type dialect struct {
 	// parameters (multi-row inserts). SQLite looks each "$n" name up in a list, which is
 	// quadratic in statements with thousands of parameters; "?" is bound by position.
 	placeholder func(n int) string
+	groups      groupLimits
 }
 
 func (db *DB) openSQLite(ctx context.Context, path string) error {
@@ -83,6 +84,7 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	db.write, db.read, db.Engine, db.display = w, r, "sqlite", "sqlite:"+path
 	db.d = dialect{
 		placeholder:    func(int) string { return "?" },
+		groups:         groupLimits{leaders: 1, maxGroup: 256},
 		lockMigrations: func(context.Context, *sql.Conn) (func(), error) { return func() {}, nil },
 		retryable: func(err error) bool {
 			var se *sqlite.Error
@@ -121,6 +123,7 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	db.changes.dsn, db.changes.channel = dsn, channelFor(schema)
 	db.d = dialect{
 		placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+		groups:      groupLimits{leaders: 8, maxGroup: 48},
 		forUpdate:   " FOR UPDATE",
 		skipLocked:  " FOR UPDATE SKIP LOCKED",
 		lockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {

@@ -1,0 +1,13 @@
+package storage
+
+// SetGroupLimits lets tests force every grouped write through one leader.
+func SetGroupLimits(db *DB, leaders, maxGroup int) {
+	db.groups.limits = groupLimits{leaders: leaders, maxGroup: maxGroup}
+}
+
+// QueuedWrites is how many grouped writes wait for a leader.
+func QueuedWrites(db *DB) int {
+	db.groups.mu.Lock()
+	defer db.groups.mu.Unlock()
+	return len(db.groups.queue)
+}
