@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
 )
@@ -124,6 +125,7 @@ type redeemIn struct {
 
 func (s *Server) redeem(ctx context.Context, in *redeemIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
+	metrics.Lap(ctx, metrics.StageDecode)
 	c, err := s.svc.Redeem(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)

@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/service"
 )
 
@@ -192,6 +193,7 @@ func (s *Server) updateMember(ctx context.Context, in *memberPatch) (*body[tenur
 }
 
 func (s *Server) getBalance(ctx context.Context, in *idPath) (*body[service.Balances], error) {
+	metrics.Lap(ctx, metrics.StageDecode)
 	b, err := s.svc.Balance(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
@@ -236,6 +238,7 @@ type ledgerOpIn struct {
 
 func (s *Server) adjust(ctx context.Context, in *ledgerOpIn) (*body[service.OpResult], error) {
 	k := caller(ctx)
+	metrics.Lap(ctx, metrics.StageDecode)
 	r, err := s.svc.Adjust(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
@@ -245,6 +248,7 @@ func (s *Server) adjust(ctx context.Context, in *ledgerOpIn) (*body[service.OpRe
 
 func (s *Server) spend(ctx context.Context, in *ledgerOpIn) (*body[service.OpResult], error) {
 	k := caller(ctx)
+	metrics.Lap(ctx, metrics.StageDecode)
 	r, err := s.svc.Spend(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
@@ -292,6 +296,7 @@ type eventOut struct {
 }
 
 func (s *Server) ingest(ctx context.Context, in *eventIn) (*eventOut, error) {
+	metrics.Lap(ctx, metrics.StageDecode)
 	rs, err := s.svc.Ingest(ctx, caller(ctx).TenantID, []tenure.Event{in.Body}, service.IngestOptions{DryRun: in.DryRun})
 	if err != nil {
 		return nil, s.problem(err)
@@ -305,6 +310,7 @@ func (s *Server) ingest(ctx context.Context, in *eventIn) (*eventOut, error) {
 }
 
 func (s *Server) ingestBatch(ctx context.Context, in *batchIn) (*body[batchOut], error) {
+	metrics.Lap(ctx, metrics.StageDecode)
 	rs, err := s.svc.Ingest(ctx, caller(ctx).TenantID, in.Body.Events, service.IngestOptions{Batch: true, DryRun: in.DryRun})
 	if err != nil {
 		return nil, s.problem(err)

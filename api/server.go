@@ -15,6 +15,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/input"
+	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
 )
@@ -25,6 +26,7 @@ const Version = "1.0.0"
 // Metrics receives request observations; nil disables them.
 type Metrics interface {
 	ObserveRequest(operation string, status int, d time.Duration)
+	StartLaps(operation string) *metrics.Laps
 }
 
 // Server is the HTTP API.
@@ -99,6 +101,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, "this key's scope ("+string(key.Scope)+") does not allow this operation; it needs "+string(need))
 		return
 	}
+	metrics.Lap(ctx.Context(), metrics.StageAuth)
 	if s.svc.Limiter != nil {
 		if ok, wait := s.svc.Limiter.Allow(ctx.Context(), key); !ok {
 			// Whole seconds, rounded up: a client waiting that long finds a token.
@@ -135,7 +138,11 @@ func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 
 func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {
 	start := time.Now()
-	next(ctx)
+	if s.metrics == nil {
+		next(ctx)
+		return
+	}
+	next(huma.WithContext(ctx, metrics.WithLaps(ctx.Context(), s.metrics.StartLaps(ctx.Operation().OperationID))))
 	if s.metrics != nil {
 		s.metrics.ObserveRequest(ctx.Operation().OperationID, ctx.Status(), time.Since(start))
 	}

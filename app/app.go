@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -47,7 +48,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	if clock == nil {
 		clock = tenure.SystemClock{}
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, clock, log)
+	db, err := storage.OpenWith(ctx, cfg.DatabaseURL, clock, log, storage.Options{SQLiteSynchronous: cfg.SQLiteSync})
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +71,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	opts.Log, opts.Observe = log, a.Metrics.Delivery
 	a.Webhooks = webhook.New(db, opts)
 	a.Service.Limiter = rateLimiter(cfg, db, log)
+	db.ObserveGroups(a.Metrics.ObserveGroup)
 	mux := http.NewServeMux()
 	a.API = api.New(a.Service, mux, log, a.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -114,6 +116,18 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": "ready", "database": a.DB.Engine})
+}
+
+// debugHandler serves Go's profiles (CPU, heap, goroutines, mutex and block contention,
+// execution traces) for an operator, on a listener of its own.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // recoverer turns a panic in a handler into a logged 500 problem instead of a dropped
@@ -213,6 +227,22 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var debug *http.Server
+	if a.Config.DebugAddr != "" {
+		dln, err := net.Listen("tcp", a.Config.DebugAddr)
+		if err != nil {
+			_ = srv.Close()
+			stopWork()
+			wg.Wait()
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		debug = &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		go func() { _ = debug.Serve(dln) }()
+		a.Log.Info("operator listener for profiles", "addr", dln.Addr().String(), "path", "/debug/pprof/")
+		if host, _, _ := net.SplitHostPort(dln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+			a.Log.Warn("profiles are served beyond this machine", "addr", dln.Addr().String())
+		}
+	}
 	a.Log.Info("tenure listening", "addr", ln.Addr().String(), "database", a.DB.String(), "node", a.Config.NodeName, "workers", a.Config.Workers)
 	var err error
 	select {
@@ -224,6 +254,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if serr := srv.Shutdown(shutCtx); serr != nil {
 		err = errors.Join(err, serr)
+	}
+	if debug != nil {
+		_ = debug.Close()
 	}
 	stopWork()
 	done := make(chan struct{})

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	TenantName      string
 	SecretKey       string
+	DebugAddr       string
+	SQLiteSync      string
 
 	// Webhook delivery (see the webhook package).
 	WebhookConcurrency  int
@@ -166,6 +169,24 @@ func oneOf(dst func(*Config) *string, options ...string) func(*Config, string) e
 	}
 }
 
+// debugAddr accepts host:port; a missing host means loopback, so that profiles are never
+// served to the network unless a host is named.
+func debugAddr(c *Config, v string) error {
+	if v == "" {
+		c.DebugAddr = ""
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || port == "" {
+		return fmt.Errorf("must be host:port or :port")
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	c.DebugAddr = net.JoinHostPort(host, port)
+	return nil
+}
+
 // Settings is the table, in documentation order.
 var Settings = []Setting{
 	{"addr", "127.0.0.1:8080", "Address the HTTP server listens on", str(func(c *Config) *string { return &c.Addr })},
@@ -186,6 +207,9 @@ var Settings = []Setting{
 	{"webhook-breaker-failures", "5", "Consecutive failed attempts that open an endpoint's circuit (0: never)", count(func(c *Config) *int { return &c.WebhookBreakerAfter }, 0, 1000)},
 	{"webhook-breaker-cooldown", "30s", "How long an open circuit holds an endpoint's deliveries before one probe; doubled after each failed probe, up to 60 times", dur(func(c *Config) *time.Duration { return &c.WebhookBreakerWait })},
 	{"api-rate-limit", "100:200", "API requests per second per key and the burst allowed at once (RATE:BURST), shared by every node; per scope with e.g. `100:200,admin=20:40`; `off` for none", rateLimits},
+	{"debug-addr", "", "Operator listener for Go profiles (/debug/pprof/); off when empty, a bare :port listens on 127.0.0.1", debugAddr},
+	{"sqlite-synchronous", "full", "SQLite durability: full (an acknowledged write survives power loss) or normal (it survives a crash of Tenure, not of the machine)",
+		oneOf(func(c *Config) *string { return &c.SQLiteSync }, "full", "normal")},
 }
 
 // Load resolves settings: defaults, then environment (VAR or VAR_FILE), then flags. extra,

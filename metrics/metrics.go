@@ -23,6 +23,10 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec
 	jobs       *prometheus.CounterVec
 	JobLag     prometheus.Gauge
+
+	stages      *prometheus.HistogramVec
+	groupSize   prometheus.Histogram
+	groupCommit prometheus.Histogram
 }
 
 // New registers Tenure's collectors and the Go runtime's.
@@ -41,7 +45,8 @@ func New() *Metrics {
 		JobLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tenure_job_lag_seconds",
 			Help: "How late the oldest due job is, sampled by the worker."}),
 	}
-	m.Registry.MustRegister(m.events, m.requests, m.entries, m.deliveries, m.jobs, m.JobLag,
+	m.stages, m.groupSize, m.groupCommit = newStageCollectors()
+	m.Registry.MustRegister(m.events, m.requests, m.entries, m.deliveries, m.jobs, m.JobLag, m.stages, m.groupSize, m.groupCommit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"succeeded", "failed", "dead"} {
 		m.deliveries.WithLabelValues(o) // export zeros so alerts can be written before the first delivery

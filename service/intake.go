@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/ledger"
+	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/rules"
 	"github.com/tenure-loyalty/tenure/storage"
 )
@@ -187,6 +188,7 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 	for id, st := range seen {
 		hashOf[id] = st.BodyHash
 	}
+	metrics.Lap(ctx, metrics.StageLoad)
 	results := make([]tenure.EventResult, len(events))
 	for i := range events {
 		e := &events[i]
@@ -216,6 +218,7 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 		in.stored = append(in.stored, st)
 		in.occured = append(in.occured, e.OccurredAt.UnixMicro())
 	}
+	metrics.Lap(ctx, metrics.StageEvaluate)
 	if err := in.u.flush(ctx); err != nil {
 		return nil, err
 	}

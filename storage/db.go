@@ -69,9 +69,22 @@ func (tx *Tx) notifyDeliveries() {
 	}
 }
 
+// Options tune how a database is opened; the zero value is the safe default.
+type Options struct {
+	// SQLiteSynchronous is SQLite's synchronous setting: "full" (the default: a committed
+	// transaction survives a power loss) or "normal" (in WAL mode it survives a crash of
+	// the process but not of the machine; commits skip an fsync). PostgreSQL ignores it.
+	SQLiteSynchronous string
+}
+
 // Open connects to the database named by dsn: a postgres:// or postgresql:// URL, or an
 // SQLite file path (optionally prefixed by sqlite: or file:). It does not migrate.
 func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger) (*DB, error) {
+	return OpenWith(ctx, dsn, clock, log, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger, opt Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -80,7 +93,7 @@ func Open(ctx context.Context, dsn string, clock tenure.Clock, log *slog.Logger)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		err = db.openPostgres(ctx, dsn)
 	} else {
-		err = db.openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:"))
+		err = db.openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:"), opt.SQLiteSynchronous)
 	}
 	if err != nil {
 		return nil, err

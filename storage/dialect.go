@@ -33,9 +33,17 @@ type dialect struct {
 	groups      groupLimits
 }
 
-func (db *DB) openSQLite(ctx context.Context, path string) error {
+func (db *DB) openSQLite(ctx context.Context, path, synchronous string) error {
 	if path == "" {
 		path = "tenure.db"
+	}
+	switch synchronous {
+	case "", "full":
+		synchronous = "FULL"
+	case "normal":
+		synchronous = "NORMAL"
+	default:
+		return fmt.Errorf("open sqlite: synchronous must be full or normal, not %q", synchronous)
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -56,7 +64,7 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 		}
 	}
 	db.keys.file = path + ".key"
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=analysis_limit(1000)"
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + synchronous + ")&_pragma=foreign_keys(1)&_pragma=analysis_limit(1000)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return err

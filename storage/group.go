@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/metrics"
 )
 
 // Group commit.
@@ -104,6 +105,7 @@ func (db *DB) WriteGrouped(ctx context.Context, fn func(*Tx) error) error {
 	if p, ok := err.(panicked); ok {
 		panic(p.v)
 	}
+	metrics.Lap(ctx, metrics.StageCommit)
 	return err
 }
 
@@ -249,12 +251,14 @@ func runOne(ctx context.Context, w *groupWrite) (err error) {
 			err = panicked{p}
 		}
 	}()
+	metrics.Lap(w.ctx, metrics.StageQueue)
 	if err := w.fn(w.tx); err != nil {
 		return err
 	}
 	if err := w.tx.flushBuffered(ctx); err != nil {
 		return err
 	}
+	metrics.Lap(w.ctx, metrics.StageWrite)
 	// Announced inside the write's savepoint: PostgreSQL drops a NOTIFY whose
 	// subtransaction rolls back, and sends the rest on the shared commit.
 	return w.tx.sendChanges(ctx)

@@ -13,7 +13,7 @@ import (
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
 
-func openDB(t *testing.T, e storagetest.Engine, clock tenure.Clock) (*storage.DB, string) {
+func openGroupDB(t *testing.T, e storagetest.Engine, clock tenure.Clock) (*storage.DB, string) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, e.DSN, clock, nil)
@@ -78,7 +78,7 @@ func TestWriteGroupedIsolatesEachWrite(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		ctx := context.Background()
 		clock := tenure.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-		db, tenant := openDB(t, e, clock)
+		db, tenant := openGroupDB(t, e, clock)
 		const n = 30
 		errs := make([]error, n)
 		panics := make([]any, n)
@@ -163,7 +163,7 @@ func TestWriteGroupedIsolatesEachWrite(t *testing.T) {
 func TestWriteGroupedRetriesAConflict(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		ctx := context.Background()
-		db, tenant := openDB(t, e, tenure.SystemClock{})
+		db, tenant := openGroupDB(t, e, tenure.SystemClock{})
 		storage.SetGroupLimits(db, 2, 100)
 		inserted, release := make(chan struct{}), make(chan struct{})
 		var wg sync.WaitGroup
