@@ -23,6 +23,8 @@ type scratch struct {
 	engine string // "sqlite" or "postgres"
 	dsn    string // what storage.Open is given
 	where  string // for the report, without credentials
+	// synchronous is SQLite's synchronous setting for the fixtures ("" is the default).
+	synchronous string
 
 	path   string  // sqlite: the database file
 	admin  *sql.DB // postgres: a connection outside the schema

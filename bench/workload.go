@@ -41,7 +41,7 @@ func openFixture(ctx context.Context, s *scratch, program string, members, lines
 	}
 	cfg := config.Config{Addr: "127.0.0.1:0", DatabaseURL: s.dsn, LogLevel: "warn", LogFormat: "text", Workers: false,
 		PollInterval: time.Second, NodeName: "bench", ShutdownTimeout: 10 * time.Second, TenantName: "Bench store",
-		SecretKey: secret.Generate()}
+		SecretKey: secret.Generate(), SQLiteSync: s.synchronous}
 	a, err := app.New(ctx, cfg, nil, log)
 	if err != nil {
 		return nil, err

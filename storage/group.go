@@ -216,6 +216,9 @@ func (db *DB) runGroup(batch []*groupWrite) {
 	if db.groups.observe != nil {
 		db.groups.observe(len(live)-len(retry), time.Since(start))
 	}
+	if db.Engine == "sqlite" && db.clock.Now().UnixMicro()-db.optimizedAt.Load() > optimizeEvery.Microseconds() {
+		db.optimize(ctx, "PRAGMA optimize")
+	}
 	var missed []string
 	for _, w := range live {
 		if w.tx == nil { // to be run again

@@ -17,12 +17,14 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 )
 
-const benchUsage = `usage: tenure bench ingest|reads|webhooks|analytics [flags]
+const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|analytics [flags]
 
   ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch,
              under each -program (rules-20 and the default program)
   ingest -single
              POST /v1/events, one event per request, at each of -conns connections
+  commit     POST /v1/events, one event per request, at each of -conns connections and
+             open loop at half the rate, vs the raw group-committed rows (-sqlite-synchronous)
   reads      GET /v1/members/{id}/balance vs a bare net/http handler
   webhooks   deliveries/s against a local receiver vs bare POSTs, and the lateness a
              slow endpoint adds to others
@@ -32,15 +34,14 @@ Each run works in a fresh database: a temporary SQLite file unless -database-url
 one (a path that does not exist yet, or a postgres:// URL, where the run creates and
 drops a schema of its own). See docs/benchmarks.md.`
 
-// bench runs `tenure bench ingest`, `tenure bench reads`, `tenure bench webhooks` or
-// `tenure bench analytics`.
+// bench runs `tenure bench ingest`, `commit`, `reads`, `webhooks` or `analytics`.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "analytics" {
 		return benchAnalytics(ctx, args[1:], stdout, stderr)
 	}
-	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads" && args[0] != "webhooks") {
+	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads" && args[0] != "commit" && args[0] != "webhooks") {
 		fmt.Fprintln(stderr, benchUsage)
-		return errors.New("bench: want ingest, reads, webhooks or analytics")
+		return errors.New("bench: want ingest, commit, reads, webhooks or analytics")
 	}
 	sub := args[0]
 	var (
@@ -127,6 +128,22 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		r, err := benchmarks.Reads(ctx, benchmarks.ReadsOptions{DatabaseURL: dbURL, Members: members, Conns: n, Duration: duration,
 			Rounds: rounds, Log: log, Progress: stderr})
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	case sub == "commit":
+		if len(connList) == 0 {
+			connList = []int{1, 8, 32}
+		}
+		if !set["members"] {
+			members = 10000
+		}
+		if !set["events"] {
+			events = 4000
+		}
+		r, err := benchmarks.Commit(ctx, benchmarks.CommitOptions{DatabaseURL: dbURL, Program: progs[0], Members: members, Conns: connList,
+			Events: events, Lines: lines, Rounds: rounds, OpenLoop: duration, SQLiteSynchronous: cfg.SQLiteSync, Log: log, Progress: stderr})
 		if err != nil {
 			return err
 		}
