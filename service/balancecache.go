@@ -1,6 +1,7 @@
 package service
 
 import (
+	"container/list"
 	"sync"
 	"time"
 )
@@ -14,31 +15,39 @@ import (
 // rows every time and are never stale. Spends and redemptions never read the cache.
 const BalanceCacheTTL = time.Second
 
-// balanceCache keeps recently read balances for the storefront's hot read.
+// balanceCacheSize bounds the cached reads; beyond it the least recently used go.
+const balanceCacheSize = 100_000
+
+// balanceCache keeps recently read balances for the storefront's hot read: a bounded LRU
+// keyed by tenant and the reference a read used (member id or the store's customer id).
 type balanceCache struct {
-	mu       sync.RWMutex
-	byRef    map[string]string // tenant|ref -> member id (a ref never changes member)
-	byMember map[string]cachedBalances
-	epoch    uint64 // advanced by every forget: a read that raced a write is not cached
+	mu       sync.Mutex
+	byRef    map[string]*list.Element   // tenant|ref -> entry
+	byMember map[string][]*list.Element // member id -> its entries (one per reference used)
+	lru      list.List                  // front: most recently used
+	epoch    uint64                     // advanced by every forget: a read that raced a write is not cached
+	size     int                        // 0 means balanceCacheSize
 }
 
 type cachedBalances struct {
-	b  Balances
-	at time.Time
+	key string
+	b   Balances
+	at  time.Time
 }
 
 func (c *balanceCache) get(tenantID, ref string, now time.Time) (Balances, uint64, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	id, ok := c.byRef[tenantID+"|"+ref]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byRef[tenantID+"|"+ref]
 	if !ok {
 		return Balances{}, c.epoch, false
 	}
-	e, ok := c.byMember[id]
-	if !ok || now.Sub(e.at) >= BalanceCacheTTL {
+	v := e.Value.(*cachedBalances)
+	if now.Sub(v.at) >= BalanceCacheTTL {
 		return Balances{}, c.epoch, false
 	}
-	return e.b, c.epoch, true
+	c.lru.MoveToFront(e)
+	return v.b, c.epoch, true
 }
 
 // put caches a balance read from the database, unless a write committed since the read
@@ -50,14 +59,47 @@ func (c *balanceCache) put(tenantID, ref string, b Balances, at time.Time, epoch
 		return
 	}
 	if c.byRef == nil {
-		c.byRef, c.byMember = map[string]string{}, map[string]cachedBalances{}
+		c.byRef, c.byMember = map[string]*list.Element{}, map[string][]*list.Element{}
 	}
-	if len(c.byMember) > 100_000 { // bounded: start over rather than grow without limit
-		clear(c.byRef)
-		clear(c.byMember)
+	key := tenantID + "|" + ref
+	if e, ok := c.byRef[key]; ok {
+		v := e.Value.(*cachedBalances)
+		if v.b.MemberID == b.MemberID {
+			v.b, v.at = b, at
+			c.lru.MoveToFront(e)
+			return
+		}
+		c.remove(e)
 	}
-	c.byRef[tenantID+"|"+ref] = b.MemberID
-	c.byMember[b.MemberID] = cachedBalances{b: b, at: at}
+	limit := c.size
+	if limit == 0 {
+		limit = balanceCacheSize
+	}
+	for c.lru.Len() >= limit {
+		c.remove(c.lru.Back())
+	}
+	e := c.lru.PushFront(&cachedBalances{key: key, b: b, at: at})
+	c.byRef[key] = e
+	c.byMember[b.MemberID] = append(c.byMember[b.MemberID], e)
+}
+
+// remove drops one entry; the caller holds mu.
+func (c *balanceCache) remove(e *list.Element) {
+	v := e.Value.(*cachedBalances)
+	c.lru.Remove(e)
+	delete(c.byRef, v.key)
+	es := c.byMember[v.b.MemberID]
+	for i, x := range es {
+		if x == e {
+			es = append(es[:i], es[i+1:]...)
+			break
+		}
+	}
+	if len(es) == 0 {
+		delete(c.byMember, v.b.MemberID)
+	} else {
+		c.byMember[v.b.MemberID] = es
+	}
 }
 
 // clear forgets everything: changes may have been missed.
@@ -71,6 +113,11 @@ func (c *balanceCache) clear() {
 
 func (c *balanceCache) forget(memberID string) {
 	c.mu.Lock()
+	for _, e := range c.byMember[memberID] {
+		v := e.Value.(*cachedBalances)
+		c.lru.Remove(e)
+		delete(c.byRef, v.key)
+	}
 	delete(c.byMember, memberID)
 	c.epoch++
 	c.mu.Unlock()
