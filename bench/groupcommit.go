@@ -295,3 +295,51 @@ func (r *CommitReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "\n%d conns vs raw   %.2f   target >= %.2f   %s\n", slices.Max(o.Conns), r.Ratio.Value, r.Ratio.Target, verdict(r.Ratio.Pass))
 	fmt.Fprintf(w, "open loop at %.0f/s   p99 %.1f ms   target <= %.0f ms   %s\n", r.Open.Rate, r.Open.P99ms, TargetCommitP99ms, verdict(r.OpenPass))
 }
+
+// openLoopGet sends GETs at rate per second for d, each at its scheduled time, with
+// latencies counted from the schedule.
+func openLoopGet(ctx context.Context, secret string, url func(*rand.Rand) string, rate float64, d time.Duration) (OpenLoad, error) {
+	l := OpenLoad{Rate: rate}
+	n := int(rate * d.Seconds())
+	if n < 1 {
+		return l, errors.New("rate too low for the duration")
+	}
+	client := newClient(1024)
+	defer client.CloseIdleConnections()
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = url(rng)
+	}
+	lat := make([]time.Duration, n)
+	bad := make([]bool, n)
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := fetch(ctx, client, urls[i], secret)
+			lat[i], bad[i] = time.Since(at), err != nil || !ok
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	for _, b := range bad {
+		if b {
+			l.Failed++
+		}
+	}
+	if l.Failed > 0 {
+		return l, fmt.Errorf("%d of %d requests failed", l.Failed, n)
+	}
+	slices.Sort(lat)
+	l.Sent, l.Achieved = n, float64(n)/elapsed.Seconds()
+	l.P50ms, l.P99ms = percentile(lat, 0.5), percentile(lat, 0.99)
+	return l, nil
+}

@@ -36,8 +36,11 @@ type ReadsOptions struct {
 	Conns       int           `json:"conns"`    // concurrent keep-alive clients
 	Duration    time.Duration `json:"duration"` // of each measurement, after a short warm-up
 	Rounds      int           `json:"rounds"`
-	Log         *slog.Logger  `json:"-"`
-	Progress    io.Writer     `json:"-"`
+	// Rate, when positive, adds an open-loop measurement of each target at this many
+	// requests per second (for Duration) to every round.
+	Rate     float64      `json:"rate,omitempty"`
+	Log      *slog.Logger `json:"-"`
+	Progress io.Writer    `json:"-"`
 }
 
 // Load is one timed measurement of one target.
@@ -69,6 +72,9 @@ type ReadsReport struct {
 		TargetMs float64 `json:"target_ms"`
 		Pass     bool    `json:"pass"`
 	} `json:"p99"`
+	// Open holds, per target, the median open-loop measurement at Options.Rate.
+	Open  map[string]OpenLoad `json:"open_loop,omitempty"`
+	opens map[string][]OpenLoad
 }
 
 // Reads measures GET /v1/members/{id}/balance of random members on the real App against a
@@ -140,7 +146,25 @@ func Reads(ctx context.Context, opt ReadsOptions) (_ *ReadsReport, err error) {
 					round, target, l.PerSec, l.P50ms, l.P90ms, l.P99ms)
 			}
 			rep.Loads = append(rep.Loads, l)
+			if opt.Rate > 0 {
+				o, err := openLoopGet(ctx, f.secret, url, opt.Rate, opt.Duration)
+				if err != nil {
+					return nil, fmt.Errorf("bench: %s open loop round %d: %w", target, round, err)
+				}
+				progress(opt.Progress, "round %d %-7s open loop %5.0f/s asked, %5.0f/s done, p50 %.2f ms p99 %.2f ms\n", round, target, o.Rate, o.Achieved, o.P50ms, o.P99ms)
+				if rep.opens == nil {
+					rep.opens, rep.Open = map[string][]OpenLoad{}, map[string]OpenLoad{}
+				}
+				rep.opens[target] = append(rep.opens[target], o)
+			}
 		}
+	}
+	for target, os := range rep.opens {
+		var ach, p50, p99 []float64
+		for _, o := range os {
+			ach, p50, p99 = append(ach, o.Achieved), append(p50, o.P50ms), append(p99, o.P99ms)
+		}
+		rep.Open[target] = OpenLoad{Rate: opt.Rate, Achieved: median(ach), P50ms: median(p50), P99ms: median(p99), Sent: os[0].Sent}
 	}
 	for _, target := range []string{TargetBare, TargetBalance} {
 		rep.Median[target] = medianLoad(rep.Loads, target)

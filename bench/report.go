@@ -153,4 +153,13 @@ func (r *ReadsReport) Print(w io.Writer) {
 	fmt.Fprintln(w, "(balance/bare is the median of the per-round fractions: a round's targets run back to back)")
 	fmt.Fprintf(w, "\nbalance / bare throughput  %5.1f%%   target >= %.0f%%    %s\n", 100*r.Throughput.Value, 100*r.Throughput.Target, verdict(r.Throughput.Pass))
 	fmt.Fprintf(w, "balance p99               %6.2f ms  target <= %.0f ms   %s\n", r.P99.Ms, r.P99.TargetMs, verdict(r.P99.Pass))
+	if len(r.Open) > 0 {
+		fmt.Fprintf(w, "\nopen loop at %.0f requests/s for %s (latency from each request's scheduled time), medians over rounds:\n", o.Rate, o.Duration)
+		for _, target := range []string{TargetBare, TargetBalance} {
+			ol := r.Open[target]
+			fmt.Fprintf(w, "  %-7s  %6.0f/s done  p50 %6.2f ms  p99 %6.2f ms\n", target, ol.Achieved, ol.P50ms, ol.P99ms)
+		}
+		ol := r.Open[TargetBalance]
+		fmt.Fprintf(w, "balance open-loop p99     %6.2f ms  target <= %.0f ms   %s\n", ol.P99ms, r.P99.TargetMs, verdict(ol.P99ms <= r.P99.TargetMs && ol.Achieved >= 0.95*ol.Rate))
+	}
 }

@@ -49,6 +49,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		deliveries, endpoints                          int
 		duration, delay, window                        time.Duration
 		asJSON, single                                 bool
+		rate                                           float64
 		cpuprofile, conns, programs                    string
 		fs                                             *flag.FlagSet
 	)
@@ -60,6 +61,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		f.IntVar(&lines, "lines", 3, "ingest: lines per order")
 		f.IntVar(&clients, "clients", 2, "ingest: concurrent HTTP clients")
 		f.StringVar(&conns, "conns", "", "reads: concurrent keep-alive clients (32); ingest -single: a list (1,8,32)")
+		f.Float64Var(&rate, "rate", 5000, "reads: also measure each target open loop at this many requests/s (0: not)")
 		f.BoolVar(&single, "single", false, "ingest: one event per request (POST /v1/events) instead of batches")
 		f.StringVar(&programs, "program", strings.Join(benchmarks.Programs, ","), "ingest: the earning programs to measure, in turn (rules-20, default)")
 		f.DurationVar(&duration, "duration", 5*time.Second, "reads: length of each measurement")
@@ -127,7 +129,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			n = connList[0]
 		}
 		r, err := benchmarks.Reads(ctx, benchmarks.ReadsOptions{DatabaseURL: dbURL, Members: members, Conns: n, Duration: duration,
-			Rounds: rounds, Log: log, Progress: stderr})
+			Rounds: rounds, Rate: rate, Log: log, Progress: stderr})
 		if err != nil {
 			return err
 		}
