@@ -60,7 +60,7 @@ type CommitRound struct {
 	Loads  []SingleLoad `json:"loads"`
 	Ratio  float64      `json:"ratio"` // most connections' rate over Raw
 	Open   OpenLoad     `json:"open_loop"`
-	Groups float64      `json:"mean_group"` // writes per commit during the closed-loop runs
+	Groups float64      `json:"mean_group"` // writes per commit with the most connections
 }
 
 // CommitReport is the outcome of `tenure bench commit`.
@@ -152,10 +152,10 @@ func Commit(ctx context.Context, opt CommitOptions) (_ *CommitReport, err error)
 		}
 		r.Raw = raw.EventsPerSec
 		progress(opt.Progress, "round %d raw      %7.0f events/s (batches of 1000)\n", round, r.Raw)
-		mu.Lock()
-		groups, commits = 0, 0
-		mu.Unlock()
 		for _, conns := range opt.Conns {
+			mu.Lock()
+			groups, commits = 0, 0
+			mu.Unlock()
 			l, err := postSingles(ctx, f, base, w, conns, opt.Events)
 			if err != nil {
 				return nil, fmt.Errorf("bench: %d conns round %d: %w", conns, round, err)
@@ -166,13 +166,13 @@ func Commit(ctx context.Context, opt CommitOptions) (_ *CommitReport, err error)
 			if conns == most {
 				r.Ratio = l.EventsPerSec / r.Raw
 				r.Open.Rate = l.EventsPerSec / 2
+				mu.Lock()
+				if commits > 0 {
+					r.Groups = groups / commits
+				}
+				mu.Unlock()
 			}
 		}
-		mu.Lock()
-		if commits > 0 {
-			r.Groups = groups / commits
-		}
-		mu.Unlock()
 		if r.Open, err = openLoop(ctx, f, base, w, r.Open.Rate, opt.OpenLoop); err != nil {
 			return nil, fmt.Errorf("bench: open loop round %d: %w", round, err)
 		}
