@@ -31,6 +31,13 @@ type dialect struct {
 	// quadratic in statements with thousands of parameters; "?" is bound by position.
 	placeholder func(n int) string
 	groups      groupLimits
+	// releaseSavepoints makes a grouped write release its savepoint when it succeeds.
+	// SQLite copies a page into the savepoint journal the first time each open savepoint
+	// changes it, checking every open savepoint, so an unreleased stack makes a group cost
+	// the square of its size; releasing the only open savepoint empties that journal.
+	// PostgreSQL keeps them open: a release is one more round trip, and a released
+	// subtransaction costs the same as an open one.
+	releaseSavepoints bool
 }
 
 func (db *DB) openSQLite(ctx context.Context, path, synchronous string) error {
@@ -67,9 +74,10 @@ func (db *DB) openSQLite(ctx context.Context, path, synchronous string) error {
 	// mmap_size lets every connection read pages from the file mapping instead of copying
 	// them with a system call each: with a million members the tables outgrow each
 	// connection's page cache and random reads pay for it. The writer's larger page cache
-	// keeps the B-tree pages that random keys (store-supplied event and order ids) touch.
+	// keeps the B-tree pages that random keys (store-supplied event and order ids) touch,
+	// and its savepoint journals stay in memory (temp_store) rather than in temporary files.
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + synchronous + ")&_pragma=foreign_keys(1)&_pragma=analysis_limit(1000)&_pragma=mmap_size(1073741824)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(2)&_txlock=immediate")
 	if err != nil {
 		return err
 	}
@@ -95,9 +103,10 @@ func (db *DB) openSQLite(ctx context.Context, path, synchronous string) error {
 	}
 	db.write, db.read, db.Engine, db.display = w, r, "sqlite", "sqlite:"+path
 	db.d = dialect{
-		placeholder:    func(int) string { return "?" },
-		groups:         groupLimits{leaders: 1, maxGroup: 256},
-		lockMigrations: func(context.Context, *sql.Conn) (func(), error) { return func() {}, nil },
+		placeholder:       func(int) string { return "?" },
+		groups:            groupLimits{leaders: 1, maxGroup: 256},
+		releaseSavepoints: true,
+		lockMigrations:    func(context.Context, *sql.Conn) (func(), error) { return func() {}, nil },
 		retryable: func(err error) bool {
 			var se *sqlite.Error
 			if errors.As(err, &se) {

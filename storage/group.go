@@ -191,7 +191,14 @@ func (db *DB) runGroup(batch []*groupWrite) {
 		w.tx = &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db, cache: db.writeStmts, detached: ctx}
 		w.err = runOne(ctx, w)
 		if w.err == nil {
-			open = false // the savepoint stays on the stack; the next write opens its own
+			open = false
+			if db.d.releaseSavepoints {
+				if _, err := sqlTx.ExecContext(ctx, `RELEASE SAVEPOINT g`); err != nil {
+					_ = sqlTx.Rollback()
+					fail(err)
+					return
+				}
+			}
 			continue
 		}
 		// Back to the state before this write; the savepoint stays open for the next.
