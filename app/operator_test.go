@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tenure-loyalty/tenure/app"
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/config"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
@@ -32,6 +33,9 @@ func TestOperatorView(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.DatabaseURL = e.DSN
+		if e.Name == "postgres" {
+			cfg.SecretKey = apptest.TestSecretKey(e.DSN)
+		}
 		a, err := app.New(context.Background(), cfg, nil, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
