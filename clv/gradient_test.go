@@ -56,8 +56,8 @@ func simulatedCustomers(seed uint64, n int, maxT float64) []Customer {
 		if T == 0 {
 			T = 1.0 / 7
 		}
-		lam := gammaRand(rng, 0.6) / 3
-		death := rng.ExpFloat64() * maxT / 2 / gammaRand(rng, 1.5)
+		lam := GammaRand(rng, 0.6) / 3
+		death := rng.ExpFloat64() * maxT / 2 / GammaRand(rng, 1.5)
 		x, tx := 0, 0.0
 		for tm := rng.ExpFloat64() / lam; tm <= T && tm <= death; tm += rng.ExpFloat64() / lam {
 			x++
@@ -66,7 +66,7 @@ func simulatedCustomers(seed uint64, n int, maxT float64) []Customer {
 		tx = math.Min(tx, T)
 		z := 0.0
 		if x > 0 {
-			z = math.Round(100*gammaRand(rng, 4)*(1+rng.Float64())) / 10
+			z = math.Round(100*GammaRand(rng, 4)*(1+rng.Float64())) / 10
 			if z == 0 {
 				z = 0.1
 			}

@@ -9,27 +9,6 @@ import (
 // Parameter recovery on data simulated from each model's own story: the estimates must
 // fall within 4 standard errors of the truth and the fit must be OK.
 
-// gammaRand draws from gamma(shape k, rate 1) (Marsaglia & Tsang 2000).
-func gammaRand(rng *rand.Rand, k float64) float64 {
-	if k < 1 {
-		return gammaRand(rng, k+1) * math.Pow(rng.Float64(), 1/k)
-	}
-	d := k - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := rng.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := rng.Float64()
-		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
-			return d * v
-		}
-	}
-}
-
 func checkRecovery(t *testing.T, f Fit, truth []float64) {
 	t.Helper()
 	if !f.OK() {
@@ -48,8 +27,8 @@ func TestRecoveryBGNBD(t *testing.T) {
 	truth := BGNBD{R: 0.5, Alpha: 5, A: 0.8, B: 2.5}
 	cs := make([]Customer, 4000)
 	for i := range cs {
-		lam := gammaRand(rng, truth.R) / truth.Alpha
-		ga, gb := gammaRand(rng, truth.A), gammaRand(rng, truth.B)
+		lam := GammaRand(rng, truth.R) / truth.Alpha
+		ga, gb := GammaRand(rng, truth.A), GammaRand(rng, truth.B)
 		p := ga / (ga + gb)
 		T := 20 + 20*rng.Float64()
 		c := Customer{T: T}
@@ -78,8 +57,8 @@ func TestRecoveryParetoNBD(t *testing.T) {
 	truth := ParetoNBD{R: 0.6, Alpha: 8, S: 0.9, Beta: 12}
 	cs := make([]Customer, 2500)
 	for i := range cs {
-		lam := gammaRand(rng, truth.R) / truth.Alpha
-		mu := gammaRand(rng, truth.S) / truth.Beta
+		lam := GammaRand(rng, truth.R) / truth.Alpha
+		mu := GammaRand(rng, truth.S) / truth.Beta
 		T := 20 + 20*rng.Float64()
 		end := math.Min(T, rng.ExpFloat64()/mu)
 		c := Customer{T: T}
@@ -105,11 +84,11 @@ func TestRecoveryGammaGamma(t *testing.T) {
 	truth := GammaGamma{P: 4, Q: 3, Gamma: 20}
 	cs := make([]Customer, 3000)
 	for i := range cs {
-		nu := gammaRand(rng, truth.Q) / truth.Gamma
+		nu := GammaRand(rng, truth.Q) / truth.Gamma
 		x := 1 + rng.IntN(10)
 		s := 0.0
 		for j := 0; j < x; j++ {
-			s += gammaRand(rng, truth.P) / nu
+			s += GammaRand(rng, truth.P) / nu
 		}
 		cs[i] = Customer{X: x, Tx: 1, T: 2, Monetary: s / float64(x)}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/clv"
 )
 
 // Options shape the generated store.
@@ -105,7 +106,7 @@ func (h *History) customer(rng *rand.Rand, i int, start, end time.Time, span tim
 			City: ptr(cities[rng.IntN(len(cities))]), Country: ptr("PL"), Locale: ptr("pl-PL"), TimeZone: ptr("Europe/Warsaw"),
 			Consents: []tenure.Consent{{Channel: "email", Purpose: "marketing", Granted: rng.IntN(10) < 7, At: arrive, Source: "checkout"}}}})
 	// Purchase rate per 30 days ~ Gamma(0.9, 0.7); dropout after a purchase ~ Beta(1, 2.5).
-	rate := gamma(rng, 0.9) * 0.7
+	rate := clv.GammaRand(rng, 0.9) * 0.7
 	drop := beta(rng, 1, 2.5)
 	fav := rng.IntN(len(categories))
 	t := arrive
@@ -190,29 +191,8 @@ func ascii(s string) string {
 	return r.Replace(s)
 }
 
-// gamma draws from Gamma(shape, 1) (Marsaglia and Tsang, 2000; boosted for shape < 1).
-func gamma(rng *rand.Rand, shape float64) float64 {
-	if shape < 1 {
-		return gamma(rng, shape+1) * math.Pow(rng.Float64(), 1/shape)
-	}
-	d := shape - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := rng.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := rng.Float64()
-		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
-			return d * v
-		}
-	}
-}
-
 // beta draws from Beta(a, b) as a ratio of gammas.
 func beta(rng *rand.Rand, a, b float64) float64 {
-	x := gamma(rng, a)
-	return x / (x + gamma(rng, b))
+	x := clv.GammaRand(rng, a)
+	return x / (x + clv.GammaRand(rng, b))
 }

@@ -280,8 +280,8 @@ func simulateCDNOWLike(n int, seed uint64) []clv.Customer {
 	cs := make([]clv.Customer, n)
 	for i := range cs {
 		T := float64(189+rng.IntN(85)) / 7
-		lambda := gammaDraw(rng, m.R) / m.Alpha
-		ga, gb := gammaDraw(rng, m.A), gammaDraw(rng, m.B)
+		lambda := clv.GammaRand(rng, m.R) / m.Alpha
+		ga, gb := clv.GammaRand(rng, m.A), clv.GammaRand(rng, m.B)
 		p := ga / (ga + gb)
 		x, lastDay := 0, 0
 		for t := rng.ExpFloat64() / lambda; t <= T; t += rng.ExpFloat64() / lambda {
@@ -300,35 +300,14 @@ func simulateCDNOWLike(n int, seed uint64) []clv.Customer {
 		c := clv.Customer{ID: strconv.Itoa(i + 1), X: x, T: T}
 		if x > 0 {
 			c.Tx = float64(lastDay) / 7
-			nu := gammaDraw(rng, g.Q) / g.Gamma
+			nu := clv.GammaRand(rng, g.Q) / g.Gamma
 			sum := 0.0
 			for range x {
-				sum += gammaDraw(rng, g.P) / nu
+				sum += clv.GammaRand(rng, g.P) / nu
 			}
 			c.Monetary = math.Max(0.01, math.Round(100*sum/float64(x))/100)
 		}
 		cs[i] = c
 	}
 	return cs
-}
-
-// gammaDraw draws from gamma(shape k, rate 1) by Marsaglia and Tsang's method (shapes
-// below 1 through the boost x·U^{1/k}).
-func gammaDraw(rng *rand.Rand, k float64) float64 {
-	if k < 1 {
-		return gammaDraw(rng, k+1) * math.Pow(rng.Float64(), 1/k)
-	}
-	d := k - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		z := rng.NormFloat64()
-		v := 1 + c*z
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		if u := rng.Float64(); math.Log(u) < 0.5*z*z+d-d*v+d*math.Log(v) {
-			return d * v
-		}
-	}
 }

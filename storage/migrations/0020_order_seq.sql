@@ -3,7 +3,7 @@
 -- orders by (member, payment time, seq) through the index that replaces orders_member.
 ALTER TABLE orders ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 DROP INDEX orders_member;
-CREATE INDEX orders_member_paid ON orders (tenant_id, member_id, paid_at, seq);
+CREATE INDEX orders_member_seq ON orders (tenant_id, member_id, paid_at, seq);
 
 -- Order lines are read and written by order: on SQLite the table is keyed by (order_id,
 -- line_no) itself instead of by a rowid beside a second index of that key, which saved
