@@ -44,7 +44,9 @@ func startNode(t *testing.T, dsn string, flags ...string) *node {
 	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-database-url", dsn, "-poll-interval", "100ms", "-log-level", "warn"}, flags...)
 	cmd := exec.Command(os.Args[0], args...)
 	// Every node of a test shares one key for the secrets they store (PostgreSQL needs one).
-	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"))
+	// The API rate limit is off unless a test sets it by flag: the race and crash tests send
+	// bursts far above a store's normal rate on purpose.
+	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"), "TENURE_API_RATE_LIMIT=off")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -144,6 +146,8 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func execSelf(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	// Every node of a test shares one key for the secrets they store (PostgreSQL needs one).
-	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"))
+	// The API rate limit is off unless a test sets it by flag: the race and crash tests send
+	// bursts far above a store's normal rate on purpose.
+	cmd.Env = append(os.Environ(), "TENURE_TEST_EXEC=1", "TENURE_SECRET_KEY="+apptest.TestSecretKey("e2e"), "TENURE_API_RATE_LIMIT=off")
 	return cmd
 }
