@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -306,8 +307,8 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		err = db.run(ctx, db.write, false, fn)
-		if err == nil && db.Engine == "sqlite" && db.clock.Now().UnixMicro()-db.optimizedAt.Load() > optimizeEvery.Microseconds() {
-			db.optimize(ctx, "PRAGMA optimize")
+		if err == nil {
+			db.maybeOptimize(ctx)
 		}
 		// Domain errors (*tenure.Error) are answers, not transient failures.
 		if err == nil || tenure.KindOf(err) != tenure.KindInternal || !db.d.retryable(err) {
@@ -332,10 +333,36 @@ const optimizeEvery = time.Hour
 // after a write. analysis_limit bounds each table's scan, so a run costs milliseconds
 // at any size. PostgreSQL's autovacuum does the same there. A failure only leaves older
 // statistics, so it is logged, not returned.
+//
+// Statistics of a table under minStatRows rows are dropped again: taken while a store is
+// new (or a demo is being replayed), they would tell the planner that a scan is cheapest
+// long after the table has grown, until the next refresh. Without them SQLite assumes
+// large tables and uses the indexes.
 func (db *DB) optimize(ctx context.Context, pragma string) {
 	db.optimizedAt.Store(db.clock.Now().UnixMicro())
-	if _, err := db.write.ExecContext(context.WithoutCancel(ctx), pragma); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := db.write.ExecContext(ctx, pragma); err != nil {
 		db.log.Warn("sqlite optimize", "err", err)
+		return
+	}
+	res, err := db.write.ExecContext(ctx, `DELETE FROM sqlite_stat1 WHERE CAST(stat AS INTEGER) < `+strconv.Itoa(minStatRows))
+	if err != nil {
+		return // no statistics table yet: nothing was analysed
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if _, err := db.write.ExecContext(ctx, `ANALYZE sqlite_schema`); err != nil { // reload what is left
+			db.log.Warn("sqlite optimize", "err", err)
+		}
+	}
+}
+
+// minStatRows is the smallest table whose planner statistics are kept.
+const minStatRows = 1000
+
+// maybeOptimize refreshes SQLite's statistics after a write when optimizeEvery has passed.
+func (db *DB) maybeOptimize(ctx context.Context) {
+	if db.Engine == "sqlite" && db.clock.Now().UnixMicro()-db.optimizedAt.Load() > optimizeEvery.Microseconds() {
+		db.optimize(ctx, "PRAGMA optimize")
 	}
 }
 

@@ -1,5 +1,7 @@
 package storage
 
+import "context"
+
 // SetGroupLimits lets tests force every grouped write through one leader.
 func SetGroupLimits(db *DB, leaders, maxGroup int) {
 	db.groups.limits = groupLimits{leaders: leaders, maxGroup: maxGroup}
@@ -11,3 +13,6 @@ func QueuedWrites(db *DB) int {
 	defer db.groups.mu.Unlock()
 	return len(db.groups.queue)
 }
+
+// Optimize refreshes SQLite's planner statistics as a start does.
+func Optimize(db *DB) { db.optimize(context.Background(), "PRAGMA optimize=0x10002") }

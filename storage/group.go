@@ -251,6 +251,7 @@ func (db *DB) runGroup(batch []*groupWrite) {
 		db.writeStmts.prepare(ctx, missed)
 	}
 	db.requeue(retry)
+	db.maybeOptimize(ctx)
 }
 
 // runOne runs a write's function and writes its buffered rows, catching a panic.

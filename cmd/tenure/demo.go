@@ -27,6 +27,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		if k == "TENURE_DATABASE_URL" && getenv(k) == "" {
 			return "tenure-demo.db"
 		}
+		// The demo store is generated again on every run, so its replay need not wait for
+		// each commit to reach the disk (power-loss durability; serve defaults to full).
+		if k == "TENURE_SQLITE_SYNCHRONOUS" && getenv(k) == "" {
+			return "normal"
+		}
 		return getenv(k)
 	}, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&customers, "customers", 3000, "customers in the generated store")
