@@ -228,36 +228,10 @@ func openLoop(ctx context.Context, f *fixture, base string, w *workload, rate fl
 	}
 	client := newClient(1024)
 	defer client.CloseIdleConnections()
-	lat := make([]time.Duration, n)
-	var failed sync.Map
-	var wg sync.WaitGroup
-	interval := time.Duration(float64(time.Second) / rate)
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(at); wait > 0 {
-			time.Sleep(wait)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			status, err := postEvent(ctx, client, base+"/v1/events", f.secret, bodies[i])
-			lat[i] = time.Since(at)
-			if err != nil || status != http.StatusCreated {
-				failed.Store(i, fmt.Sprint(status, err))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	failed.Range(func(any, any) bool { l.Failed++; return true })
-	if l.Failed > 0 {
-		return l, fmt.Errorf("%d of %d requests failed", l.Failed, n)
-	}
-	slices.Sort(lat)
-	l.Sent, l.Achieved = n, float64(n)/elapsed.Seconds()
-	l.P50ms, l.P99ms = percentile(lat, 0.5), percentile(lat, 0.99)
-	return l, nil
+	return paced(rate, n, func(i int) bool {
+		status, err := postEvent(ctx, client, base+"/v1/events", f.secret, bodies[i])
+		return err != nil || status != http.StatusCreated
+	})
 }
 
 // Print writes the report for people.
@@ -311,6 +285,18 @@ func openLoopGet(ctx context.Context, secret string, url func(*rand.Rand) string
 	for i := range urls {
 		urls[i] = url(rng)
 	}
+	return paced(rate, n, func(i int) bool {
+		ok, err := fetch(ctx, client, urls[i], secret)
+		return err != nil || !ok
+	})
+}
+
+// paced sends n requests at rate per second, each started at its own scheduled instant
+// however long the earlier ones take (an open loop: a slow server does not slow the load
+// down), and reports the achieved rate and the latencies counted from each schedule.
+// failed sends request i and reports whether it failed.
+func paced(rate float64, n int, failed func(i int) bool) (OpenLoad, error) {
+	l := OpenLoad{Rate: rate}
 	lat := make([]time.Duration, n)
 	bad := make([]bool, n)
 	var wg sync.WaitGroup
@@ -321,12 +307,10 @@ func openLoopGet(ctx context.Context, secret string, url func(*rand.Rand) string
 		if wait := time.Until(at); wait > 0 {
 			time.Sleep(wait)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ok, err := fetch(ctx, client, urls[i], secret)
-			lat[i], bad[i] = time.Since(at), err != nil || !ok
-		}()
+		wg.Go(func() {
+			bad[i] = failed(i)
+			lat[i] = time.Since(at)
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
