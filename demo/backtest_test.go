@@ -18,22 +18,9 @@ import (
 // recorded for it — tier multipliers, the weekend campaign's holdout and all.
 func TestBacktestReplaysLiveEarning(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		h := demo.Generate(demo.Options{Customers: 300, Months: 12, Seed: 11, End: end})
-		clock := demo.NewClock(h.Start)
-		db := storagetest.Open(t, e, clock)
-		svc := service.New(db, nil)
+		h, db, svc, tn := replayed(t, e, demo.Options{Customers: 300, Months: 12, Seed: 11, End: end})
 		ctx := context.Background()
-		tn, _, err := svc.CreateTenant(ctx, "demo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rewardIDs, err := demo.Setup(ctx, svc, tn.ID, "demo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := demo.Replay(ctx, svc, clock, tn.ID, h, rewardIDs, nil); err != nil {
-			t.Fatal(err)
-		}
+		var err error
 		// What the ledger earned for each order's lot.
 		earned := map[string]int64{}
 		err = db.Read(ctx, func(tx *storage.Tx) error {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/demo"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
@@ -45,22 +46,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 
 func TestReplay(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		h := demo.Generate(demo.Options{Customers: 150, Months: 4, Seed: 3, End: end})
-		clock := demo.NewClock(h.Start)
-		db := storagetest.Open(t, e, clock)
-		svc := service.New(db, nil)
+		h, db, svc, tn := replayed(t, e, demo.Options{Customers: 150, Months: 4, Seed: 3, End: end})
 		ctx := context.Background()
-		tn, _, err := svc.CreateTenant(ctx, "demo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rewardIDs, err := demo.Setup(ctx, svc, tn.ID, "demo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := demo.Replay(ctx, svc, clock, tn.ID, h, rewardIDs, nil); err != nil {
-			t.Fatal(err)
-		}
 		var members int64
 		var bad []storage.Mismatch
 		_ = db.Read(ctx, func(tx *storage.Tx) (err error) {
@@ -75,4 +62,27 @@ func TestReplay(t *testing.T) {
 			t.Fatalf("members %d, mismatches %v, program %+v, err %v", members, bad, pm, err)
 		}
 	})
+}
+
+// replayed generates a demo store, configures a tenant as tenure demo does and replays the
+// history through the service on engine e.
+func replayed(t *testing.T, e storagetest.Engine, o demo.Options) (demo.History, *storage.DB, *service.Service, tenure.Tenant) {
+	t.Helper()
+	h := demo.Generate(o)
+	clock := demo.NewClock(h.Start)
+	db := storagetest.Open(t, e, clock)
+	svc := service.New(db, nil)
+	ctx := context.Background()
+	tn, _, err := svc.CreateTenant(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewardIDs, err := demo.Setup(ctx, svc, tn.ID, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Replay(ctx, svc, clock, tn.ID, h, rewardIDs, nil); err != nil {
+		t.Fatal(err)
+	}
+	return h, db, svc, tn
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 )
 
@@ -72,31 +73,20 @@ func (tx *Tx) RuleUsage(ctx context.Context, memberIDs, ruleIDs, periods []strin
 	if err := tx.flushRules(ctx); err != nil {
 		return nil, err
 	}
-	for start := 0; start < len(memberIDs); start += 500 {
+	err := chunks(memberIDs, func(members []string) error {
 		var args []any
-		in := func(vals []string) string {
-			var b strings.Builder
-			for i, v := range vals {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				args = append(args, v)
-				b.WriteString("$" + itoa(len(args)))
-			}
-			return b.String()
-		}
-		q := `SELECT member_id, rule_id, period, times, points FROM rule_usage WHERE member_id IN (` + in(memberIDs[start:min(start+500, len(memberIDs))]) +
-			`) AND rule_id IN (` + in(ruleIDs) + `) AND period IN (` + in(periods) + `)`
+		q := `SELECT member_id, rule_id, period, times, points FROM rule_usage WHERE member_id IN (` + inList(&args, members) +
+			`) AND rule_id IN (` + inList(&args, ruleIDs) + `) AND period IN (` + inList(&args, periods) + `)`
 		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var member, rule, period string
 			var c Counter
 			if err := rows.Scan(&member, &rule, &period, &c.Times, &c.Points); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			if out[member] == nil {
 				out[member] = map[string]map[string]Counter{}
@@ -106,12 +96,10 @@ func (tx *Tx) RuleUsage(ctx context.Context, memberIDs, ruleIDs, periods []strin
 			}
 			out[member][rule][period] = c
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -191,19 +179,17 @@ func (tx *Tx) BudgetsSpent(ctx context.Context, tenantID string, keys []string) 
 		return nil, err
 	}
 	args := []any{tenantID}
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		args = append(args, k)
-		b.WriteString("$" + itoa(len(args)))
-	}
-	rows, err := tx.query(ctx, `SELECT budget_key, spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key IN (`+b.String()+`)`, args...)
+	rows, err := tx.query(ctx, `SELECT budget_key, spent FROM rule_budgets WHERE tenant_id = $1 AND budget_key IN (`+inList(&args, keys)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
+	return scanSpent(rows)
+}
+
+// scanSpent reads (budget_key, spent) rows into a map.
+func scanSpent(rows *sql.Rows) (map[string]int64, error) {
 	defer rows.Close()
+	out := map[string]int64{}
 	for rows.Next() {
 		var k string
 		var n int64
@@ -242,16 +228,7 @@ func (tx *Tx) LockBudgets(ctx context.Context, tenantID string, keys []string) (
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var n int64
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
-	}
-	return out, rows.Err()
+	return scanSpent(rows)
 }
 
 // BudgetSpend is points taken from one budget.
@@ -287,38 +264,26 @@ type OrderStats struct {
 // orders_member_paid only: the cost follows the members' orders, never the tenant's.
 func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID string, memberIDs []string) (map[string]OrderStats, error) {
 	out := make(map[string]OrderStats, len(memberIDs))
-	for start := 0; start < len(memberIDs); start += 500 {
-		chunk := memberIDs[start:min(start+500, len(memberIDs))]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, tenantID)
-		var in strings.Builder
-		for i, id := range chunk {
-			if i > 0 {
-				in.WriteByte(',')
-			}
-			in.WriteString("$" + itoa(i+2))
-			args = append(args, id)
-		}
+	err := chunks(memberIDs, func(members []string) error {
+		args := []any{tenantID}
 		rows, err := tx.query(ctx, `SELECT member_id, COUNT(*), COALESCE(SUM(subtotal), 0) FROM orders
-			WHERE member_id IN (`+in.String()+`) AND tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL GROUP BY member_id`, args...)
+			WHERE member_id IN (`+inList(&args, members)+`) AND tenant_id = $1 AND paid_at IS NOT NULL AND cancelled_at IS NULL GROUP BY member_id`, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id string
 			var st OrderStats
 			if err := rows.Scan(&id, &st.Orders, &st.Spent); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[id] = st
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
