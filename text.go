@@ -227,7 +227,10 @@ func hasBadString(v reflect.Value) bool {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && name != "-" && hasBadString(v.Field(i)) {
+			if !f.IsExported() || !hasBadString(v.Field(i)) {
+				continue
+			}
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "-" {
 				return true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 )
@@ -124,4 +125,46 @@ func (tx *Tx) valuesList(rows, cols int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// ObjectBytes is the space each table and each index of the database takes, by name:
+// SQLite's pages (dbstat: every page of the b-tree, used or free inside), PostgreSQL's
+// relation sizes (a table's with its TOAST, an index's own) in the current schema.
+func (db *DB) ObjectBytes(ctx context.Context) (map[string]int64, error) {
+	q := `SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`
+	if db.Engine != "sqlite" {
+		q = `SELECT c.relname, CASE WHEN c.relkind = 'r' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}
+
+// storedPoints is an order's points account as stored: the fields of tenure.OrderPoints,
+// zero values left out (they read back as zero). An imported order's account is
+// {"evaluated":true,"rule_version":-1} instead of 90 bytes.
+type storedPoints struct {
+	Base        int64               `json:"base,omitempty"`
+	Evaluated   bool                `json:"evaluated,omitempty"`
+	RuleVersion int64               `json:"rule_version,omitempty"`
+	Credited    int64               `json:"credited,omitempty"`
+	WrittenOff  int64               `json:"written_off,omitempty"`
+	LotID       string              `json:"lot_id,omitempty"`
+	Pending     bool                `json:"pending,omitempty"`
+	AvailableAt *time.Time          `json:"available_at,omitempty"`
+	Basis       *tenure.MemberBasis `json:"basis,omitempty"`
 }
