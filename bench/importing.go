@@ -170,10 +170,18 @@ func RunImport(ctx context.Context, cfg ImportConfig) (*ImportReport, error) {
 			return nil, err
 		}
 		fmt.Fprintf(progress, "round %d: raw...\n", r+1)
+		start, err := countRows(ctx, st.db.Raw())
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
 		t, cpu = time.Now(), processCPU()
 		err = writeTables(ctx, st.db.Raw(), st.Engine, rows, tenant, st.Tenant)
 		tenant = st.Tenant // the rows now name this one
 		round.RawSeconds, round.RawCPU = time.Since(t).Seconds(), (processCPU() - cpu).Seconds()
+		if err == nil {
+			err = rawRowsMatch(ctx, st.db.Raw(), start, rep.Rows)
+		}
 		st.Close()
 		if err != nil {
 			return nil, err
@@ -228,6 +236,32 @@ func WriteOrderLines(w io.Writer, store *synth.Store) error {
 		}
 	}
 	return bw.Flush()
+}
+
+func countRows(ctx context.Context, db *sql.DB) (map[string]int, error) {
+	out := map[string]int{}
+	for _, t := range rawTables {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[t.name] = n
+	}
+	return out, nil
+}
+
+// rawRowsMatch checks that the raw path added as many rows to each table as the import wrote.
+func rawRowsMatch(ctx context.Context, db *sql.DB, start, want map[string]int) error {
+	now, err := countRows(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, t := range rawTables {
+		if got := now[t.name] - start[t.name]; got != want[t.name] {
+			return fmt.Errorf("bench import: the raw path wrote %d rows into %s, the import %d", got, t.name, want[t.name])
+		}
+	}
+	return nil
 }
 
 // tableRows is a table's rows as read back.
