@@ -26,7 +26,7 @@ type ChangeFeed interface {
 }
 
 // invalidate drops what a change makes stale.
-func (s *Service) invalidate(c storage.Change) {
+func (s *core) invalidate(c storage.Change) {
 	switch c.Kind {
 	case storage.ChangeBalance:
 		s.balances.forget(c.ID)

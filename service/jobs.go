@@ -85,7 +85,7 @@ func backoff(n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
+func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
 	if handled, err := s.runRewardJob(ctx, tx, j); handled {
 		return err
 	}

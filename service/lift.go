@@ -21,7 +21,7 @@ type LiftReport struct {
 // member's first exposure (orders at the exposure instant itself are the trigger, not the
 // outcome, and are left out). Reward cost is the points the rule gave, at the program's
 // point value.
-func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays int) (LiftReport, error) {
+func (s *Reports) Lift(ctx context.Context, tenantID, ruleID string, windowDays int) (LiftReport, error) {
 	rep := LiftReport{RuleID: ruleID, WindowDays: windowDays}
 	var exps []storage.Exposure
 	var pointValue int64

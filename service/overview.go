@@ -25,7 +25,7 @@ type Overview struct {
 }
 
 // Overview reads the overview of [from, to), with the ledger series from ledgerFrom.
-func (s *Service) Overview(ctx context.Context, tenantID string, ledgerFrom, from, to time.Time) (out Overview, err error) {
+func (s *Reports) Overview(ctx context.Context, tenantID string, ledgerFrom, from, to time.Time) (out Overview, err error) {
 	out.LedgerFrom = ledgerFrom
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		var err error
@@ -47,9 +47,9 @@ func (s *Service) Overview(ctx context.Context, tenantID string, ledgerFrom, fro
 	return out, err
 }
 
-// MemberOrders returns a member's newest orders (at most limit, newest first, with their
+// Orders returns a member's newest orders (at most limit, newest first, with their
 // lines) and how many orders the member has in all.
-func (s *Service) MemberOrders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
+func (s *Members) Orders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		ids, err := tx.MemberOrderIDs(ctx, tenantID, memberID) // newest first
 		if err != nil {
@@ -73,8 +73,8 @@ func (s *Service) MemberOrders(ctx context.Context, tenantID, memberID string, l
 	return out, total, err
 }
 
-// CountMembers counts a tenant's members.
-func (s *Service) CountMembers(ctx context.Context, tenantID string) (n int64, err error) {
+// Count counts a tenant's members.
+func (s *Members) Count(ctx context.Context, tenantID string) (n int64, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
 		n, err = tx.CountMembers(ctx, tenantID)
 		return err

@@ -16,8 +16,8 @@ import (
 // jobCouponExpire expires one coupon at its valid_until; payload and key are its id.
 const jobCouponExpire = "coupon.expire"
 
-// CreateReward validates and adds a reward to the catalog.
-func (s *Service) CreateReward(ctx context.Context, tenantID, actor string, d rewards.RewardDefinition) (r rewards.Reward, err error) {
+// Create validates and adds a reward to the catalog.
+func (s *Rewards) Create(ctx context.Context, tenantID, actor string, d rewards.RewardDefinition) (r rewards.Reward, err error) {
 	if err := d.Validate(); err != nil {
 		return r, err
 	}
@@ -34,9 +34,9 @@ func (s *Service) CreateReward(ctx context.Context, tenantID, actor string, d re
 	return r, err
 }
 
-// UpdateReward replaces a reward's definition, stock included. Coupons already issued
+// Update replaces a reward's definition, stock included. Coupons already issued
 // keep the terms they were issued with.
-func (s *Service) UpdateReward(ctx context.Context, tenantID, actor, id string, d rewards.RewardDefinition) (rewards.Reward, error) {
+func (s *Rewards) Update(ctx context.Context, tenantID, actor, id string, d rewards.RewardDefinition) (rewards.Reward, error) {
 	if err := d.Validate(); err != nil {
 		return rewards.Reward{}, err
 	}
@@ -46,9 +46,9 @@ func (s *Service) UpdateReward(ctx context.Context, tenantID, actor, id string, 
 	})
 }
 
-// ArchiveReward takes a reward out of the catalog: it can no longer be redeemed, and its
+// Archive takes a reward out of the catalog: it can no longer be redeemed, and its
 // coupons live on. Archiving twice changes nothing more.
-func (s *Service) ArchiveReward(ctx context.Context, tenantID, actor, id string) (rewards.Reward, error) {
+func (s *Rewards) Archive(ctx context.Context, tenantID, actor, id string) (rewards.Reward, error) {
 	return s.changeReward(ctx, tenantID, actor, id, "reward.archived", func(tx *storage.Tx, r *rewards.Reward) error {
 		if r.ArchivedAt == nil {
 			t := tx.Now
@@ -58,9 +58,9 @@ func (s *Service) ArchiveReward(ctx context.Context, tenantID, actor, id string)
 	})
 }
 
-// AddRewardCodes uploads codes to a pool reward; each is handed out once, in upload order.
+// AddCodes uploads codes to a pool reward; each is handed out once, in upload order.
 // Codes the tenant already has (in any pool or on a coupon) are refused by position.
-func (s *Service) AddRewardCodes(ctx context.Context, tenantID, actor, id string, codes []string) (rewards.Reward, error) {
+func (s *Rewards) AddCodes(ctx context.Context, tenantID, actor, id string, codes []string) (rewards.Reward, error) {
 	codes, err := rewards.CheckPoolCodes(codes)
 	if err != nil {
 		return rewards.Reward{}, err
@@ -88,7 +88,7 @@ func (s *Service) AddRewardCodes(ctx context.Context, tenantID, actor, id string
 }
 
 // changeReward locks a reward, applies change, and writes it with an audit entry.
-func (s *Service) changeReward(ctx context.Context, tenantID, actor, id, action string, change func(*storage.Tx, *rewards.Reward) error) (r rewards.Reward, err error) {
+func (s *core) changeReward(ctx context.Context, tenantID, actor, id, action string, change func(*storage.Tx, *rewards.Reward) error) (r rewards.Reward, err error) {
 	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
 		if r, err = tx.Reward(ctx, tenantID, id, true); err != nil {
 			return err
@@ -105,14 +105,14 @@ func (s *Service) changeReward(ctx context.Context, tenantID, actor, id, action 
 	return r, err
 }
 
-// Reward loads one reward.
-func (s *Service) Reward(ctx context.Context, tenantID, id string) (r rewards.Reward, err error) {
+// Get loads one reward.
+func (s *Rewards) Get(ctx context.Context, tenantID, id string) (r rewards.Reward, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error { r, err = tx.Reward(ctx, tenantID, id, false); return err })
 	return r, err
 }
 
-// Rewards lists the catalog in creation order, archived rewards only when asked.
-func (s *Service) Rewards(ctx context.Context, tenantID string, archived bool, after string, limit int) (rs []rewards.Reward, next string, err error) {
+// List lists the catalog in creation order, archived rewards only when asked.
+func (s *Rewards) List(ctx context.Context, tenantID string, archived bool, after string, limit int) (rs []rewards.Reward, next string, err error) {
 	limit = clampLimit(limit)
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error { rs, err = tx.Rewards(ctx, tenantID, archived, after, limit+1); return err })
 	if len(rs) > limit {
@@ -129,8 +129,8 @@ type RewardOffer struct {
 	rewards.Decision
 }
 
-// AvailableRewards judges every reward in the catalog for a member, in catalog order.
-func (s *Service) AvailableRewards(ctx context.Context, tenantID, memberRef string) (out []RewardOffer, err error) {
+// Available judges every reward in the catalog for a member, in catalog order.
+func (s *Rewards) Available(ctx context.Context, tenantID, memberRef string) (out []RewardOffer, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
@@ -164,7 +164,7 @@ func (s *Service) AvailableRewards(ctx context.Context, tenantID, memberRef stri
 
 // memberAudience is what reward visibility is checked against: the member's tier (from
 // the tier engine when wired, else the "tier" attribute) and the segments they are in.
-func (s *Service) memberAudience(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member) (rewards.Member, error) {
+func (s *core) memberAudience(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member) (rewards.Member, error) {
 	var who rewards.Member
 	who.Tier, _ = m.Attributes["tier"].(string)
 	if s.MemberTier != nil {
@@ -190,7 +190,7 @@ type RedeemRequest struct {
 // Redeem spends a member's points on a reward and issues a coupon with a unique code. The
 // member's row is locked first, then the reward's, so that concurrent redemptions can
 // neither spend the same points twice nor issue more coupons than the stock holds.
-func (s *Service) Redeem(ctx context.Context, tenantID, actor, memberRef, idemKey string, req RedeemRequest) (c rewards.Coupon, err error) {
+func (s *Rewards) Redeem(ctx context.Context, tenantID, actor, memberRef, idemKey string, req RedeemRequest) (c rewards.Coupon, err error) {
 	if req.Points < 0 {
 		return c, tenure.Invalid("service.Redeem", "points", "must not be negative")
 	}
@@ -203,7 +203,7 @@ func (s *Service) Redeem(ctx context.Context, tenantID, actor, memberRef, idemKe
 	return c, err
 }
 
-func (s *Service) redeem(ctx context.Context, tx *storage.Tx, tenantID, actor, memberRef string, req RedeemRequest) (c rewards.Coupon, err error) {
+func (s *core) redeem(ctx context.Context, tx *storage.Tx, tenantID, actor, memberRef string, req RedeemRequest) (c rewards.Coupon, err error) {
 	u, err := s.newUnit(ctx, tx, tenantID)
 	if err != nil {
 		return c, err
@@ -302,7 +302,7 @@ func cryptoPick(n int) int {
 
 // couponChanged writes the books, then the notification and the audit entry of a coupon
 // transition.
-func (s *Service) couponChanged(ctx context.Context, tx *storage.Tx, u *unit, c rewards.Coupon, points *ledger.Book, typ, actor string) error {
+func (s *core) couponChanged(ctx context.Context, tx *storage.Tx, u *unit, c rewards.Coupon, points *ledger.Book, typ, actor string) error {
 	if err := u.flush(ctx); err != nil {
 		return err
 	}
@@ -321,13 +321,13 @@ type couponMessage struct {
 }
 
 // Coupon loads a coupon by id or by code.
-func (s *Service) Coupon(ctx context.Context, tenantID, ref string) (c rewards.Coupon, err error) {
+func (s *Rewards) Coupon(ctx context.Context, tenantID, ref string) (c rewards.Coupon, err error) {
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error { c, err = tx.Coupon(ctx, tenantID, ref, false); return err })
 	return c, err
 }
 
 // MemberCoupons lists a member's coupons, newest first, optionally in one state.
-func (s *Service) MemberCoupons(ctx context.Context, tenantID, memberRef, state, before string, limit int) (cs []rewards.Coupon, next string, err error) {
+func (s *Rewards) MemberCoupons(ctx context.Context, tenantID, memberRef, state, before string, limit int) (cs []rewards.Coupon, next string, err error) {
 	limit = clampLimit(limit)
 	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
@@ -357,7 +357,7 @@ type CouponCancel struct {
 }
 
 // UseCoupon marks a coupon used. Reporting the same use again changes nothing.
-func (s *Service) UseCoupon(ctx context.Context, tenantID, actor, ref string, in CouponUse) (rewards.Coupon, error) {
+func (s *Rewards) UseCoupon(ctx context.Context, tenantID, actor, ref string, in CouponUse) (rewards.Coupon, error) {
 	return s.couponOp(ctx, tenantID, actor, ref, false, "coupon.used", func(u *unit, c *rewards.Coupon, _ *rewards.Reward) (bool, error) {
 		return c.Use(in.OrderID, in.OrderTotal, u.tx.Now)
 	})
@@ -367,7 +367,7 @@ func (s *Service) UseCoupon(ctx context.Context, tenantID, actor, ref string, in
 // expiry (a restore entry after the spend, so the history explains itself). A store-credit
 // coupon takes its credit back first and is refused if that credit has been spent. The
 // reward's unit goes back into stock. Cancelling twice changes nothing.
-func (s *Service) CancelCoupon(ctx context.Context, tenantID, actor, ref string, in CouponCancel) (rewards.Coupon, error) {
+func (s *Rewards) CancelCoupon(ctx context.Context, tenantID, actor, ref string, in CouponCancel) (rewards.Coupon, error) {
 	return s.couponOp(ctx, tenantID, actor, ref, true, "coupon.cancelled", func(u *unit, c *rewards.Coupon, r *rewards.Reward) (bool, error) {
 		wasCredit := c.Type == rewards.StoreCredit && c.State != rewards.Cancelled
 		refund, changed, err := c.Cancel(in.Reason, u.tx.Now)
@@ -418,7 +418,7 @@ func (u *unit) restore(ctx context.Context, memberID string, amount int64, c led
 // (withReward) the reward's, then the coupon's, lets decide change the coupon, and writes
 // the coupon, the books, a notification and an audit entry. An unchanged coupon writes
 // nothing.
-func (s *Service) couponOp(ctx context.Context, tenantID, actor, ref string, withReward bool, typ string,
+func (s *core) couponOp(ctx context.Context, tenantID, actor, ref string, withReward bool, typ string,
 	decide func(*unit, *rewards.Coupon, *rewards.Reward) (bool, error)) (c rewards.Coupon, err error) {
 	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
 		c, err = s.lockCoupon(ctx, tx, tenantID, ref)
@@ -449,7 +449,7 @@ func (s *Service) couponOp(ctx context.Context, tenantID, actor, ref string, wit
 
 // lockCoupon finds a coupon and locks its member's row, the first lock of every coupon
 // transition.
-func (s *Service) lockCoupon(ctx context.Context, tx *storage.Tx, tenantID, ref string) (rewards.Coupon, error) {
+func (s *core) lockCoupon(ctx context.Context, tx *storage.Tx, tenantID, ref string) (rewards.Coupon, error) {
 	c, err := tx.Coupon(ctx, tenantID, ref, false)
 	if err != nil {
 		return c, err
@@ -458,7 +458,7 @@ func (s *Service) lockCoupon(ctx context.Context, tx *storage.Tx, tenantID, ref 
 	return c, err
 }
 
-func (s *Service) saveCoupon(ctx context.Context, u *unit, c rewards.Coupon, typ, actor string) error {
+func (s *core) saveCoupon(ctx context.Context, u *unit, c rewards.Coupon, typ, actor string) error {
 	if err := u.tx.SaveCoupon(ctx, u.tenantID, c, false); err != nil {
 		return err
 	}
@@ -472,7 +472,7 @@ func (s *Service) saveCoupon(ctx context.Context, u *unit, c rewards.Coupon, typ
 // runRewardJob runs the rewards' scheduled work; handled is false for other kinds. A
 // coupon still issued at its valid_until expires, giving its points back if its reward
 // said so; a coupon used or cancelled in the meantime is left alone.
-func (s *Service) runRewardJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
+func (s *core) runRewardJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
 	if j.Kind != jobCouponExpire {
 		return false, nil
 	}

@@ -102,7 +102,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
 	}
 	// Cached by the service, which drops a tenant's entry on every node when it changes.
-	secret, origins, err := h.svc.WidgetKey(r.Context(), tenantID)
+	secret, origins, err := h.svc.Widget.Key(r.Context(), tenantID)
 	if err != nil {
 		allowAnyOrigin(w, r)
 		return nil, err
@@ -115,7 +115,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 	if !allowOrigin(w, r, origins) {
 		return nil, tenure.Errorf(tenure.KindForbidden, "widget", "this store does not allow the member API from origin %s", r.Header.Get("Origin"))
 	}
-	m, err := h.svc.WidgetMember(r.Context(), tenantID, c.Member)
+	m, err := h.svc.Widget.Member(r.Context(), tenantID, c.Member)
 	if err != nil {
 		return nil, err
 	}
