@@ -18,7 +18,7 @@ import (
 func (s *core) history(ctx context.Context, tenantID string) (*analytics.History, []clv.Transaction, error) {
 	var orders []analytics.Order
 	var txns []clv.Transaction
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
 			net := max(f.Net, 0)
 			orders = append(orders, analytics.Order{Customer: f.MemberID, At: f.PaidAt, Amount: net, Items: f.Items})
@@ -106,7 +106,7 @@ func (s *Reports) ProgramMetrics(ctx context.Context, tenantID string, from, to 
 	if from.IsZero() {
 		from = to.AddDate(-1, 0, 0)
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		pm, err = programMetrics(ctx, tx, tenantID, from, to)
 		return err
 	})

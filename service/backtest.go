@@ -96,7 +96,7 @@ func (s *Rules) BacktestEach(ctx context.Context, tenantID string, req BacktestR
 	members := map[string]*acc{}
 	simCand, simCur := newSimulation(), newSimulation()
 	var pointValue int64
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		t, err := tx.Tenant(ctx, tenantID)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ type history struct {
 
 // loadHistory reads the member profiles and, for the parts of the member state the rule
 // books read, what reconstructs them.
-func (s *core) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time, books ...*ruleBook) (*history, error) {
+func (s *Rules) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time, books ...*ruleBook) (*history, error) {
 	h := &history{members: map[string]tenure.Member{}, tiers: map[string][]storage.TierChange{}}
 	var stats, tier, segs, metrics bool
 	for _, rb := range books {

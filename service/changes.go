@@ -8,10 +8,10 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// ChangeFeed tells the service's caches what changed, on this node and on every other
+// changeFeed tells the service's caches what changed, on this node and on every other
 // node sharing the database. *storage.DB implements it: on SQLite in process only (one
 // node), on PostgreSQL also through LISTEN/NOTIFY.
-type ChangeFeed interface {
+type changeFeed interface {
 	// Subscribe calls fn for every committed change: this process's at once, other
 	// nodes' as they arrive. storage.ChangeAll means changes may have been missed.
 	Subscribe(fn func(storage.Change))

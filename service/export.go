@@ -23,7 +23,7 @@ var ExportKinds = []string{"ledger", "members"}
 // units for the credit wallet; times are RFC 3339 in UTC.
 func (s *Reports) WriteExport(ctx context.Context, tenantID, kind string, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}

@@ -72,7 +72,7 @@ func (s *Intake) Ingest(ctx context.Context, tenantID string, events []tenure.Ev
 		return nil, err
 	}
 	var results []tenure.EventResult
-	err := s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
+	err := s.db.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		in := &intake{s: s.core, ctx: ctx, opt: opt}
 		var err error
 		if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
@@ -110,7 +110,7 @@ func (s *core) observe(t tenure.EventType, outcome string) {
 	}
 }
 
-func (s *core) observeAll(events []tenure.Event, outcome string) {
+func (s *Intake) observeAll(events []tenure.Event, outcome string) {
 	for _, e := range events {
 		s.observe(e.Type, outcome)
 	}

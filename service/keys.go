@@ -21,7 +21,7 @@ func (s *Access) CreateKey(ctx context.Context, tenantID, actor, name string, sc
 		return k, "", err
 	}
 	secret = tenure.NewSecret()
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if k, err = tx.CreateKey(ctx, tenantID, name, scope, secret); err != nil {
 			return err
 		}
@@ -32,14 +32,14 @@ func (s *Access) CreateKey(ctx context.Context, tenantID, actor, name string, sc
 
 // Keys lists a tenant's keys (never their secrets).
 func (s *Access) Keys(ctx context.Context, tenantID string) (ks []tenure.APIKey, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ks, err = tx.Keys(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ks, err = tx.Keys(ctx, tenantID); return err })
 	return ks, err
 }
 
 // RevokeKey revokes a key. It is refused by this node once RevokeKey returns, and by
 // every other node as soon as the commit's notification reaches it (PostgreSQL).
 func (s *Access) RevokeKey(ctx context.Context, tenantID, actor, id string) (k tenure.APIKey, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if k, err = tx.RevokeKey(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (s *Access) Authenticate(ctx context.Context, secret string) (tenure.APIKey
 	if ok && live {
 		return k, nil
 	}
-	err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) { k, err = tx.KeyBySecret(ctx, secret); return err })
+	err := s.db.Read(ctx, func(tx *storage.Tx) (err error) { k, err = tx.KeyBySecret(ctx, secret); return err })
 	if err != nil {
 		return k, err
 	}

@@ -29,7 +29,7 @@ func (s *Members) Balance(ctx context.Context, tenantID, memberRef string) (out 
 	if ok && cached {
 		return b, nil
 	}
-	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
+	out.ExternalID, out.Points, out.Credit, err = s.db.MemberBalances(ctx, tenantID, memberRef)
 	out.MemberID = out.Points.MemberID
 	if err == nil && cached {
 		s.balances.put(tenantID, memberRef, out, now, epoch)
@@ -40,7 +40,7 @@ func (s *Members) Balance(ctx context.Context, tenantID, memberRef string) (out 
 // History lists a member's ledger entries in one wallet, newest first.
 func (s *Members) History(ctx context.Context, tenantID, memberRef string, w tenure.Wallet, before string, limit int) (es []tenure.Entry, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -114,9 +114,9 @@ func (s *Intake) Spend(ctx context.Context, tenantID, actor, memberRef, idemKey 
 	})
 }
 
-func (s *core) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp, verb string,
+func (s *Intake) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp, verb string,
 	decide func(*unit, *ledger.Book, ledger.Cause) error) (res OpResult, err error) {
-	err = s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
+	err = s.db.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		res, err = idempotent(ctx, tx, tenantID, idemKey, "ledger."+verb+"/"+memberRef, op, func() (OpResult, error) {
 			return s.applyLedgerOp(ctx, tx, tenantID, actor, memberRef, op, verb, decide)
 		})
@@ -188,7 +188,7 @@ func (s *Intake) Transfer(ctx context.Context, tenantID, actor, idemKey string, 
 	if r.From == r.To {
 		return res, tenure.Invalid("service.Transfer", "to", "must differ from from")
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		res, err = idempotent(ctx, tx, tenantID, idemKey, "transfer", r, func() (TransferResult, error) {
 			return s.applyTransfer(ctx, tx, tenantID, actor, r, op)
 		})
@@ -197,7 +197,7 @@ func (s *Intake) Transfer(ctx context.Context, tenantID, actor, idemKey string, 
 	return res, err
 }
 
-func (s *core) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, actor string, r TransferRequest, op LedgerOp) (res TransferResult, err error) {
+func (s *Intake) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, actor string, r TransferRequest, op LedgerOp) (res TransferResult, err error) {
 	err = func() error {
 		u, err := s.newUnit(ctx, tx, tenantID)
 		if err != nil {
@@ -253,7 +253,7 @@ func (s *core) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, acto
 
 // Order loads an order with its lines and points account.
 func (s *Members) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		var found bool
 		o, found, err = tx.Order(ctx, tenantID, id)
 		if err == nil && !found {
@@ -266,7 +266,7 @@ func (s *Members) Order(ctx context.Context, tenantID, id string) (o *tenure.Ord
 
 // Event loads a stored event and the result it produced.
 func (s *Members) Event(ctx context.Context, tenantID, id string) (res tenure.EventResult, ev tenure.Event, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		st, e, err := tx.Event(ctx, tenantID, id)
 		res, ev = st.Result, e
 		return err

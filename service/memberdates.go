@@ -70,7 +70,7 @@ func scheduleMemberDates(ctx context.Context, tx *storage.Tx, tenantID string) e
 // events were emitted have none yet). Workers call it when they start; it is harmless to
 // call again.
 func (s *Service) StartMemberDates(ctx context.Context) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		ts, err := tx.Tenants(ctx)
 		if err != nil {
 			return err

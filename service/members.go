@@ -18,7 +18,7 @@ func (s *Members) Create(ctx context.Context, tenantID, actor string, in NewMemb
 	if fe := tenure.ValidateExternalID("external_id", in.ExternalID); fe != nil {
 		return m, &tenure.Error{Kind: tenure.KindInvalid, Op: "service.CreateMember", Message: "validation failed", Fields: []tenure.FieldError{*fe}}
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Member(ctx, tenantID, in.ExternalID, false); err == nil {
 			return &tenure.Error{Kind: tenure.KindConflict, Op: "service.CreateMember", Message: "a member with this external_id already exists",
 				Fields: []tenure.FieldError{{Field: "external_id", Message: "already exists"}}}
@@ -49,7 +49,7 @@ func (s *core) enrol(ctx context.Context, tx *storage.Tx, tenantID, externalID s
 
 // Update applies a partial update.
 func (s *Members) Update(ctx context.Context, tenantID, actor, id string, patch tenure.MemberPatch) (m tenure.Member, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if m, err = tx.Member(ctx, tenantID, id, true); err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func (s *Members) Update(ctx context.Context, tenantID, actor, id string, patch 
 
 // Get loads a member by Tenure id or the store's id.
 func (s *Members) Get(ctx context.Context, tenantID, id string) (m tenure.Member, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, id, false); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, id, false); return err })
 	return m, err
 }
 
@@ -78,7 +78,7 @@ func (s *Members) List(ctx context.Context, tenantID string, f tenure.MemberFilt
 	f.Limit = clampLimit(f.Limit)
 	want := f.Limit
 	f.Limit++
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ms, err = tx.Members(ctx, tenantID, f); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ms, err = tx.Members(ctx, tenantID, f); return err })
 	if len(ms) > want {
 		ms = ms[:want]
 		next = ms[want-1].ID
@@ -97,7 +97,7 @@ func clampLimit(n int) int {
 func (s *Members) Events(ctx context.Context, tenantID, memberRef, before string, limit int) (rs []tenure.EventResult, next string, err error) {
 	limit = clampLimit(limit)
 	var evs []storage.StoredEvent
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -118,7 +118,7 @@ func (s *Members) Events(ctx context.Context, tenantID, memberRef, before string
 // Glances returns the available points and current tier of the given members, for
 // a member list.
 func (s *Members) Glances(ctx context.Context, tenantID string, ids []string) (out map[string]tenure.MemberGlance, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		out, err = tx.MemberGlances(ctx, tenantID, ids)
 		return err
 	})

@@ -66,14 +66,12 @@ func (s *core) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenure.
 	}
 	if rb.tier {
 		tier, _ := m.Attributes["tier"].(string)
-		if s.MemberTier != nil {
-			t, err := s.MemberTier(ctx, tx, u.tenantID, m.ID)
-			if err != nil {
-				return b, err
-			}
-			if t != "" {
-				tier = t
-			}
+		t, _, err := s.tierOf(ctx, tx, u.tenantID, m.ID)
+		if err != nil {
+			return b, err
+		}
+		if t != "" {
+			tier = t
 		}
 		b.Tier = &tier
 	}

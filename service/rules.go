@@ -74,7 +74,7 @@ func newRuleBook(version int64, set rules.Set, ladder []tiers.Tier) (*ruleBook, 
 
 // candidateRules compiles a rule set that is not saved (a dry run's or a backtest's) as
 // it would run if saved: with the tenant's tier multipliers.
-func (s *core) candidateRules(ctx context.Context, tx *storage.Tx, tenantID string, set rules.Set) (*ruleBook, error) {
+func (s *Rules) candidateRules(ctx context.Context, tx *storage.Tx, tenantID string, set rules.Set) (*ruleBook, error) {
 	ladder, _, err := tx.TierLadder(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ type RuleSetView struct {
 
 // Current returns the tenant's current rule set.
 func (s *Rules) Current(ctx context.Context, tenantID string) (out RuleSetView, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		out, err = s.rulesIn(ctx, tx, tenantID)
 		return err
 	})
@@ -299,7 +299,7 @@ func (s *Rules) Current(ctx context.Context, tenantID string) (out RuleSetView, 
 
 // rulesIn reads the current rules in tx: the newest saved version, or the program's flat
 // rate as version 0.
-func (s *core) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) (RuleSetView, error) {
+func (s *Rules) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) (RuleSetView, error) {
 	t, err := tx.Tenant(ctx, tenantID)
 	if err != nil {
 		return RuleSetView{}, err
@@ -334,7 +334,7 @@ func (s *Rules) SaveIf(ctx context.Context, tenantID, actor string, base int64, 
 func (s *Rules) Update(ctx context.Context, tenantID, actor string, base int64, edit func(rules.Set) (rules.Set, error)) (RuleSetView, error) {
 	const op = "service.SaveRules"
 	var out RuleSetView
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.LockRuleSets(ctx, tenantID); err != nil {
 			return err
 		}
@@ -356,7 +356,7 @@ func (s *Rules) Update(ctx context.Context, tenantID, actor string, base int64, 
 		doc, _ := json.Marshal(set)
 		v, err := tx.SaveRuleSet(ctx, tenantID, string(doc), actor)
 		if err != nil {
-			if s.DB.IsUniqueViolation(err) { // another node saved the same version number first
+			if s.db.IsUniqueViolation(err) { // another node saved the same version number first
 				return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: "the rules were saved by someone else at the same moment: reload them and try again"}
 			}
 			return err
@@ -374,7 +374,7 @@ func (s *Rules) Update(ctx context.Context, tenantID, actor string, base int64, 
 
 // Versions lists saved versions, newest first.
 func (s *Rules) Versions(ctx context.Context, tenantID string) (out []RuleSetView, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		recs, err := tx.RuleSetHistory(ctx, tenantID, 100)
 		for _, r := range recs {
 			var set rules.Set
@@ -430,7 +430,7 @@ func (s *Rules) Evaluate(ctx context.Context, tenantID string, req EvaluateReque
 		return rules.Result{}, probs.Err("service.EvaluateRules")
 	}
 	var rb *ruleBook
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		if req.Rules != nil {
 			var err error
 			rb, err = s.candidateRules(ctx, tx, tenantID, *req.Rules)

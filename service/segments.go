@@ -28,7 +28,7 @@ func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.
 		}
 		return segments.Segment{}, err
 	}
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.SaveSegment(ctx, tenantID, d); err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.
 
 // Delete removes a segment.
 func (s *Segments) Delete(ctx context.Context, tenantID, actor, key string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.DeleteSegment(ctx, tenantID, key); err != nil {
 			return err
 		}
@@ -52,14 +52,14 @@ func (s *Segments) Delete(ctx context.Context, tenantID, actor, key string) erro
 
 // List lists a tenant's segments with their member counts.
 func (s *Segments) List(ctx context.Context, tenantID string) (out []segments.Segment, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
 	return out, err
 }
 
 // Members lists the members of a segment, in id order.
 func (s *Segments) Members(ctx context.Context, tenantID, key, after string, limit int) (ms []tenure.Member, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		defs, err := tx.Segments(ctx, tenantID)
 		if err != nil {
 			return err
@@ -121,7 +121,7 @@ func (s *Segments) WriteMembersCSV(ctx context.Context, tenantID, key string, w 
 // when a condition reads them — predicted CLV and P(alive). It returns members per segment.
 func (s *Segments) Refresh(ctx context.Context, tenantID string) (map[string]int, error) {
 	var counts map[string]int
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		counts, err = s.refreshSegments(ctx, tx, tenantID)
 		return err
 	})
@@ -171,7 +171,7 @@ func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID str
 			}
 		}
 	}
-	tierOf, err := s.svc.Tiers.TierKeys(ctx, tx, tenantID)
+	tierOf, err := s.tierKeys(ctx, tx, tenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -52,12 +52,9 @@ type (
 
 // core is the state the domain services share, and the helpers more than one uses.
 type core struct {
-	DB    *storage.DB
+	db    *storage.DB
 	Clock tenure.Clock
 	Log   *slog.Logger
-	// MemberTier, when set, returns a member's current tier key for the earning rules
-	// (member.tier in conditions, tier multipliers).
-	MemberTier func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error)
 	// Metrics, when set, is told what the service did.
 	Metrics Observer
 	// Limiter, when set, limits API requests per key (the API asks it after
@@ -68,7 +65,7 @@ type core struct {
 	svc *Service
 
 	// changes feeds the caches below; they are used only while it is live.
-	changes    ChangeFeed
+	changes    changeFeed
 	keys       entryCache[tenure.APIKey] // secret hash -> key
 	widgetKeys entryCache[widgetKey]     // tenant id -> widget secret and origins
 	ruleCache  ruleCache
@@ -95,7 +92,7 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &core{DB: db, Clock: db.Clock(), Log: log, changes: db,
+	c := &core{db: db, Clock: db.Clock(), Log: log, changes: db,
 		keys: entryCache[tenure.APIKey]{ttl: KeyCacheTTL, max: 100_000}, widgetKeys: entryCache[widgetKey]{ttl: WidgetKeyCacheTTL, max: 100_000}}
 	s := &Service{core: c,
 		Members: &Members{c}, Intake: &Intake{c}, Rules: &Rules{c}, Rewards: &Rewards{c}, Tiers: &Tiers{c},
@@ -103,9 +100,5 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 		Tenants: &Tenants{c}}
 	c.svc = s
 	db.Subscribe(s.invalidate)
-	s.MemberTier = func(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, error) {
-		key, _, err := s.Tiers.TierOf(ctx, tx, tenantID, memberID)
-		return key, err
-	}
 	return s
 }

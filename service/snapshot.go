@@ -226,7 +226,7 @@ func (s *Reports) ReadySnapshot(ctx context.Context, tenantID string, maxAge tim
 
 // keptSnapshot returns the kept snapshot (nil if none) and starts a background refresh
 // when it is older than maxAge, or when there is none and first is set.
-func (s *core) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
+func (s *Reports) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
 	e := s.snapshotEntry(tenantID)
 	now := s.Clock.Now().UTC()
 	e.mu.Lock()

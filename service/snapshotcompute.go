@@ -36,7 +36,7 @@ func (s *core) resolve(ctx context.Context, tenantID string, now time.Time, opt 
 		opt.AsOf, reason = opt.To, "the end of the window"
 	default:
 		var last time.Time
-		if err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		if err := s.db.Read(ctx, func(tx *storage.Tx) error {
 			var err error
 			last, err = tx.LastPaidAt(ctx, tenantID)
 			return err
@@ -130,7 +130,7 @@ func (s *core) computeSnapshot(ctx context.Context, tenantID string, now time.Ti
 		facts = facts[:0]
 		return nil
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		err := tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
 			if f.MemberID != member {
 				if err := flush(); err != nil {
@@ -201,7 +201,7 @@ func (s *core) snapshotLifts(ctx context.Context, tenantID string) ([]*liftAcc, 
 			continue
 		}
 		l := &liftAcc{ruleID: r.ID, at: map[string][]int{}}
-		err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err := s.db.Read(ctx, func(tx *storage.Tx) error {
 			t, err := tx.Tenant(ctx, tenantID)
 			if err != nil {
 				return err

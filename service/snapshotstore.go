@@ -69,7 +69,7 @@ func (s *core) storeSnapshot(ctx context.Context, tenantID string, sn *Snapshot)
 			}
 		}
 	}
-	werr := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	werr := s.db.Write(ctx, func(tx *storage.Tx) error {
 		return tx.SaveSnapshot(ctx, tenantID, storage.SnapshotHeader{AsOf: sn.AsOf, ComputedAt: sn.ComputedAt, Summary: string(body)}, members)
 	})
 	if werr != nil {
@@ -82,7 +82,7 @@ func (s *core) storeSnapshot(ctx context.Context, tenantID string, sn *Snapshot)
 // is not newer (or nil when there is none).
 func (s *core) storedSnapshot(ctx context.Context, tenantID string, kept *Snapshot) (*Snapshot, error) {
 	var sn *Snapshot
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		at, err := tx.SnapshotComputedAt(ctx, tenantID)
 		if err != nil || at.IsZero() || (kept != nil && !at.After(kept.ComputedAt)) {
 			return err
@@ -135,7 +135,7 @@ func byValue(a, b MemberCLV) int {
 
 // claimSnapshot takes the tenant's lease on computing the next snapshot.
 func (s *core) claimSnapshot(ctx context.Context, tenantID string, now time.Time) (claimed bool, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		claimed, err = tx.ClaimSnapshot(ctx, tenantID, now, now.Add(snapshotTimeout))
 		return err
 	})
@@ -144,5 +144,5 @@ func (s *core) claimSnapshot(ctx context.Context, tenantID string, now time.Time
 
 // releaseSnapshot gives the lease up after a failed computation.
 func (s *core) releaseSnapshot(ctx context.Context, tenantID string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.ReleaseSnapshot(ctx, tenantID) })
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.ReleaseSnapshot(ctx, tenantID) })
 }

@@ -211,7 +211,7 @@ func (s *Access) CreateStaff(ctx context.Context, tenantID, actor string, in New
 		return st, "", err
 	}
 	hash := hashPassword(password) // outside the transaction: it takes a tenth of a second
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (s *Access) CreateStaff(ctx context.Context, tenantID, actor string, in New
 
 // StaffList lists a tenant's staff accounts, oldest first.
 func (s *Access) StaffList(ctx context.Context, tenantID string) (out []Staff, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.StaffList(ctx, tenantID)
 		for _, r := range rows {
 			out = append(out, staffOf(r))
@@ -282,8 +282,8 @@ func (s *Access) ResetStaffPassword(ctx context.Context, tenantID, actor, id str
 // changeStaff applies change to a locked account; change reports whether the account is an
 // active owner afterwards. Owners are locked first so that the last one cannot be removed
 // by two concurrent changes.
-func (s *core) changeStaff(ctx context.Context, tenantID, actor, id, action string, details map[string]any, change func(*storage.StaffRow) (ownerAfter bool)) (st Staff, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+func (s *Access) changeStaff(ctx context.Context, tenantID, actor, id, action string, details map[string]any, change func(*storage.StaffRow) (ownerAfter bool)) (st Staff, err error) {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		owners, err := tx.LockOwners(ctx, tenantID)
 		if err != nil {
 			return err
@@ -349,7 +349,7 @@ func (s *Access) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err 
 		return out, denied
 	}
 	var rows []storage.StaffRow
-	if err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) { rows, err = tx.StaffByEmail(ctx, in.TenantID, email); return err }); err != nil {
+	if err := s.db.Read(ctx, func(tx *storage.Tx) (err error) { rows, err = tx.StaffByEmail(ctx, in.TenantID, email); return err }); err != nil {
 		return out, err
 	}
 	var matched []storage.StaffRow
@@ -371,7 +371,7 @@ func (s *Access) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err 
 		return out, denied
 	}
 	if len(matched) > 1 {
-		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err = s.db.Read(ctx, func(tx *storage.Tx) error {
 			for _, r := range matched {
 				t, err := tx.Tenant(ctx, r.TenantID)
 				if err != nil {
@@ -384,7 +384,7 @@ func (s *Access) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err 
 		return out, err
 	}
 	out.Secret = newSessionSecret()
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		r, err := tx.Staff(ctx, matched[0].TenantID, matched[0].ID, true)
 		if err != nil || !r.Active {
 			return denied
@@ -419,7 +419,7 @@ func (s *Access) Session(ctx context.Context, secret string) (out StaffSession, 
 	if secret == "" || len(secret) > 100 {
 		return out, tenure.Errorf(tenure.KindUnauthorized, "service.Session", "not signed in")
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		sess, r, err := tx.SessionStaff(ctx, hashSession(secret))
 		out = StaffSession{Staff: staffOf(r), ExpiresAt: sess.ExpiresAt}
 		return err
@@ -432,7 +432,7 @@ func (s *Access) SignOut(ctx context.Context, secret string) error {
 	if secret == "" {
 		return nil
 	}
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.DeleteSession(ctx, hashSession(secret)) })
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.DeleteSession(ctx, hashSession(secret)) })
 }
 
 // newSessionSecret returns 256 random bits, base64url-encoded.

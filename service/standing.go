@@ -33,7 +33,7 @@ func (s *Members) Standing(ctx context.Context, tenantID, memberID string) (st S
 	if ts, err := s.svc.Tiers.MemberStatus(ctx, tenantID, memberID); err == nil && ts.Rank > 0 {
 		st.Tier = &ts
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		st.Segments, err = tx.MemberSegments(ctx, memberID)
 		return err
 	})

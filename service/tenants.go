@@ -12,7 +12,7 @@ import (
 func (s *Tenants) Create(ctx context.Context, name string) (tenure.Tenant, string, error) {
 	var t tenure.Tenant
 	secret := tenure.NewSecret()
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		var err error
 		if t, err = tx.CreateTenant(ctx, name, tenure.DefaultProgram()); err != nil {
 			return err
@@ -28,13 +28,13 @@ func (s *Tenants) Create(ctx context.Context, name string) (tenure.Tenant, strin
 
 // Get loads a tenant.
 func (s *Tenants) Get(ctx context.Context, id string) (t tenure.Tenant, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { t, err = tx.Tenant(ctx, id); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { t, err = tx.Tenant(ctx, id); return err })
 	return t, err
 }
 
 // List lists every tenant.
 func (s *Tenants) List(ctx context.Context) (ts []tenure.Tenant, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ts, err = tx.Tenants(ctx); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ts, err = tx.Tenants(ctx); return err })
 	return ts, err
 }
 
@@ -43,7 +43,7 @@ func (s *Tenants) UpdateProgram(ctx context.Context, tenantID, actor string, p t
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.SetProgram(ctx, tenantID, p); err != nil {
 			return err
 		}
@@ -54,6 +54,6 @@ func (s *Tenants) UpdateProgram(ctx context.Context, tenantID, actor string, p t
 
 // AuditLog lists a tenant's audit entries, newest first.
 func (s *Tenants) AuditLog(ctx context.Context, tenantID, before string, limit int) (out []tenure.AuditEntry, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.AuditLog(ctx, tenantID, before, limit); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { out, err = tx.AuditLog(ctx, tenantID, before, limit); return err })
 	return out, err
 }

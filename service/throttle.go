@@ -39,7 +39,7 @@ func (s *Access) RecentCounts(ctx context.Context, keys []string, window time.Du
 		byHash[hashed[i]] = k
 	}
 	var cs []storage.Count
-	err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		cs, err = tx.Counts(ctx, hashed, now.Add(-window-CountBucket).Add(time.Microsecond))
 		return err
 	})
@@ -58,7 +58,7 @@ func (s *Access) AddCount(ctx context.Context, keys []string, window time.Durati
 	for i, k := range keys {
 		hashed[i] = counterKey(k)
 	}
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.AddCounts(ctx, hashed, tx.Now.UTC().Truncate(CountBucket)); err != nil {
 			return err
 		}
@@ -68,5 +68,5 @@ func (s *Access) AddCount(ctx context.Context, keys []string, window time.Durati
 
 // ClearCount forgets a key's counts.
 func (s *Access) ClearCount(ctx context.Context, key string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.ClearCounts(ctx, counterKey(key)) })
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.ClearCounts(ctx, counterKey(key)) })
 }

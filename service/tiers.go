@@ -69,7 +69,7 @@ type tierChanged struct {
 
 // Config returns the tenant's tier configuration (no tiers, version 0, until one is saved).
 func (s *Tiers) Config(ctx context.Context, tenantID string) (c TierConfig, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		c.Ladder, c.Version, err = tx.TierLadder(ctx, tenantID)
 		return err
 	})
@@ -79,7 +79,7 @@ func (s *Tiers) Config(ctx context.Context, tenantID string) (c TierConfig, err 
 // Membership counts the tenant's members by the tier they hold now; members with
 // no tier are under "".
 func (s *Tiers) Membership(ctx context.Context, tenantID string) (counts map[string]int64, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		total, err := tx.CountMembers(ctx, tenantID)
 		if err != nil {
 			return err
@@ -107,7 +107,7 @@ func (s *Tiers) Save(ctx context.Context, tenantID, actor string, set tiers.Ladd
 		return c, err
 	}
 	c.Ladder = set
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if c.Version, err = tx.SaveTierLadder(ctx, tenantID, actor, set); err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (s *Tiers) Save(ctx context.Context, tenantID, actor string, set tiers.Ladd
 
 // MemberStatus returns a member's tier as of now, with benefits and progress.
 func (s *Tiers) MemberStatus(ctx context.Context, tenantID, memberRef string) (ts TierStatus, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func (s *Tiers) Assign(ctx context.Context, tenantID, actor, memberRef string, a
 		t := a.ExpiresAt.UTC().Truncate(time.Microsecond)
 		man.Until = &t
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, true)
 		if err != nil {
 			return err
@@ -182,12 +182,12 @@ func (s *Tiers) Assign(ctx context.Context, tenantID, actor, memberRef string, a
 	return ts, err
 }
 
-// TierActivity records qualifying activity (net deltas; negative for refunds and
+// addTierActivity records qualifying activity (net deltas; negative for refunds and
 // cancellations) in the month of at, and re-evaluates the member in the caller's
 // transaction: an upgrade takes effect at once and is announced (tier.changed, audit).
 // The caller holds the member's row lock. Activity is recorded even while no tiers are
 // configured, so that it counts once they are.
-func (s *Tiers) TierActivity(ctx context.Context, tx *storage.Tx, tenantID, memberID string, at time.Time, pointsEarned, spend, orders int64) error {
+func (s *core) addTierActivity(ctx context.Context, tx *storage.Tx, tenantID, memberID string, at time.Time, pointsEarned, spend, orders int64) error {
 	return s.tierActivity(ctx, tx, tenantID, nil, memberID, at, tiers.Totals{Points: pointsEarned, Spend: spend, Orders: orders})
 }
 
@@ -217,9 +217,9 @@ func (s *core) tierActivity(ctx context.Context, tx *storage.Tx, tenantID string
 	return err
 }
 
-// TierOf returns a member's tier key as of the transaction's time and its earn multiplier
+// tierOf returns a member's tier key as of the transaction's time and its earn multiplier
 // (rules.OneX for none), for the earning rules. It reads only.
-func (s *Tiers) TierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, rules.BasisPoints, error) {
+func (s *core) tierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, rules.BasisPoints, error) {
 	e, err := s.tierEnv(ctx, tx, tenantID, nil)
 	if err != nil || len(e.set.Tiers) == 0 {
 		return "", rules.OneX, err
@@ -232,11 +232,11 @@ func (s *Tiers) TierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID s
 	return key, rules.BasisPoints(e.set.Multiplier(key)), nil
 }
 
-// TierKeys reads the tier in force at the transaction's time of every member of the
+// tierKeys reads the tier in force at the transaction's time of every member of the
 // tenant in a few queries, for work over the whole base (segment refreshes): call it
 // before iterating members, then look members up with the returned function. It agrees
 // with TierOf member by member.
-func (s *Tiers) TierKeys(ctx context.Context, tx *storage.Tx, tenantID string) (func(memberID string) string, error) {
+func (s *core) tierKeys(ctx context.Context, tx *storage.Tx, tenantID string) (func(memberID string) string, error) {
 	e, err := s.tierEnv(ctx, tx, tenantID, nil)
 	if err != nil || len(e.set.Tiers) == 0 {
 		return func(string) string { return "" }, err

@@ -87,7 +87,7 @@ func (v *tierTest) activity(memberID string, points, spend, orders int64) {
 		if _, err := tx.Member(tctx, v.tenant, memberID, true); err != nil {
 			return err
 		}
-		return v.svc.Tiers.TierActivity(tctx, tx, v.tenant, memberID, tx.Now, points, spend, orders)
+		return v.svc.addTierActivity(tctx, tx, v.tenant, memberID, tx.Now, points, spend, orders)
 	})
 	if err != nil {
 		v.t.Fatal(err)
@@ -294,7 +294,7 @@ func TestTierMultiplierForTheRules(t *testing.T) {
 		v := newTierTest(t, e, &set)
 		id := v.enrol("vip")
 		tierOf := func() (key string, m rules.BasisPoints) {
-			err := v.db.Read(tctx, func(tx *storage.Tx) (err error) { key, m, err = v.svc.Tiers.TierOf(tctx, tx, v.tenant, id); return err })
+			err := v.db.Read(tctx, func(tx *storage.Tx) (err error) { key, m, err = v.svc.tierOf(tctx, tx, v.tenant, id); return err })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -582,12 +582,12 @@ func TestTierKeysInBulkAgreeWithTierOf(t *testing.T) {
 		v.setClock("2028-02-15 10:00") // no job ran: the 2026 tiers are past review and grace
 		want := map[string]string{"none": "bronze", "silver": "bronze", "gold": "bronze", "manual": "gold", "lapsed": "bronze", "fresh": "silver"}
 		err := v.db.Read(tctx, func(tx *storage.Tx) error {
-			tierOf, err := v.svc.Tiers.TierKeys(tctx, tx, v.tenant)
+			tierOf, err := v.svc.tierKeys(tctx, tx, v.tenant)
 			if err != nil {
 				return err
 			}
 			for name, id := range ids {
-				one, _, err := v.svc.Tiers.TierOf(tctx, tx, v.tenant, id)
+				one, _, err := v.svc.tierOf(tctx, tx, v.tenant, id)
 				if err != nil {
 					return err
 				}

@@ -30,7 +30,7 @@ func (s *Webhooks) Create(ctx context.Context, tenantID, actor string, in Webhoo
 	}
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		w := tenure.Webhook{ID: tx.NewID(tenure.PrefixWebhook), URL: in.URL, Secret: "whsec_" + hex.EncodeToString(raw[:]),
 			EventTypes: in.EventTypes, Description: in.Description, Active: in.Active == nil || *in.Active, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if err := tx.SaveWebhook(ctx, tenantID, w, true); err != nil {
@@ -47,7 +47,7 @@ func (s *Webhooks) Update(ctx context.Context, tenantID, actor, id string, in We
 	if err := tenure.ValidateWebhook(in.URL, in.EventTypes); err != nil {
 		return w, err
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if w, err = tx.Webhook(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (s *Webhooks) Update(ctx context.Context, tenantID, actor, id string, in We
 
 // Delete removes an endpoint.
 func (s *Webhooks) Delete(ctx context.Context, tenantID, actor, id string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.DeleteWebhook(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -75,27 +75,27 @@ func (s *Webhooks) Delete(ctx context.Context, tenantID, actor, id string) error
 
 // List lists a tenant's endpoints.
 func (s *Webhooks) List(ctx context.Context, tenantID string) (ws []tenure.Webhook, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ws, err = tx.Webhooks(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ws, err = tx.Webhooks(ctx, tenantID); return err })
 	return ws, err
 }
 
 // Get loads one endpoint.
 func (s *Webhooks) Get(ctx context.Context, tenantID, id string) (w tenure.Webhook, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { w, err = tx.Webhook(ctx, tenantID, id); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { w, err = tx.Webhook(ctx, tenantID, id); return err })
 	return w, err
 }
 
 // Circuits returns the circuit breaker state of the tenant's endpoints that have
 // failed since their last success; an endpoint missing from the map is healthy.
 func (s *Webhooks) Circuits(ctx context.Context, tenantID string) (cs map[string]tenure.Circuit, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { cs, err = tx.Circuits(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { cs, err = tx.Circuits(ctx, tenantID); return err })
 	return cs, err
 }
 
 // Deliveries lists an endpoint's deliveries, newest first.
 func (s *Webhooks) Deliveries(ctx context.Context, tenantID, webhookID, state, before string, limit int) (ds []tenure.Delivery, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Webhook(ctx, tenantID, webhookID); err != nil {
 			return err
 		}
@@ -111,13 +111,13 @@ func (s *Webhooks) Deliveries(ctx context.Context, tenantID, webhookID, state, b
 
 // Delivery loads one delivery with its attempt log.
 func (s *Webhooks) Delivery(ctx context.Context, tenantID, id string) (d tenure.Delivery, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { d, err = tx.Delivery(ctx, tenantID, id); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { d, err = tx.Delivery(ctx, tenantID, id); return err })
 	return d, err
 }
 
 // ReplayDelivery sends a delivered (or dead) message again, with the same message id.
 func (s *Webhooks) ReplayDelivery(ctx context.Context, tenantID, actor, id string) (d tenure.Delivery, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if d, err = tx.ReplayDelivery(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -128,6 +128,6 @@ func (s *Webhooks) ReplayDelivery(ctx context.Context, tenantID, actor, id strin
 
 // Message loads an outbox message.
 func (s *Webhooks) Message(ctx context.Context, tenantID, id string) (m tenure.Message, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Message(ctx, tenantID, id); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Message(ctx, tenantID, id); return err })
 	return m, err
 }

@@ -44,7 +44,7 @@ func widgetView(tenantID string, w storage.WidgetSettings) WidgetSettings {
 
 // Settings returns a tenant's widget settings (not configured until a secret is made).
 func (s *Widget) Settings(ctx context.Context, tenantID string) (v WidgetSettings, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		w, _, err := tx.WidgetSettings(ctx, tenantID, false)
 		v = widgetView(tenantID, w)
 		return err
@@ -59,7 +59,7 @@ func (s *Widget) RotateSecret(ctx context.Context, tenantID, actor string) (v Wi
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	secret = WidgetSecretPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (s *Widget) SetOrigins(ctx context.Context, tenantID, actor string, origins
 	if err != nil {
 		return v, err
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		w, found, err := tx.WidgetSettings(ctx, tenantID, true)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Widget) Key(ctx context.Context, tenantID string) (secret string, origi
 	live := s.changes.Live()
 	k, gen, ok := s.widgetKeys.get(tenantID, now)
 	if !ok || !live {
-		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err = s.db.Read(ctx, func(tx *storage.Tx) error {
 			w, _, err := tx.WidgetSettings(ctx, tenantID, false)
 			k = widgetKey{secret: w.Secret, origins: w.AllowedOrigins}
 			return err
@@ -179,7 +179,7 @@ func (s *Widget) Key(ctx context.Context, tenantID string) (secret string, origi
 // Tenure id that happens to look like one). KindNotFound if the store's customer is not
 // enrolled.
 func (s *Widget) Member(ctx context.Context, tenantID, customerID string) (m tenure.Member, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, customerID, false); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, customerID, false); return err })
 	if err == nil && m.ExternalID != customerID {
 		err = tenure.NotFound("service.WidgetMember", "member", customerID)
 	}
