@@ -132,7 +132,7 @@ func RunImport(ctx context.Context, cfg ImportConfig) (*ImportReport, error) {
 		}
 		fmt.Fprintf(progress, "round %d: import...\n", r+1)
 		t, cpu := time.Now(), processCPU()
-		sum, err := st.Service.ImportOrders(ctx, st.Tenant, f, importer.Config{}, service.ImportOptions{})
+		sum, err := st.Service.Intake.ImportOrders(ctx, st.Tenant, f, importer.Config{}, service.ImportOptions{})
 		round.ImportSeconds, round.ImportCPU = time.Since(t).Seconds(), (processCPU() - cpu).Seconds()
 		f.Close()
 		if err != nil {

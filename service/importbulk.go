@@ -29,7 +29,7 @@ type historyRecord struct {
 // of the same file again, or an order that arrived as live events), and a refund of an
 // order that is not imported history.
 type historyWriter struct {
-	s        *Service
+	s        *core
 	ctx      context.Context
 	tenantID string
 	chunk    []historyRecord
@@ -40,7 +40,7 @@ type historyWriter struct {
 	err      error
 }
 
-func (s *Service) newHistoryWriter(ctx context.Context, tenantID string) *historyWriter {
+func (s *core) newHistoryWriter(ctx context.Context, tenantID string) *historyWriter {
 	w := &historyWriter{s: s, ctx: ctx, tenantID: tenantID, work: make(chan []historyRecord, 1),
 		failed: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
@@ -120,10 +120,10 @@ func (w *historyWriter) finish(importErr error) error {
 
 // writeHistory writes one chunk in one transaction, then passes what it left to the
 // intake, in file order.
-func (s *Service) writeHistory(ctx context.Context, tenantID string, chunk []historyRecord) error {
+func (s *core) writeHistory(ctx context.Context, tenantID string, chunk []historyRecord) error {
 	var rest []tenure.Event
 	var paid, refunds int
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		rest, paid, refunds = rest[:0], 0, 0
 		u, err := s.newUnit(ctx, tx, tenantID)
 		if err != nil {
@@ -226,7 +226,7 @@ func (s *Service) writeHistory(ctx context.Context, tenantID string, chunk []his
 
 // historyMembers finds the chunk's customers and enrols those who are not members yet,
 // in the order they first appear, as the intake enrols them.
-func (s *Service) historyMembers(ctx context.Context, tx *storage.Tx, u *unit, chunk []historyRecord) (map[string]tenure.Member, error) {
+func (s *core) historyMembers(ctx context.Context, tx *storage.Tx, u *unit, chunk []historyRecord) (map[string]tenure.Member, error) {
 	var ids []string
 	for _, r := range chunk {
 		if r.order != nil {

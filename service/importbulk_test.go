@@ -85,24 +85,24 @@ func TestImportBulkEqualsIntake(t *testing.T) {
 			clock := tenure.NewManualClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 			db := storagetest.Open(t, eng, clock)
 			svc := New(db, nil)
-			tn, _, err := svc.CreateTenant(ctx, "Import store")
+			tn, _, err := svc.Tenants.Create(ctx, "Import store")
 			if err != nil {
 				t.Fatal(err)
 			}
 			p := tn.Program
 			p.Currency = "GBP"
-			if _, err := svc.UpdateProgram(ctx, tn.ID, "test", p); err != nil {
+			if _, err := svc.Tenants.UpdateProgram(ctx, tn.ID, "test", p); err != nil {
 				t.Fatal(err)
 			}
 			// Invoice 1003 arrived live, with points, before the history was imported.
 			live := tenure.Event{ID: "live-1003", Type: tenure.OrderPaid, CustomerID: "103", OccurredAt: time.Date(2011, 1, 4, 10, 3, 0, 0, time.UTC),
 				Order: &tenure.OrderData{ID: "1003", Lines: []tenure.LineData{{ID: "1", ProductID: "A3", Quantity: 1, UnitPrice: 525}, {ID: "2", ProductID: "B0", Quantity: 2, UnitPrice: 150}}}}
-			if _, err := svc.Ingest(ctx, tn.ID, []tenure.Event{live}, IngestOptions{}); err != nil {
+			if _, err := svc.Intake.Ingest(ctx, tn.ID, []tenure.Event{live}, IngestOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			for round := range 2 {
 				for _, f := range files {
-					sum, err := svc.ImportOrders(ctx, tn.ID, strings.NewReader(f), importer.Config{}, ImportOptions{viaIntake: via})
+					sum, err := svc.Intake.ImportOrders(ctx, tn.ID, strings.NewReader(f), importer.Config{}, ImportOptions{viaIntake: via})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -27,8 +27,8 @@ type ImportOptions struct {
 // program's currency must be the file's. History that earns nothing is written in large
 // chunks beside the intake (see historyWriter); with GrantPoints every order goes through
 // the intake and its earning rules.
-func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Reader, cfg importer.Config, opt ImportOptions) (*importer.Summary, error) {
-	t, err := s.Tenant(ctx, tenantID)
+func (s *Intake) ImportOrders(ctx context.Context, tenantID string, src io.Reader, cfg importer.Config, opt ImportOptions) (*importer.Summary, error) {
+	t, err := s.svc.Tenants.Get(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Read
 		sum, err := importer.Import(ctx, src, cfg, w.sink())
 		return sum, w.finish(err)
 	}
-	ing := &batcher{s: s, ctx: ctx, tenantID: tenantID, opt: IngestOptions{Batch: true, History: true, GrantPoints: opt.GrantPoints}}
+	ing := &batcher{s: s.core, ctx: ctx, tenantID: tenantID, opt: IngestOptions{Batch: true, History: true, GrantPoints: opt.GrantPoints}}
 	sink := importer.SinkFuncs{
 		OnOrder: func(o *importer.Order) error {
 			at := o.PlacedAt
@@ -68,7 +68,7 @@ func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Read
 
 // batcher groups events into intake batches of MaxBatch.
 type batcher struct {
-	s        *Service
+	s        *core
 	ctx      context.Context
 	tenantID string
 	opt      IngestOptions
@@ -87,7 +87,7 @@ func (b *batcher) flush() error {
 	if len(b.pending) == 0 {
 		return nil
 	}
-	_, err := b.s.Ingest(b.ctx, b.tenantID, b.pending, b.opt)
+	_, err := b.s.svc.Intake.Ingest(b.ctx, b.tenantID, b.pending, b.opt)
 	if err != nil {
 		return fmt.Errorf("importing events %s..%s: %w", b.pending[0].ID, b.pending[len(b.pending)-1].ID, err)
 	}
