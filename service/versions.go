@@ -29,6 +29,9 @@ func bumpVersion(ctx context.Context, tx *storage.Tx, tenantID, kind, ref string
 
 // staleVersion is the conflict of a save over a version that is no longer current.
 func staleVersion(op, what string, base int64) error {
-	return &tenure.Error{Kind: tenure.KindConflict, Op: op,
-		Message: fmt.Sprintf("%s changed since version %d, which this edit started from: reload and apply your change again", what, base)}
+	msg := fmt.Sprintf("%s changed since version %d, which this edit started from: reload and apply your change again", what, base)
+	if base == 0 {
+		msg = what + " was saved by someone else since this edit started: reload and apply your change to the saved one"
+	}
+	return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: msg}
 }
