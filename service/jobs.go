@@ -128,7 +128,7 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 		if err := u.flush(ctx); err != nil {
 			return err
 		}
-		if err := tx.SaveOrder(ctx, j.TenantID, o, false, true); err != nil {
+		if err := tx.SaveOrders(ctx, j.TenantID, []storage.OrderWrite{{Order: o, HadLines: true}}); err != nil {
 			return err
 		}
 		return s.announce(ctx, tx, j.TenantID, m, book, o, out, "")

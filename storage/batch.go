@@ -181,14 +181,14 @@ type OrderWrite struct {
 	HadLines bool
 }
 
-// SaveOrders writes many orders: new orders in one INSERT, all new lines in one INSERT,
-// and an UPDATE per known order.
+// SaveOrders is the one write path of orders, for one or many: new orders in one INSERT,
+// all new lines in one INSERT, and an UPDATE per known order.
 func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) error {
 	var inserts, lines [][]any
 	for _, w := range ws {
 		o := w.Order
 		if !w.IsNew {
-			if err := tx.SaveOrder(ctx, tenantID, o, false, true); err != nil {
+			if err := tx.updateOrder(ctx, o); err != nil {
 				return err
 			}
 		} else {
