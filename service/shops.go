@@ -1,0 +1,493 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/rewards"
+	"github.com/tenure-loyalty/tenure/storage"
+)
+
+// Shops connects tenants to their Shopify stores and WooCommerce sites: it keeps the
+// connections (credentials sealed at rest), applies what the shops' webhooks report as
+// Tenure events, keeps a log of every delivery, and queues the coupon codes that must be
+// created in or disabled at the shop. The platform adapters (packages shopify and
+// woocommerce) verify, map and call the shops' APIs; they reach the database only here.
+type Shops struct {
+	svc *Service
+}
+
+// NewShops returns the shop connections service over svc's database.
+func NewShops(svc *Service) *Shops { return &Shops{svc: svc} }
+
+// ShopInput creates or changes a tenant's connection to one platform. Credentials left
+// empty on a change keep their stored values.
+type ShopInput struct {
+	Platform      tenure.Platform `json:"platform" enum:"shopify,woocommerce"`
+	Domain        string          `json:"domain" minLength:"1" maxLength:"253" doc:"example.myshopify.com, or the WooCommerce site's host"`
+	APIURL        string          `json:"api_url,omitempty" maxLength:"2048" doc:"Base URL of the shop's API; default https://<domain>"`
+	WebhookSecret string          `json:"webhook_secret,omitempty" maxLength:"512" doc:"Shopify: the app's client secret; WooCommerce: the webhooks' secret. Write-only"`
+	APIKey        string          `json:"api_key,omitempty" maxLength:"512" doc:"Shopify: the Admin API access token; WooCommerce: the REST API consumer key. Write-only"`
+	APISecret     string          `json:"api_secret,omitempty" maxLength:"512" doc:"WooCommerce: the REST API consumer secret. Write-only"`
+	SyncCodes     *bool           `json:"sync_codes,omitempty" doc:"Create redeemed coupons' codes in the shop; default true when an API key is given"`
+}
+
+// Connect creates the tenant's connection to in.Platform, or changes it.
+func (h *Shops) Connect(ctx context.Context, tenantID, actor string, in ShopInput) (c tenure.ShopConnection, err error) {
+	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		rows, err := tx.Shops(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		isNew := true
+		c = tenure.ShopConnection{ID: tx.NewID(tenure.PrefixShop), Platform: in.Platform, Status: "active", CreatedAt: tx.Now}
+		for _, r := range rows {
+			if r.Platform == in.Platform {
+				c, isNew = r.ShopConnection, false
+			}
+		}
+		c.Domain, c.APIURL, c.UpdatedAt = in.Domain, in.APIURL, tx.Now
+		if in.WebhookSecret != "" {
+			c.WebhookSecret = in.WebhookSecret
+		}
+		if in.APIKey != "" {
+			c.APIKey = in.APIKey
+		}
+		if in.APISecret != "" {
+			c.APISecret = in.APISecret
+		}
+		c.SyncCode = c.APIKey != ""
+		if in.SyncCodes != nil {
+			c.SyncCode = *in.SyncCodes
+		}
+		if c.Status == "uninstalled" && in.APIKey != "" {
+			c.Status = "active"
+		}
+		if err := tenure.ValidateShop(&c); err != nil {
+			return err
+		}
+		if err := tx.SaveShop(ctx, tenantID, c, isNew); err != nil {
+			return err
+		}
+		action := "shop.updated"
+		if isNew {
+			action = "shop.connected"
+		}
+		return tx.Audit(ctx, tenantID, actor, action, "shop", c.ID, map[string]any{"platform": c.Platform, "domain": c.Domain, "sync_codes": c.SyncCode})
+	})
+	return c, err
+}
+
+// Connections lists a tenant's shop connections.
+func (h *Shops) Connections(ctx context.Context, tenantID string) (out []tenure.ShopConnection, err error) {
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+		rows, err := tx.Shops(ctx, tenantID)
+		out = make([]tenure.ShopConnection, len(rows))
+		for i, r := range rows {
+			out[i] = r.ShopConnection
+		}
+		return err
+	})
+	return out, err
+}
+
+// Connection loads one of a tenant's connections.
+func (h *Shops) Connection(ctx context.Context, tenantID, id string) (c tenure.ShopConnection, err error) {
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+		r, err := tx.Shop(ctx, id)
+		if err == nil && r.TenantID != tenantID {
+			err = tenure.NotFound("service.Connection", "shop connection", id)
+		}
+		c = r.ShopConnection
+		return err
+	})
+	return c, err
+}
+
+// Disconnect removes a connection with its delivery log and code mirror; codes already
+// created in the shop stay there.
+func (h *Shops) Disconnect(ctx context.Context, tenantID, actor, id string) error {
+	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		if err := tx.DeleteShop(ctx, tenantID, id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, tenantID, actor, "shop.disconnected", "shop", id, nil)
+	})
+}
+
+// Inbound is a verified connection a webhook arrived for.
+type Inbound struct {
+	tenure.ShopConnection
+	TenantID string
+}
+
+// Verify loads connection id and checks a webhook's signature with check, which gets the
+// connection's webhook secret. Unknown connections and bad signatures are the same
+// KindUnauthorized, so that the answer does not tell which ids exist.
+func (h *Shops) Verify(ctx context.Context, id string, platform tenure.Platform, check func(secret string) bool) (in Inbound, err error) {
+	var r storage.ShopRow
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error { r, err = tx.Shop(ctx, id); return err })
+	bad := &tenure.Error{Kind: tenure.KindUnauthorized, Op: "service.Verify", Message: "the webhook signature does not match"}
+	if tenure.KindOf(err) == tenure.KindNotFound {
+		check(id) // the same work as a known connection
+		return in, bad
+	}
+	if err != nil {
+		return in, err
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Platform), []byte(platform)) != 1 || !check(r.WebhookSecret) {
+		return in, bad
+	}
+	return Inbound{ShopConnection: r.ShopConnection, TenantID: r.TenantID}, nil
+}
+
+// Mapped is what an adapter made of one webhook: the Tenure events it means, the
+// coupon codes an order used, and the connection- or member-level actions it asks for.
+type Mapped struct {
+	Delivery tenure.ShopDelivery // ID, Topic and ResourceID set by the adapter
+	Events   []tenure.Event
+	// CodesUsed are discount codes an order applied, matched back to Tenure's coupons.
+	CodesUsed []CodeUse
+	// Skip, when set, says why the webhook means nothing to Tenure; it is logged as skipped.
+	Skip string
+	// Uninstalled marks the connection uninstalled (app/uninstalled).
+	Uninstalled bool
+	// Redact erases a customer's profile (customers/redact); ForgetShop drops the
+	// connection's credentials (shop/redact).
+	Redact     string
+	ForgetShop bool
+}
+
+// CodeUse is one discount code an order applied.
+type CodeUse struct {
+	Code    string
+	OrderID string
+	Total   *int64
+}
+
+// Seen reports whether a connection has processed a delivery already.
+func (h *Shops) Seen(ctx context.Context, in Inbound, deliveryID string) (seen bool, err error) {
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error { seen, err = tx.ShopDeliverySeen(ctx, in.ID, deliveryID); return err })
+	return seen, err
+}
+
+// Apply applies a mapped webhook and logs the delivery. A delivery seen before changes
+// nothing and returns its first record with duplicate set. Events are applied one by one
+// through the intake (their ids derive from the shop's ids, so a webhook sent twice under
+// two delivery ids is applied once); an event the intake refuses is logged as a mapping
+// failure and not retried, since sending it again would not change it. Only an outage
+// returns an error, so that the shop sends the webhook again.
+func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopDelivery, duplicate bool, err error) {
+	d = m.Delivery
+	d.ReceivedAt = h.svc.Clock.Now().UTC()
+	if seen, err := h.Seen(ctx, in, d.ID); err != nil || seen {
+		return d, seen, err
+	}
+	d.Outcome = tenure.ShopApplied
+	var notes []string
+	switch {
+	case m.Skip != "":
+		d.Outcome, d.Detail = tenure.ShopSkipped, m.Skip
+		if m.Delivery.Outcome == tenure.ShopFailed {
+			d.Outcome = tenure.ShopFailed
+		}
+		m.Events, m.CodesUsed = nil, nil
+	case m.Uninstalled:
+		err = h.setStatus(ctx, in, "uninstalled", false)
+		notes = append(notes, "connection marked uninstalled")
+	case m.ForgetShop:
+		err = h.setStatus(ctx, in, "uninstalled", true)
+		notes = append(notes, "shop credentials erased")
+	case m.Redact != "":
+		var note string
+		note, err = h.redact(ctx, in, m.Redact)
+		notes = append(notes, note)
+	}
+	if err != nil {
+		return d, false, err
+	}
+	for _, e := range m.Events {
+		if e.CustomerID == "" && e.Refund != nil {
+			// A refund that names no customer belongs to its order's member.
+			if e.CustomerID, err = h.orderCustomer(ctx, in.TenantID, e.Refund.OrderID); err != nil {
+				return d, false, err
+			}
+			if e.CustomerID == "" {
+				d.Outcome = tenure.ShopFailed
+				notes = append(notes, "event "+e.ID+": refund of order "+e.Refund.OrderID+", which Tenure has not received")
+				continue
+			}
+		}
+		_, ierr := h.svc.Ingest(ctx, in.TenantID, []tenure.Event{e}, IngestOptions{})
+		switch {
+		case ierr == nil:
+			d.Events++
+		case tenure.KindOf(ierr) == tenure.KindConflict:
+			notes = append(notes, "event "+e.ID+" was received before")
+		case clientKind(ierr):
+			d.Outcome = tenure.ShopFailed
+			notes = append(notes, "event "+e.ID+": "+problemText(ierr))
+		default:
+			return d, false, ierr
+		}
+	}
+	for _, u := range m.CodesUsed {
+		c, cerr := h.svc.Coupon(ctx, in.TenantID, u.Code)
+		if tenure.KindOf(cerr) == tenure.KindNotFound {
+			continue // the shop's own code, not one of Tenure's
+		}
+		if cerr == nil {
+			_, cerr = h.svc.UseCoupon(ctx, in.TenantID, "shop:"+string(in.Platform), c.ID, CouponUse{OrderID: u.OrderID, OrderTotal: u.Total})
+		}
+		switch {
+		case cerr == nil:
+			notes = append(notes, "coupon "+u.Code+" used")
+		case clientKind(cerr):
+			notes = append(notes, "coupon "+u.Code+": "+problemText(cerr))
+		default:
+			return d, false, cerr
+		}
+	}
+	if d.Detail == "" {
+		d.Detail = joinNotes(notes)
+	}
+	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		recorded, err := tx.RecordShopDelivery(ctx, in.ID, in.TenantID, d)
+		duplicate = !recorded
+		return err
+	})
+	return d, duplicate, err
+}
+
+// orderCustomer returns the store's id of the member who placed an order ("" when the
+// order is unknown).
+func (h *Shops) orderCustomer(ctx context.Context, tenantID, orderID string) (customerID string, err error) {
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+		o, found, err := tx.Order(ctx, tenantID, orderID)
+		if err != nil || !found {
+			return err
+		}
+		m, err := tx.Member(ctx, tenantID, o.MemberID, false)
+		customerID = m.ExternalID
+		return err
+	})
+	return customerID, err
+}
+
+// clientKind reports whether err is about the input, not an outage.
+func clientKind(err error) bool {
+	switch tenure.KindOf(err) {
+	case tenure.KindInvalid, tenure.KindNotFound, tenure.KindConflict, tenure.KindTooLarge:
+		return true
+	}
+	return false
+}
+
+func joinNotes(notes []string) string {
+	out := ""
+	for _, n := range notes {
+		if out != "" {
+			out += "; "
+		}
+		out += n
+	}
+	if len(out) > 2000 {
+		out = out[:2000]
+	}
+	return out
+}
+
+// problemText is an error's message with its fields, for the delivery log.
+func problemText(err error) string {
+	var e *tenure.Error
+	if te, ok := err.(*tenure.Error); ok {
+		e = te
+	}
+	if e == nil {
+		return err.Error()
+	}
+	s := e.Message
+	for _, f := range e.Fields {
+		s += " (" + f.Field + ": " + f.Message + ")"
+	}
+	return s
+}
+
+func (h *Shops) setStatus(ctx context.Context, in Inbound, status string, forget bool) error {
+	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		r, err := tx.Shop(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		r.Status, r.UpdatedAt = status, tx.Now
+		if forget {
+			r.APIKey, r.APISecret, r.SyncCode = "", "", false
+		}
+		if err := tx.SaveShop(ctx, in.TenantID, r.ShopConnection, false); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, in.TenantID, "shop:"+string(in.Platform), "shop."+status, "shop", in.ID, map[string]any{"credentials_erased": forget})
+	})
+}
+
+// redact erases the profile of the member the shop knows as customerID: contact details
+// and names go, the points history stays (it holds no personal data).
+func (h *Shops) redact(ctx context.Context, in Inbound, customerID string) (string, error) {
+	empty := ""
+	patch := tenure.MemberPatch{Email: &empty, Phone: &empty, FirstName: &empty, LastName: &empty, Birthday: &empty, City: &empty}
+	_, err := h.svc.UpdateMember(ctx, in.TenantID, "shop:"+string(in.Platform), customerID, patch)
+	if tenure.KindOf(err) == tenure.KindNotFound {
+		return "no member for customer " + customerID, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "profile of customer " + customerID + " erased", nil
+}
+
+// ShopStatus is a connection with its latest deliveries, mapping failures and codes.
+type ShopStatus struct {
+	Connection tenure.ShopConnection `json:"connection"`
+	Deliveries []tenure.ShopDelivery `json:"deliveries"`
+	Failures   []tenure.ShopDelivery `json:"failures" doc:"The latest deliveries that could not be mapped"`
+	Codes      []tenure.ShopCode     `json:"codes" doc:"The latest coupon codes mirrored into the shop"`
+}
+
+// Status returns a connection's latest deliveries (up to limit), failures and codes.
+func (h *Shops) Status(ctx context.Context, tenantID, id string, limit int) (st ShopStatus, err error) {
+	limit = clampLimit(limit)
+	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+		r, err := tx.Shop(ctx, id)
+		if err == nil && r.TenantID != tenantID {
+			err = tenure.NotFound("service.ShopStatus", "shop connection", id)
+		}
+		if err != nil {
+			return err
+		}
+		st.Connection = r.ShopConnection
+		if st.Deliveries, err = tx.ShopDeliveries(ctx, id, "", limit); err != nil {
+			return err
+		}
+		if st.Failures, err = tx.ShopDeliveries(ctx, id, tenure.ShopFailed, limit); err != nil {
+			return err
+		}
+		st.Codes, err = tx.ShopCodes(ctx, id, limit)
+		return err
+	})
+	return st, err
+}
+
+// couponTypes are the outbox messages the code sync follows.
+var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired"}
+
+// codeTypes are the coupon types that give a code to create in a shop; store credit and
+// custom rewards have none.
+var codeTypes = map[rewards.Type]bool{rewards.PercentDiscount: true, rewards.FixedDiscount: true, rewards.FreeShipping: true,
+	rewards.FreeProduct: true, rewards.PointsDiscount: true}
+
+// QueueCodes reads the outbox of every tenant that mirrors codes into a shop, after what
+// it read last, and queues each new coupon's code to be created and each cancelled or
+// expired one to be disabled. It runs after the commits that wrote the messages, never
+// inside them: the shop's API is called later, outside any transaction. It returns how
+// many messages it read.
+func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
+	var shops []storage.ShopRow
+	err := h.svc.DB.Read(ctx, func(tx *storage.Tx) (err error) { shops, err = tx.SyncingShops(ctx); return err })
+	if err != nil {
+		return 0, err
+	}
+	read := 0
+	for _, s := range shops {
+		err := h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+			msgs, err := tx.OutboxAfter(ctx, s.TenantID, s.Cursor, tx.Now.Add(-CodeSettle), couponTypes, 500)
+			if err != nil || len(msgs) == 0 {
+				return err
+			}
+			for _, m := range msgs {
+				var c rewards.Coupon
+				if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
+					return fmt.Errorf("outbox message %s: %w", m.ID, err)
+				}
+				if !codeTypes[c.Type] || c.ID == "" {
+					continue
+				}
+				want := "active"
+				if m.Type != "reward.redeemed" {
+					want = "disabled"
+				}
+				if err := tx.WantShopCode(ctx, s.TenantID, s.ID, c.ID, c.Code, want); err != nil {
+					return err
+				}
+			}
+			read += len(msgs)
+			return tx.SetShopCursor(ctx, s.ID, msgs[len(msgs)-1].ID)
+		})
+		if err != nil {
+			return read, err
+		}
+	}
+	return read, nil
+}
+
+// CodeSettle is how old an outbox message must be before the code sync reads it: longer
+// than any transaction that made one stays open, so the sync's cursor never passes a
+// message that is yet to commit.
+const CodeSettle = 5 * time.Second
+
+// CodeTask is a coupon code to create in or disable at a shop, leased to one worker.
+type CodeTask struct {
+	Shop   tenure.ShopConnection
+	Coupon rewards.Coupon
+	Code   tenure.ShopCode
+}
+
+// CodeLease is how long a worker holds a claimed code before another may take it.
+const CodeLease = time.Minute
+
+// ClaimCodes leases up to limit codes whose shop state differs from the wanted one, for
+// connections of platform.
+func (h *Shops) ClaimCodes(ctx context.Context, platform tenure.Platform, limit int) (out []CodeTask, err error) {
+	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		out = out[:0]
+		tasks, err := tx.ClaimShopCodes(ctx, platform, tx.Now.Add(CodeLease), limit)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			r, err := tx.Shop(ctx, t.ConnectionID)
+			if err != nil {
+				return err
+			}
+			c, err := tx.Coupon(ctx, t.TenantID, t.CouponID, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, CodeTask{Shop: r.ShopConnection, Coupon: c, Code: t.ShopCode})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FinishCode records a worker's outcome for a claimed code: the state the shop now holds
+// and the shop's id of it; or, with failed set, the error and the delay before the next
+// attempt (the shop's Retry-After when it sent one).
+func (h *Shops) FinishCode(ctx context.Context, t CodeTask, state, remoteID string, failed error, retryIn time.Duration) error {
+	msg := ""
+	if failed != nil {
+		msg = failed.Error()
+		if len(msg) > 1000 {
+			msg = msg[:1000]
+		}
+		if retryIn <= 0 {
+			retryIn = backoff(t.Code.Attempts)
+		}
+	}
+	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+		return tx.FinishShopCode(ctx, t.Code.CouponID, state, remoteID, msg, tx.Now.Add(retryIn))
+	})
+}
