@@ -443,6 +443,8 @@ type CodeTask struct {
 	Shop   tenure.ShopConnection
 	Coupon rewards.Coupon
 	Code   tenure.ShopCode
+	// Email is the member's address, for platforms that restrict a code by e-mail.
+	Email string
 }
 
 // CodeLease is how long a worker holds a claimed code before another may take it.
@@ -466,7 +468,11 @@ func (h *Shops) ClaimCodes(ctx context.Context, platform tenure.Platform, limit 
 			if err != nil {
 				return err
 			}
-			out = append(out, CodeTask{Shop: r.ShopConnection, Coupon: c, Code: t.ShopCode})
+			m, err := tx.Member(ctx, t.TenantID, c.MemberID, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, CodeTask{Shop: r.ShopConnection, Coupon: c, Code: t.ShopCode, Email: m.Email})
 		}
 		return nil
 	})

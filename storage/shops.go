@@ -218,7 +218,7 @@ func scanShopCode(s interface{ Scan(...any) error }) (ShopCodeTask, error) {
 // skip each other's rows.
 func (tx *Tx) ClaimShopCodes(ctx context.Context, platform tenure.Platform, leaseUntil time.Time, limit int) ([]ShopCodeTask, error) {
 	rows, err := tx.query(ctx, `UPDATE shop_codes SET lease_until = $1, attempts = attempts + 1
-		WHERE coupon_id IN (SELECT coupon_id FROM shop_codes WHERE state <> want AND run_at <= $2 AND lease_until <= $2
+		WHERE coupon_id IN (SELECT coupon_id FROM shop_codes WHERE state <> want AND state <> 'unsupported' AND run_at <= $2 AND lease_until <= $2
 		                    AND connection_id IN (SELECT id FROM shop_connections WHERE platform = $4)
 		                    ORDER BY run_at LIMIT $3`+tx.d.skipLocked+`)
 		RETURNING `+shopCodeCols, ts(leaseUntil), ts(tx.Now), limit, string(platform))
