@@ -19,7 +19,7 @@ type shopAdapters struct {
 
 // wireShops adds the shops' webhook addresses to mux and builds their code mirrors.
 func (a *App) wireShops(mux *http.ServeMux) {
-	a.Shops = service.NewShops(a.Service)
+	a.Shops = a.Service.Shops
 	shopify.New(a.Shops, a.Log).Register(mux)
 	woocommerce.New(a.Shops, a.Log).Register(mux)
 	client := &http.Client{Timeout: 30 * time.Second}

@@ -3,12 +3,8 @@ package service
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
-	"fmt"
-	"time"
 
 	"github.com/tenure-loyalty/tenure"
-	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
@@ -17,12 +13,7 @@ import (
 // Tenure events, keeps a log of every delivery, and queues the coupon codes that must be
 // created in or disabled at the shop. The platform adapters (packages shopify and
 // woocommerce) verify, map and call the shops' APIs; they reach the database only here.
-type Shops struct {
-	svc *Service
-}
-
-// NewShops returns the shop connections service over svc's database.
-func NewShops(svc *Service) *Shops { return &Shops{svc: svc} }
+type Shops struct{ *core }
 
 // ShopInput creates or changes a tenant's connection to one platform. Credentials left
 // empty on a change keep their stored values.
@@ -38,7 +29,7 @@ type ShopInput struct {
 
 // Connect creates the tenant's connection to in.Platform, or changes it.
 func (h *Shops) Connect(ctx context.Context, tenantID, actor string, in ShopInput) (c tenure.ShopConnection, err error) {
-	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = h.db.Write(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.Shops(ctx, tenantID)
 		if err != nil {
 			return err
@@ -84,7 +75,7 @@ func (h *Shops) Connect(ctx context.Context, tenantID, actor string, in ShopInpu
 
 // Connections lists a tenant's shop connections.
 func (h *Shops) Connections(ctx context.Context, tenantID string) (out []tenure.ShopConnection, err error) {
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = h.db.Read(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.Shops(ctx, tenantID)
 		out = make([]tenure.ShopConnection, len(rows))
 		for i, r := range rows {
@@ -97,7 +88,7 @@ func (h *Shops) Connections(ctx context.Context, tenantID string) (out []tenure.
 
 // Connection loads one of a tenant's connections.
 func (h *Shops) Connection(ctx context.Context, tenantID, id string) (c tenure.ShopConnection, err error) {
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = h.db.Read(ctx, func(tx *storage.Tx) error {
 		r, err := tx.Shop(ctx, id)
 		if err == nil && r.TenantID != tenantID {
 			err = tenure.NotFound("service.Connection", "shop connection", id)
@@ -111,7 +102,7 @@ func (h *Shops) Connection(ctx context.Context, tenantID, id string) (c tenure.S
 // Disconnect removes a connection with its delivery log and code mirror; codes already
 // created in the shop stay there.
 func (h *Shops) Disconnect(ctx context.Context, tenantID, actor, id string) error {
-	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+	return h.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.DeleteShop(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -130,7 +121,7 @@ type Inbound struct {
 // KindUnauthorized, so that the answer does not tell which ids exist.
 func (h *Shops) Verify(ctx context.Context, id string, platform tenure.Platform, check func(secret string) bool) (in Inbound, err error) {
 	var r storage.ShopRow
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error { r, err = tx.Shop(ctx, id); return err })
+	err = h.db.Read(ctx, func(tx *storage.Tx) error { r, err = tx.Shop(ctx, id); return err })
 	bad := &tenure.Error{Kind: tenure.KindUnauthorized, Op: "service.Verify", Message: "the webhook signature does not match"}
 	if tenure.KindOf(err) == tenure.KindNotFound {
 		check(id) // the same work as a known connection
@@ -171,7 +162,7 @@ type CodeUse struct {
 
 // Seen reports whether a connection has processed a delivery already.
 func (h *Shops) Seen(ctx context.Context, in Inbound, deliveryID string) (seen bool, err error) {
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error { seen, err = tx.ShopDeliverySeen(ctx, in.ID, deliveryID); return err })
+	err = h.db.Read(ctx, func(tx *storage.Tx) error { seen, err = tx.ShopDeliverySeen(ctx, in.ID, deliveryID); return err })
 	return seen, err
 }
 
@@ -183,7 +174,7 @@ func (h *Shops) Seen(ctx context.Context, in Inbound, deliveryID string) (seen b
 // returns an error, so that the shop sends the webhook again.
 func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopDelivery, duplicate bool, err error) {
 	d = m.Delivery
-	d.ReceivedAt = h.svc.Clock.Now().UTC()
+	d.ReceivedAt = h.Clock.Now().UTC()
 	if seen, err := h.Seen(ctx, in, d.ID); err != nil || seen {
 		return d, seen, err
 	}
@@ -222,7 +213,7 @@ func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopD
 				continue
 			}
 		}
-		_, ierr := h.svc.Ingest(ctx, in.TenantID, []tenure.Event{e}, IngestOptions{})
+		_, ierr := h.svc.Intake.Ingest(ctx, in.TenantID, []tenure.Event{e}, IngestOptions{})
 		switch {
 		case ierr == nil:
 			d.Events++
@@ -236,12 +227,12 @@ func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopD
 		}
 	}
 	for _, u := range m.CodesUsed {
-		c, cerr := h.svc.Coupon(ctx, in.TenantID, u.Code)
+		c, cerr := h.svc.Rewards.Coupon(ctx, in.TenantID, u.Code)
 		if tenure.KindOf(cerr) == tenure.KindNotFound {
 			continue // the shop's own code, not one of Tenure's
 		}
 		if cerr == nil {
-			_, cerr = h.svc.UseCoupon(ctx, in.TenantID, "shop:"+string(in.Platform), c.ID, CouponUse{OrderID: u.OrderID, OrderTotal: u.Total})
+			_, cerr = h.svc.Rewards.UseCoupon(ctx, in.TenantID, "shop:"+string(in.Platform), c.ID, CouponUse{OrderID: u.OrderID, OrderTotal: u.Total})
 		}
 		switch {
 		case cerr == nil:
@@ -255,7 +246,7 @@ func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopD
 	if d.Detail == "" {
 		d.Detail = joinNotes(notes)
 	}
-	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = h.db.Write(ctx, func(tx *storage.Tx) error {
 		recorded, err := tx.RecordShopDelivery(ctx, in.ID, in.TenantID, d)
 		duplicate = !recorded
 		return err
@@ -266,7 +257,7 @@ func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopD
 // orderCustomer returns the store's id of the member who placed an order ("" when the
 // order is unknown).
 func (h *Shops) orderCustomer(ctx context.Context, tenantID, orderID string) (customerID string, err error) {
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = h.db.Read(ctx, func(tx *storage.Tx) error {
 		o, found, err := tx.Order(ctx, tenantID, orderID)
 		if err != nil || !found {
 			return err
@@ -318,7 +309,7 @@ func problemText(err error) string {
 }
 
 func (h *Shops) setStatus(ctx context.Context, in Inbound, status string, forget bool) error {
-	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
+	return h.db.Write(ctx, func(tx *storage.Tx) error {
 		r, err := tx.Shop(ctx, in.ID)
 		if err != nil {
 			return err
@@ -339,7 +330,7 @@ func (h *Shops) setStatus(ctx context.Context, in Inbound, status string, forget
 func (h *Shops) redact(ctx context.Context, in Inbound, customerID string) (string, error) {
 	empty := ""
 	patch := tenure.MemberPatch{Email: &empty, Phone: &empty, FirstName: &empty, LastName: &empty, Birthday: &empty, City: &empty}
-	_, err := h.svc.UpdateMember(ctx, in.TenantID, "shop:"+string(in.Platform), customerID, patch)
+	_, err := h.svc.Members.Update(ctx, in.TenantID, "shop:"+string(in.Platform), customerID, patch)
 	if tenure.KindOf(err) == tenure.KindNotFound {
 		return "no member for customer " + customerID, nil
 	}
@@ -360,7 +351,7 @@ type ShopStatus struct {
 // Status returns a connection's latest deliveries (up to limit), failures and codes.
 func (h *Shops) Status(ctx context.Context, tenantID, id string, limit int) (st ShopStatus, err error) {
 	limit = clampLimit(limit)
-	err = h.svc.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = h.db.Read(ctx, func(tx *storage.Tx) error {
 		r, err := tx.Shop(ctx, id)
 		if err == nil && r.TenantID != tenantID {
 			err = tenure.NotFound("service.ShopStatus", "shop connection", id)
@@ -379,121 +370,4 @@ func (h *Shops) Status(ctx context.Context, tenantID, id string, limit int) (st 
 		return err
 	})
 	return st, err
-}
-
-// couponTypes are the outbox messages the code sync follows.
-var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired"}
-
-// codeTypes are the coupon types that give a code to create in a shop; store credit and
-// custom rewards have none.
-var codeTypes = map[rewards.Type]bool{rewards.PercentDiscount: true, rewards.FixedDiscount: true, rewards.FreeShipping: true,
-	rewards.FreeProduct: true, rewards.PointsDiscount: true}
-
-// QueueCodes reads the outbox of every tenant that mirrors codes into a shop, after what
-// it read last, and queues each new coupon's code to be created and each cancelled or
-// expired one to be disabled. It runs after the commits that wrote the messages, never
-// inside them: the shop's API is called later, outside any transaction. It returns how
-// many messages it read.
-func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
-	var shops []storage.ShopRow
-	err := h.svc.DB.Read(ctx, func(tx *storage.Tx) (err error) { shops, err = tx.SyncingShops(ctx); return err })
-	if err != nil {
-		return 0, err
-	}
-	read := 0
-	for _, s := range shops {
-		err := h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
-			msgs, err := tx.OutboxAfter(ctx, s.TenantID, s.Cursor, tx.Now.Add(-CodeSettle), couponTypes, 500)
-			if err != nil || len(msgs) == 0 {
-				return err
-			}
-			for _, m := range msgs {
-				var c rewards.Coupon
-				if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
-					return fmt.Errorf("outbox message %s: %w", m.ID, err)
-				}
-				if !codeTypes[c.Type] || c.ID == "" {
-					continue
-				}
-				want := "active"
-				if m.Type != "reward.redeemed" {
-					want = "disabled"
-				}
-				if err := tx.WantShopCode(ctx, s.TenantID, s.ID, c.ID, c.Code, want); err != nil {
-					return err
-				}
-			}
-			read += len(msgs)
-			return tx.SetShopCursor(ctx, s.ID, msgs[len(msgs)-1].ID)
-		})
-		if err != nil {
-			return read, err
-		}
-	}
-	return read, nil
-}
-
-// CodeSettle is how old an outbox message must be before the code sync reads it: longer
-// than any transaction that made one stays open, so the sync's cursor never passes a
-// message that is yet to commit.
-const CodeSettle = 5 * time.Second
-
-// CodeTask is a coupon code to create in or disable at a shop, leased to one worker.
-type CodeTask struct {
-	Shop   tenure.ShopConnection
-	Coupon rewards.Coupon
-	Code   tenure.ShopCode
-	// Email is the member's address, for platforms that restrict a code by e-mail.
-	Email string
-}
-
-// CodeLease is how long a worker holds a claimed code before another may take it.
-const CodeLease = time.Minute
-
-// ClaimCodes leases up to limit codes whose shop state differs from the wanted one, for
-// connections of platform.
-func (h *Shops) ClaimCodes(ctx context.Context, platform tenure.Platform, limit int) (out []CodeTask, err error) {
-	err = h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
-		out = out[:0]
-		tasks, err := tx.ClaimShopCodes(ctx, platform, tx.Now.Add(CodeLease), limit)
-		if err != nil {
-			return err
-		}
-		for _, t := range tasks {
-			r, err := tx.Shop(ctx, t.ConnectionID)
-			if err != nil {
-				return err
-			}
-			c, err := tx.Coupon(ctx, t.TenantID, t.CouponID, false)
-			if err != nil {
-				return err
-			}
-			m, err := tx.Member(ctx, t.TenantID, c.MemberID, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, CodeTask{Shop: r.ShopConnection, Coupon: c, Code: t.ShopCode, Email: m.Email})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// FinishCode records a worker's outcome for a claimed code: the state the shop now holds
-// and the shop's id of it; or, with failed set, the error and the delay before the next
-// attempt (the shop's Retry-After when it sent one).
-func (h *Shops) FinishCode(ctx context.Context, t CodeTask, state, remoteID string, failed error, retryIn time.Duration) error {
-	msg := ""
-	if failed != nil {
-		msg = failed.Error()
-		if len(msg) > 1000 {
-			msg = msg[:1000]
-		}
-		if retryIn <= 0 {
-			retryIn = backoff(t.Code.Attempts)
-		}
-	}
-	return h.svc.DB.Write(ctx, func(tx *storage.Tx) error {
-		return tx.FinishShopCode(ctx, t.Code.CouponID, state, remoteID, msg, tx.Now.Add(retryIn))
-	})
 }

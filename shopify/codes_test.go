@@ -124,12 +124,12 @@ func TestCodesAtCheckout(t *testing.T) {
 		s.deliver("customers/create")
 		s.deliver("orders/paid")
 		s.deliver("orders/fulfilled") // 89 points available
-		tenPercent, err := s.svc.CreateReward(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "10% off", Type: rewards.PercentDiscount,
+		tenPercent, err := s.svc.Rewards.Create(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "10% off", Type: rewards.PercentDiscount,
 			Cost: 30, Percent: 10, MinOrder: 5000, ValidDays: 30})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := s.svc.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: tenPercent.ID})
+		c, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: tenPercent.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestCodesAtCheckout(t *testing.T) {
 		}
 
 		// Cancelling the coupon deactivates the discount.
-		if _, err := s.svc.CancelCoupon(ctx, s.tenant, "test", c.ID, service.CouponCancel{Reason: "changed my mind"}); err != nil {
+		if _, err := s.svc.Rewards.CancelCoupon(ctx, s.tenant, "test", c.ID, service.CouponCancel{Reason: "changed my mind"}); err != nil {
 			t.Fatal(err)
 		}
 		s.clock.Advance(service.CodeSettle + time.Second)
@@ -196,11 +196,11 @@ func TestCodesAtCheckout(t *testing.T) {
 
 		// Free shipping takes its own mutation; the order that uses the code marks the
 		// coupon used.
-		ship, err := s.svc.CreateReward(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "Free delivery", Type: rewards.FreeShipping, Cost: 20})
+		ship, err := s.svc.Rewards.Create(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "Free delivery", Type: rewards.FreeShipping, Cost: 20})
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs, err := s.svc.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: ship.ID})
+		fs, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: ship.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestCodesAtCheckout(t *testing.T) {
 		if r := s.send("orders/paid", "d-used", body, secret); r.status != 200 {
 			t.Fatalf("orders/paid with the code: %d %v", r.status, r.body)
 		}
-		used, err := s.svc.Coupon(ctx, s.tenant, fs.ID)
+		used, err := s.svc.Rewards.Coupon(ctx, s.tenant, fs.ID)
 		if err != nil || used.State != rewards.Used || used.OrderID != "820982911946154600" {
 			t.Fatalf("the code's use did not come back: %+v %v", used, err)
 		}
@@ -241,11 +241,11 @@ func TestLostAnswerIsLookedUp(t *testing.T) {
 		s.deliver("customers/create")
 		s.deliver("orders/paid")
 		s.deliver("orders/fulfilled")
-		r, err := s.svc.CreateReward(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "20 zł", Type: rewards.FixedDiscount, Cost: 40, Value: 2000})
+		r, err := s.svc.Rewards.Create(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "20 zł", Type: rewards.FixedDiscount, Cost: 40, Value: 2000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := s.svc.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: r.ID})
+		c, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: r.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

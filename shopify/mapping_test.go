@@ -86,7 +86,7 @@ func TestMappingFailuresAreLogged(t *testing.T) {
 		if len(st.Failures) != 2 || st.Failures[0].ID != "d-fraction" || st.Failures[1].ID != "d-eur" {
 			t.Fatalf("failures %+v", st.Failures)
 		}
-		if _, err := s.svc.Order(ctx, s.tenant, "820982911946154508"); tenure.KindOf(err) != tenure.KindNotFound {
+		if _, err := s.svc.Members.Order(ctx, s.tenant, "820982911946154508"); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("a failed mapping stored the order: %v", err)
 		}
 	})

@@ -40,11 +40,11 @@ func newShop(t *testing.T, e storagetest.Engine, apiURL string) *shop {
 	clock := tenure.NewManualClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	db := storagetest.Open(t, e, clock)
 	svc := service.New(db, nil)
-	tn, _, err := svc.CreateTenant(ctx, "Palarnia Nowak")
+	tn, _, err := svc.Tenants.Create(ctx, "Palarnia Nowak")
 	if err != nil {
 		t.Fatal(err)
 	}
-	shops := service.NewShops(svc)
+	shops := svc.Shops
 	in := service.ShopInput{Platform: tenure.Shopify, Domain: "palarnia-nowak.myshopify.com", WebhookSecret: secret}
 	if apiURL != "" {
 		in.APIURL, in.APIKey = apiURL, "shpat_0a1b2c3d"
@@ -109,7 +109,7 @@ func (s *shop) deliver(topic string) (string, reply) {
 
 func (s *shop) balance(customer string) tenure.Balance {
 	s.t.Helper()
-	b, err := s.svc.Balance(ctx, s.tenant, customer)
+	b, err := s.svc.Members.Balance(ctx, s.tenant, customer)
 	if err != nil {
 		s.t.Fatalf("balance of %s: %v", customer, err)
 	}
@@ -133,7 +133,7 @@ func TestWebhooksToLedger(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := newShop(t, e, "")
 		s.deliver("customers/create")
-		m, err := s.svc.Member(ctx, s.tenant, customer)
+		m, err := s.svc.Members.Get(ctx, s.tenant, customer)
 		if err != nil || m.Email != "ania.nowak@example.com" || m.FirstName != "Ania" || m.Phone != "+48600100200" {
 			t.Fatalf("customers/create enrolled %+v, %v", m, err)
 		}
@@ -154,7 +154,7 @@ func TestWebhooksToLedger(t *testing.T) {
 		if b := s.balance(customer); b.Pending != 89 || b.Available != 0 {
 			t.Fatalf("after orders/paid: %+v", b)
 		}
-		o, err := s.svc.Order(ctx, s.tenant, "820982911946154508")
+		o, err := s.svc.Members.Order(ctx, s.tenant, "820982911946154508")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestWebhooksToLedger(t *testing.T) {
 
 		// One of the two bags refunded at its net 44.99, and the 15.00 shipping.
 		s.deliver("refunds/create")
-		o, _ = s.svc.Order(ctx, s.tenant, "820982911946154508")
+		o, _ = s.svc.Members.Order(ctx, s.tenant, "820982911946154508")
 		if len(o.Refunds) != 1 || o.Refunds[0].Amount != 4499 || o.Refunds[0].Shipping != 1500 {
 			t.Fatalf("stored refunds %+v", o.Refunds)
 		}
@@ -191,12 +191,12 @@ func TestWebhooksToLedger(t *testing.T) {
 		}
 
 		s.deliver("customers/update")
-		if m, _ := s.svc.Member(ctx, s.tenant, customer); m.Email != "ania.kowalska@example.com" || m.LastName != "Kowalska" {
+		if m, _ := s.svc.Members.Get(ctx, s.tenant, customer); m.Email != "ania.kowalska@example.com" || m.LastName != "Kowalska" {
 			t.Fatalf("customers/update: %+v", m)
 		}
 
 		s.deliver("orders/cancelled")
-		if o, err := s.svc.Order(ctx, s.tenant, "820982911946154509"); err != nil || o.CancelledAt == nil {
+		if o, err := s.svc.Members.Order(ctx, s.tenant, "820982911946154509"); err != nil || o.CancelledAt == nil {
 			t.Fatalf("orders/cancelled: %+v %v", o, err)
 		}
 
@@ -209,7 +209,7 @@ func TestWebhooksToLedger(t *testing.T) {
 			t.Fatalf("customers/data_request: %v", r.body)
 		}
 		s.deliver("customers/redact")
-		if m, _ := s.svc.Member(ctx, s.tenant, customer); m.Email != "" || m.Phone != "" || m.FirstName != "" || m.LastName != "" {
+		if m, _ := s.svc.Members.Get(ctx, s.tenant, customer); m.Email != "" || m.Phone != "" || m.FirstName != "" || m.LastName != "" {
 			t.Fatalf("customers/redact left %+v", m)
 		}
 		if b := s.balance(customer); b.Available != 44 {
@@ -253,7 +253,7 @@ func TestWrongSignatureWritesNothing(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("tampered body: status %d", resp.StatusCode)
 		}
-		if _, err := s.svc.Member(ctx, s.tenant, customer); tenure.KindOf(err) != tenure.KindNotFound {
+		if _, err := s.svc.Members.Get(ctx, s.tenant, customer); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("a refused webhook enrolled the customer: %v", err)
 		}
 		if st := s.status(); len(st.Deliveries) != 0 {

@@ -42,11 +42,11 @@ func newSite(t *testing.T, e storagetest.Engine, apiURL string) *site {
 	clock := tenure.NewManualClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	db := storagetest.Open(t, e, clock)
 	svc := service.New(db, nil)
-	tn, _, err := svc.CreateTenant(ctx, "Herbaciarnia")
+	tn, _, err := svc.Tenants.Create(ctx, "Herbaciarnia")
 	if err != nil {
 		t.Fatal(err)
 	}
-	shops := service.NewShops(svc)
+	shops := svc.Shops
 	in := service.ShopInput{Platform: tenure.WooCommerce, Domain: "herbaciarnia.example", WebhookSecret: secret}
 	if apiURL != "" {
 		in.APIURL, in.APIKey, in.APISecret = apiURL, "ck_4f2a", "cs_9d1e"
@@ -108,7 +108,7 @@ func (s *site) deliver(topic, file string) (string, reply) {
 
 func (s *site) balance(customer string) tenure.Balance {
 	s.t.Helper()
-	b, err := s.svc.Balance(ctx, s.tenant, customer)
+	b, err := s.svc.Members.Balance(ctx, s.tenant, customer)
 	if err != nil {
 		s.t.Fatalf("balance of %s: %v", customer, err)
 	}
@@ -127,7 +127,7 @@ func TestWebhooksToLedger(t *testing.T) {
 		if r := s.send("order.updated", "bad", body, "wrong"); r.status != http.StatusUnauthorized {
 			t.Fatalf("wrong signature: %d", r.status)
 		}
-		if _, err := s.svc.Member(ctx, s.tenant, "25"); tenure.KindOf(err) != tenure.KindNotFound {
+		if _, err := s.svc.Members.Get(ctx, s.tenant, "25"); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("a refused webhook wrote: %v", err)
 		}
 		// WooCommerce pings a new webhook's URL, unsigned.
@@ -138,7 +138,7 @@ func TestWebhooksToLedger(t *testing.T) {
 		}
 
 		s.deliver("customer.created", "customer_created.json")
-		if m, err := s.svc.Member(ctx, s.tenant, "25"); err != nil || m.Email != "jan.kowalski@example.com" || m.Phone != "+48600300400" || m.City != "Kraków" {
+		if m, err := s.svc.Members.Get(ctx, s.tenant, "25"); err != nil || m.Email != "jan.kowalski@example.com" || m.Phone != "+48600300400" || m.City != "Kraków" {
 			t.Fatalf("customer.created: %+v %v", m, err)
 		}
 		s.deliver("order.created", "order_created.json")
@@ -150,7 +150,7 @@ func TestWebhooksToLedger(t *testing.T) {
 		if b := s.balance("25"); b.Pending != 69 {
 			t.Fatalf("processing: %+v", b)
 		}
-		o, err := s.svc.Order(ctx, s.tenant, "727")
+		o, err := s.svc.Members.Order(ctx, s.tenant, "727")
 		if err != nil || len(o.Lines) != 2 || o.Lines[0].UnitPrice != 1999 || o.Lines[0].Discount != 1000 || o.Shipping != 1200 {
 			t.Fatalf("stored order %+v %v", o, err)
 		}
@@ -172,18 +172,18 @@ func TestWebhooksToLedger(t *testing.T) {
 			t.Fatalf("refund of 16.66: %+v", b)
 		}
 		s.deliver("order.updated", "order_updated_cancelled.json")
-		if o, err := s.svc.Order(ctx, s.tenant, "728"); err != nil || o.CancelledAt == nil {
+		if o, err := s.svc.Members.Order(ctx, s.tenant, "728"); err != nil || o.CancelledAt == nil {
 			t.Fatalf("cancelled order %+v %v", o, err)
 		}
 		if b := s.balance("25"); b.Available != 52 || b.Pending != 0 {
 			t.Fatalf("a cancelled order changed points: %+v", b)
 		}
 		s.deliver("customer.updated", "customer_updated.json")
-		if m, _ := s.svc.Member(ctx, s.tenant, "25"); m.LastName != "Kowalski-Nowak" {
+		if m, _ := s.svc.Members.Get(ctx, s.tenant, "25"); m.LastName != "Kowalski-Nowak" {
 			t.Fatalf("customer.updated: %+v", m)
 		}
 		s.deliver("customer.deleted", "customer_deleted.json")
-		if m, _ := s.svc.Member(ctx, s.tenant, "25"); m.Email != "" || m.LastName != "" {
+		if m, _ := s.svc.Members.Get(ctx, s.tenant, "25"); m.Email != "" || m.LastName != "" {
 			t.Fatalf("customer.deleted kept %+v", m)
 		}
 		st, err := s.shops.Status(ctx, s.tenant, s.conn.ID, 50)
@@ -285,12 +285,12 @@ func TestCouponsAtCheckout(t *testing.T) {
 		coupons := woocommerce.NewCoupons(s.shops, nil, nil)
 		s.deliver("customer.created", "customer_created.json")
 		s.deliver("order.updated", "order_updated_completed.json") // 69 points
-		r, err := s.svc.CreateReward(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "15 zł", Type: rewards.FixedDiscount,
+		r, err := s.svc.Rewards.Create(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "15 zł", Type: rewards.FixedDiscount,
 			Cost: 50, Value: 1500, MinOrder: 10000, ValidDays: 14})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := s.svc.Redeem(ctx, s.tenant, "test", "25", "", service.RedeemRequest{RewardID: r.ID})
+		c, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", "25", "", service.RedeemRequest{RewardID: r.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func TestCouponsAtCheckout(t *testing.T) {
 		if len(first) != 1 || len(second) != 1 || !reflect.DeepEqual(first[0], want) || !reflect.DeepEqual(second[0], want) {
 			t.Fatalf("requests\n%+v\n%+v\nwant %+v", first, second, want)
 		}
-		if _, err := s.svc.CancelCoupon(ctx, s.tenant, "test", c.ID, service.CouponCancel{}); err != nil {
+		if _, err := s.svc.Rewards.CancelCoupon(ctx, s.tenant, "test", c.ID, service.CouponCancel{}); err != nil {
 			t.Fatal(err)
 		}
 		s.clock.Advance(service.CodeSettle + time.Second)
