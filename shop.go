@@ -30,14 +30,19 @@ type ShopConnection struct {
 	APIURL   string `json:"api_url"`
 	SyncCode bool   `json:"sync_codes" doc:"Create each redeemed coupon's code in the shop, and disable it when the coupon is cancelled or expires"`
 	// Status is active, or uninstalled once the shop removed the app.
-	Status    string    `json:"status" enum:"active,uninstalled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Status string `json:"status" enum:"active,uninstalled"`
+	// WebhookPath is where the shop sends its webhooks, under Tenure's public URL.
+	WebhookPath string    `json:"webhook_path" doc:"Where the shop sends its webhooks, under Tenure's public URL"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Credentials, kept sealed at rest; the adapters read them, the API never shows them.
 	WebhookSecret string `json:"-"`
 	APIKey        string `json:"-"` // Shopify: the Admin API access token; WooCommerce: the consumer key
 	APISecret     string `json:"-"` // WooCommerce: the consumer secret
 }
+
+// ShopWebhookPath is where a connection receives its shop's webhooks.
+func ShopWebhookPath(p Platform, id string) string { return "/" + string(p) + "/" + id + "/webhooks" }
 
 // ShopDelivery is one webhook a shop sent and what Tenure made of it.
 type ShopDelivery struct {

@@ -15,29 +15,28 @@ import (
 // woocommerce) verify, map and call the shops' APIs; they reach the database only here.
 type Shops struct{ *core }
 
-// ShopInput creates or changes a tenant's connection to one platform. Credentials left
+// ShopSettings create or change a tenant's connection to one platform. Credentials left
 // empty on a change keep their stored values.
-type ShopInput struct {
-	Platform      tenure.Platform `json:"platform" enum:"shopify,woocommerce"`
-	Domain        string          `json:"domain" minLength:"1" maxLength:"253" doc:"example.myshopify.com, or the WooCommerce site's host"`
-	APIURL        string          `json:"api_url,omitempty" maxLength:"2048" doc:"Base URL of the shop's API; default https://<domain>"`
-	WebhookSecret string          `json:"webhook_secret,omitempty" maxLength:"512" doc:"Shopify: the app's client secret; WooCommerce: the webhooks' secret. Write-only"`
-	APIKey        string          `json:"api_key,omitempty" maxLength:"512" doc:"Shopify: the Admin API access token; WooCommerce: the REST API consumer key. Write-only"`
-	APISecret     string          `json:"api_secret,omitempty" maxLength:"512" doc:"WooCommerce: the REST API consumer secret. Write-only"`
-	SyncCodes     *bool           `json:"sync_codes,omitempty" doc:"Create redeemed coupons' codes in the shop; default true when an API key is given"`
+type ShopSettings struct {
+	Domain        string `json:"domain" minLength:"1" maxLength:"253" doc:"example.myshopify.com, or the WooCommerce site's host"`
+	APIURL        string `json:"api_url,omitempty" maxLength:"2048" doc:"Base URL of the shop's API; default https://<domain>"`
+	WebhookSecret string `json:"webhook_secret,omitempty" maxLength:"512" doc:"Shopify: the app's client secret; WooCommerce: the webhooks' secret. Write-only"`
+	APIKey        string `json:"api_key,omitempty" maxLength:"512" doc:"Shopify: the Admin API access token; WooCommerce: the REST API consumer key. Write-only"`
+	APISecret     string `json:"api_secret,omitempty" maxLength:"512" doc:"WooCommerce: the REST API consumer secret. Write-only"`
+	SyncCodes     *bool  `json:"sync_codes,omitempty" doc:"Create redeemed coupons' codes in the shop; default true when an API key is given"`
 }
 
-// Connect creates the tenant's connection to in.Platform, or changes it.
-func (h *Shops) Connect(ctx context.Context, tenantID, actor string, in ShopInput) (c tenure.ShopConnection, err error) {
+// Connect creates the tenant's connection to platform, or changes it.
+func (h *Shops) Connect(ctx context.Context, tenantID, actor string, platform tenure.Platform, in ShopSettings) (c tenure.ShopConnection, err error) {
 	err = h.db.Write(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.Shops(ctx, tenantID)
 		if err != nil {
 			return err
 		}
 		isNew := true
-		c = tenure.ShopConnection{ID: tx.NewID(tenure.PrefixShop), Platform: in.Platform, Status: "active", CreatedAt: tx.Now}
+		c = tenure.ShopConnection{ID: tx.NewID(tenure.PrefixShop), Platform: platform, Status: "active", CreatedAt: tx.Now}
 		for _, r := range rows {
-			if r.Platform == in.Platform {
+			if r.Platform == platform {
 				c, isNew = r.ShopConnection, false
 			}
 		}
@@ -58,6 +57,7 @@ func (h *Shops) Connect(ctx context.Context, tenantID, actor string, in ShopInpu
 		if c.Status == "uninstalled" && in.APIKey != "" {
 			c.Status = "active"
 		}
+		c.WebhookPath = tenure.ShopWebhookPath(c.Platform, c.ID)
 		if err := tenure.ValidateShop(&c); err != nil {
 			return err
 		}
@@ -96,6 +96,20 @@ func (h *Shops) Connection(ctx context.Context, tenantID, id string) (c tenure.S
 		c = r.ShopConnection
 		return err
 	})
+	return c, err
+}
+
+// Of loads a tenant's connection to platform.
+func (h *Shops) Of(ctx context.Context, tenantID string, platform tenure.Platform) (c tenure.ShopConnection, err error) {
+	cs, err := h.Connections(ctx, tenantID)
+	for _, x := range cs {
+		if x.Platform == platform {
+			return x, err
+		}
+	}
+	if err == nil {
+		err = tenure.NotFound("service.Shops", "shop connection", string(platform))
+	}
 	return c, err
 }
 

@@ -39,7 +39,7 @@ func New(shops *service.Shops, log *slog.Logger) *Handler {
 }
 
 // Path is the webhook address of a connection, under the server's base URL.
-func Path(connectionID string) string { return "/shopify/" + connectionID + "/webhooks" }
+func Path(connectionID string) string { return tenure.ShopWebhookPath(tenure.Shopify, connectionID) }
 
 // Register adds the webhook address to mux.
 func (h *Handler) Register(mux *http.ServeMux) {

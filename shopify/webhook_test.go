@@ -45,11 +45,11 @@ func newShop(t *testing.T, e storagetest.Engine, apiURL string) *shop {
 		t.Fatal(err)
 	}
 	shops := svc.Shops
-	in := service.ShopInput{Platform: tenure.Shopify, Domain: "palarnia-nowak.myshopify.com", WebhookSecret: secret}
+	in := service.ShopSettings{Domain: "palarnia-nowak.myshopify.com", WebhookSecret: secret}
 	if apiURL != "" {
 		in.APIURL, in.APIKey = apiURL, "shpat_0a1b2c3d"
 	}
-	conn, err := shops.Connect(ctx, tn.ID, "test", in)
+	conn, err := shops.Connect(ctx, tn.ID, "test", tenure.Shopify, in)
 	if err != nil {
 		t.Fatal(err)
 	}

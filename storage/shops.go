@@ -28,6 +28,7 @@ func (tx *Tx) scanShop(s interface{ Scan(...any) error }) (ShopRow, error) {
 		return r, err
 	}
 	r.CreatedAt, r.UpdatedAt = fromTS(created), fromTS(updated)
+	r.WebhookPath = tenure.ShopWebhookPath(r.Platform, r.ID)
 	for _, f := range []struct {
 		col string
 		v   *string

@@ -47,11 +47,11 @@ func newSite(t *testing.T, e storagetest.Engine, apiURL string) *site {
 		t.Fatal(err)
 	}
 	shops := svc.Shops
-	in := service.ShopInput{Platform: tenure.WooCommerce, Domain: "herbaciarnia.example", WebhookSecret: secret}
+	in := service.ShopSettings{Domain: "herbaciarnia.example", WebhookSecret: secret}
 	if apiURL != "" {
 		in.APIURL, in.APIKey, in.APISecret = apiURL, "ck_4f2a", "cs_9d1e"
 	}
-	conn, err := shops.Connect(ctx, tn.ID, "test", in)
+	conn, err := shops.Connect(ctx, tn.ID, "test", tenure.WooCommerce, in)
 	if err != nil {
 		t.Fatal(err)
 	}
