@@ -88,6 +88,8 @@ func TestArchitecture(t *testing.T) {
 				t.Errorf("%q imports storage: only services (and the composition root) may", show(pkg))
 			case isLocal && slices.Contains(shellTop, rel) && !adapterEdge(pkg, rel):
 				t.Errorf("%q imports the adapter %q: adapters are wired only by app and cmd/tenure", show(pkg), rel)
+			case pkg == "client" && isLocal && !slices.Contains(cores, rel):
+				t.Errorf("client imports %q: the client speaks HTTP and uses only domain types", imp)
 			case isLocal && rel == "service" && (isCore || pkg == "storage"):
 				t.Errorf("%q imports service: nothing below the services may", show(pkg))
 			}
