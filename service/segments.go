@@ -18,8 +18,16 @@ import (
 const jobSegments = "segments.refresh"
 
 // Save validates a segment (errors name the field and, for the condition, the
-// position) and stores it; its members are computed by a refresh job that runs at once.
+// position) and stores it, whatever its version; its members are computed by a refresh
+// job that runs at once.
 func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.Definition) (segments.Segment, error) {
+	return s.SaveIf(ctx, tenantID, actor, AnyVersion, d)
+}
+
+// SaveIf is Save only if the segment's version is still base (the one the editor started
+// from; 0 for a segment that must not exist yet): KindConflict, and nothing written, when
+// someone saved it since. KindInvalid names the offending fields.
+func (s *Segments) SaveIf(ctx context.Context, tenantID, actor string, base int64, d segments.Definition) (segments.Segment, error) {
 	if _, err := segments.Compile([]segments.Definition{d}); err != nil {
 		if e, ok := err.(*tenure.Error); ok {
 			for i := range e.Fields {
@@ -28,7 +36,11 @@ func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.
 		}
 		return segments.Segment{}, err
 	}
-	err := s.db.Write(ctx, func(tx *storage.Tx) error {
+	var version int64
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
+		if version, err = bumpVersion(ctx, tx, tenantID, storage.VersionSegment, d.Key, base, "the segment"); err != nil {
+			return err
+		}
 		if err := tx.SaveSegment(ctx, tenantID, d); err != nil {
 			return err
 		}
@@ -37,7 +49,7 @@ func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.
 		}
 		return tx.Audit(ctx, tenantID, actor, "segment.saved", "segment", d.Key, map[string]any{"condition": d.Condition})
 	})
-	return segments.Segment{Definition: d}, err
+	return segments.Segment{Definition: d, Version: version}, err
 }
 
 // Delete removes a segment.
@@ -46,13 +58,25 @@ func (s *Segments) Delete(ctx context.Context, tenantID, actor, key string) erro
 		if err := tx.DeleteSegment(ctx, tenantID, key); err != nil {
 			return err
 		}
+		if err := tx.DeleteConfigVersion(ctx, tenantID, storage.VersionSegment, key); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, tenantID, actor, "segment.deleted", "segment", key, nil)
 	})
 }
 
 // List lists a tenant's segments with their member counts.
 func (s *Segments) List(ctx context.Context, tenantID string) (out []segments.Segment, err error) {
-	err = s.db.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		if out, err = tx.Segments(ctx, tenantID); err != nil {
+			return err
+		}
+		versions, err := tx.ConfigVersions(ctx, tenantID, storage.VersionSegment)
+		for i := range out {
+			out[i].Version = versions[out[i].Key]
+		}
+		return err
+	})
 	return out, err
 }
 
