@@ -53,7 +53,9 @@ type grouper struct {
 	mu      sync.Mutex
 	queue   []*groupWrite
 	leaders int
-	limits  groupLimits
+	// busy holds the merge keys of the groups running (merge.go).
+	busy   map[any]bool
+	limits groupLimits
 	// observe, when set, receives the size of every committed group and how long its
 	// commit took.
 	observe func(writes int, commit time.Duration)
@@ -123,17 +125,15 @@ func (db *DB) lead() {
 	g := &db.groups
 	for {
 		g.mu.Lock()
-		if len(g.queue) == 0 {
+		batch := g.take()
+		if len(batch) == 0 {
 			g.leaders--
 			g.mu.Unlock()
 			return
 		}
-		n := g.take()
-		batch := make([]*groupWrite, n)
-		copy(batch, g.queue)
-		g.queue = append(g.queue[:0], g.queue[n:]...)
 		g.mu.Unlock()
 		db.runGroup(batch)
+		g.release(batch)
 	}
 }
 

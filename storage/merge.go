@@ -42,28 +42,60 @@ func (db *DB) WriteMerged(ctx context.Context, m Merge, fn func(*Tx) error) erro
 
 func (m *Merge) weight() int { return max(m.Weight, 1) }
 
-// take returns how many writes at the head of the queue the next group holds: at most
+// take removes from the queue the writes of the next group and returns them: at most
 // maxGroup savepoints, where the writes of one merged run share one, and at most
-// MaxMergeWeight per merged run. Called with g.mu held.
-func (g *grouper) take() int {
+// MaxMergeWeight per merged run. Writes of a merge key that a running group holds stay
+// queued for that group's leader to take next: writes of one kind never run in two
+// transactions at once, so they cannot wait for each other's locks (PostgreSQL runs
+// several groups at once). Called with g.mu held.
+func (g *grouper) take() []*groupWrite {
+	var batch []*groupWrite
+	rest := g.queue[:0] // filtered in place: rest never outgrows the position read
 	savepoints := 0
 	weights := map[any]int{}
 	for i, w := range g.queue {
 		if w.merge != nil {
-			if have, ok := weights[w.merge.Key]; ok && have+w.merge.weight() <= MaxMergeWeight {
-				weights[w.merge.Key] = have + w.merge.weight()
+			k := w.merge.Key
+			if g.busy[k] {
+				rest = append(rest, w)
+				continue
+			}
+			if have, ok := weights[k]; ok && have+w.merge.weight() <= MaxMergeWeight {
+				weights[k] = have + w.merge.weight()
+				batch = append(batch, w)
 				continue
 			}
 		}
 		if savepoints == g.limits.maxGroup {
-			return i
+			rest = append(rest, g.queue[i:]...)
+			break
 		}
 		savepoints++
 		if w.merge != nil {
 			weights[w.merge.Key] = w.merge.weight()
 		}
+		batch = append(batch, w)
 	}
-	return len(g.queue)
+	clear(g.queue[len(rest):])
+	g.queue = rest
+	for k := range weights {
+		if g.busy == nil {
+			g.busy = map[any]bool{}
+		}
+		g.busy[k] = true
+	}
+	return batch
+}
+
+// release frees the merge keys of a group that has finished.
+func (g *grouper) release(batch []*groupWrite) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, w := range batch {
+		if w.merge != nil {
+			delete(g.busy, w.merge.Key)
+		}
+	}
 }
 
 // mergeRuns splits a group into runs: each write alone, except writes with equal merge

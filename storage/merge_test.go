@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/storage"
@@ -219,5 +220,64 @@ func TestMergeBounds(t *testing.T) {
 		if fmt.Sprint(runs) != "[900 900 900 900]" {
 			t.Fatalf("merged runs of weights %v, want four of 900 (1000 at most each)", runs)
 		}
+	})
+}
+
+// TestMergeKeyRunsInOneGroupAtATime: while a group runs writes of a merge key, further
+// writes of that key wait for it even when another leader is free, and plain writes do
+// not wait.
+func TestMergeKeyRunsInOneGroupAtATime(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		ctx := context.Background()
+		db, _ := openGroupDB(t, e, tenure.SystemClock{})
+		if e.Name == "sqlite" {
+			t.Skip("SQLite has one writer: one group runs at a time")
+		}
+		db.SetGroupLimits(2, 48)
+		started, hold := make(chan struct{}), make(chan struct{})
+		var running atomic.Int64
+		run := func(tx *storage.Tx, items []any) error {
+			if running.Add(1) > 1 {
+				t.Error("two groups ran writes of one merge key at once")
+			}
+			defer running.Add(-1)
+			for _, x := range items {
+				if x == "first" {
+					close(started)
+					<-hold
+				}
+			}
+			return nil
+		}
+		write := func(item string) error {
+			return db.WriteMerged(ctx, storage.Merge{Key: "k", Item: item, Run: run}, func(tx *storage.Tx) error {
+				return run(tx, []any{item})
+			})
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := write("first"); err != nil {
+				t.Error(err)
+			}
+		})
+		<-started
+		second := make(chan error, 1)
+		go func() { second <- write("second") }()
+		for db.QueuedWrites() != 1 {
+			time.Sleep(time.Millisecond)
+		}
+		if err := db.WriteGrouped(ctx, func(*storage.Tx) error { return nil }); err != nil {
+			t.Fatal(err) // a plain write runs beside the held group
+		}
+		select {
+		case err := <-second:
+			t.Fatalf("the second write of the key ran while the first group held it: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(hold)
+		if err := <-second; err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
 	})
 }
