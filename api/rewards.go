@@ -42,7 +42,7 @@ type rewardsQuery struct {
 }
 
 func (s *Server) listRewards(ctx context.Context, in *rewardsQuery) (*body[listBody[rewards.Reward]], error) {
-	rs, next, err := s.svc.Rewards(ctx, caller(ctx).TenantID, in.Archived, in.Cursor, in.Limit)
+	rs, next, err := s.svc.Rewards.List(ctx, caller(ctx).TenantID, in.Archived, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -51,7 +51,7 @@ func (s *Server) listRewards(ctx context.Context, in *rewardsQuery) (*body[listB
 
 func (s *Server) createReward(ctx context.Context, in *body[rewards.RewardDefinition]) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.CreateReward(ctx, k.TenantID, actor(k), in.Body)
+	r, err := s.svc.Rewards.Create(ctx, k.TenantID, actor(k), in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -63,7 +63,7 @@ type availableQuery struct {
 }
 
 func (s *Server) availableRewards(ctx context.Context, in *availableQuery) (*body[listBody[service.RewardOffer]], error) {
-	os, err := s.svc.AvailableRewards(ctx, caller(ctx).TenantID, in.Member)
+	os, err := s.svc.Rewards.Available(ctx, caller(ctx).TenantID, in.Member)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -71,7 +71,7 @@ func (s *Server) availableRewards(ctx context.Context, in *availableQuery) (*bod
 }
 
 func (s *Server) getReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {
-	r, err := s.svc.Reward(ctx, caller(ctx).TenantID, in.ID)
+	r, err := s.svc.Rewards.Get(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -85,7 +85,7 @@ type rewardIn struct {
 
 func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.UpdateReward(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	r, err := s.svc.Rewards.Update(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -94,7 +94,7 @@ func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*body[rewards.
 
 func (s *Server) archiveReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.ArchiveReward(ctx, k.TenantID, actor(k), in.ID)
+	r, err := s.svc.Rewards.Archive(ctx, k.TenantID, actor(k), in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -110,7 +110,7 @@ type codesIn struct {
 
 func (s *Server) addRewardCodes(ctx context.Context, in *codesIn) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.AddRewardCodes(ctx, k.TenantID, actor(k), in.ID, in.Body.Codes)
+	r, err := s.svc.Rewards.AddCodes(ctx, k.TenantID, actor(k), in.ID, in.Body.Codes)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -126,7 +126,7 @@ type redeemIn struct {
 func (s *Server) redeem(ctx context.Context, in *redeemIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
 	metrics.Lap(ctx, metrics.StageDecode)
-	c, err := s.svc.Redeem(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
+	c, err := s.svc.Rewards.Redeem(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -141,7 +141,7 @@ type couponsQuery struct {
 }
 
 func (s *Server) listMemberCoupons(ctx context.Context, in *couponsQuery) (*body[listBody[rewards.Coupon]], error) {
-	cs, next, err := s.svc.MemberCoupons(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
+	cs, next, err := s.svc.Rewards.MemberCoupons(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -153,7 +153,7 @@ type couponPath struct {
 }
 
 func (s *Server) getCoupon(ctx context.Context, in *couponPath) (*body[rewards.Coupon], error) {
-	c, err := s.svc.Coupon(ctx, caller(ctx).TenantID, in.ID)
+	c, err := s.svc.Rewards.Coupon(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -167,7 +167,7 @@ type useIn struct {
 
 func (s *Server) useCoupon(ctx context.Context, in *useIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
-	c, err := s.svc.UseCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	c, err := s.svc.Rewards.UseCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -181,7 +181,7 @@ type cancelIn struct {
 
 func (s *Server) cancelCoupon(ctx context.Context, in *cancelIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
-	c, err := s.svc.CancelCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	c, err := s.svc.Rewards.CancelCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -34,7 +34,7 @@ func rulesETag(v service.RuleSetView) *rulesOut {
 }
 
 func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOut, error) {
-	v, err := s.svc.Rules(ctx, caller(ctx).TenantID)
+	v, err := s.svc.Rules.Current(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -56,7 +56,7 @@ func (s *Server) putRules(ctx context.Context, in *rulesIn) (*rulesOut, error) {
 		}
 		base = v
 	}
-	v, err := s.svc.SaveRulesIf(ctx, k.TenantID, actor(k), base, in.Body)
+	v, err := s.svc.Rules.SaveIf(ctx, k.TenantID, actor(k), base, in.Body)
 	if err != nil {
 		var e *tenure.Error
 		if base != service.AnyVersion && errors.As(err, &e) && e.Kind == tenure.KindConflict {
@@ -68,7 +68,7 @@ func (s *Server) putRules(ctx context.Context, in *rulesIn) (*rulesOut, error) {
 }
 
 func (s *Server) listRuleVersions(ctx context.Context, _ *struct{}) (*body[listBody[service.RuleSetView]], error) {
-	vs, err := s.svc.RuleVersions(ctx, caller(ctx).TenantID)
+	vs, err := s.svc.Rules.Versions(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -76,7 +76,7 @@ func (s *Server) listRuleVersions(ctx context.Context, _ *struct{}) (*body[listB
 }
 
 func (s *Server) evaluateRules(ctx context.Context, in *body[service.EvaluateRequest]) (*body[rules.Result], error) {
-	r, err := s.svc.EvaluateRules(ctx, caller(ctx).TenantID, in.Body)
+	r, err := s.svc.Rules.Evaluate(ctx, caller(ctx).TenantID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -84,7 +84,7 @@ func (s *Server) evaluateRules(ctx context.Context, in *body[service.EvaluateReq
 }
 
 func (s *Server) backtestRules(ctx context.Context, in *body[service.BacktestRequest]) (*body[service.BacktestReport], error) {
-	r, err := s.svc.Backtest(ctx, caller(ctx).TenantID, in.Body)
+	r, err := s.svc.Rules.Backtest(ctx, caller(ctx).TenantID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -22,7 +22,7 @@ func (s *Server) segmentRoutes() {
 }
 
 func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[segments.Segment]], error) {
-	out, err := s.svc.Segments(ctx, caller(ctx).TenantID)
+	out, err := s.svc.Segments.List(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -40,7 +40,7 @@ type segmentIn struct {
 
 func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[segments.Segment], error) {
 	k := caller(ctx)
-	r, err := s.svc.SaveSegment(ctx, k.TenantID, actor(k), segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
+	r, err := s.svc.Segments.Save(ctx, k.TenantID, actor(k), segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -49,7 +49,7 @@ func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[segments.
 
 func (s *Server) deleteSegment(ctx context.Context, in *idPath) (*body[deleted], error) {
 	k := caller(ctx)
-	if err := s.svc.DeleteSegment(ctx, k.TenantID, actor(k), in.ID); err != nil {
+	if err := s.svc.Segments.Delete(ctx, k.TenantID, actor(k), in.ID); err != nil {
 		return nil, s.problem(err)
 	}
 	return ok(deleted{ID: in.ID, Deleted: true}), nil
@@ -62,7 +62,7 @@ type segmentMembersIn struct {
 }
 
 func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*body[listBody[tenure.Member]], error) {
-	ms, next, err := s.svc.SegmentMembers(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
+	ms, next, err := s.svc.Segments.Members(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -71,7 +71,7 @@ func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*bod
 
 func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*csvOut, error) {
 	var buf bytes.Buffer
-	if err := s.svc.WriteSegmentMembersCSV(ctx, caller(ctx).TenantID, in.ID, &buf); err != nil {
+	if err := s.svc.Segments.WriteMembersCSV(ctx, caller(ctx).TenantID, in.ID, &buf); err != nil {
 		return nil, s.problem(err)
 	}
 	return csvFile(in.ID+".csv", func(b *bytes.Buffer) error {
@@ -81,7 +81,7 @@ func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*
 }
 
 func (s *Server) refreshSegments(ctx context.Context, _ *struct{}) (*body[map[string]int], error) {
-	counts, err := s.svc.RefreshSegments(ctx, caller(ctx).TenantID)
+	counts, err := s.svc.Segments.Refresh(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}

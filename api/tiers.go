@@ -21,7 +21,7 @@ func (s *Server) tierRoutes() {
 }
 
 func (s *Server) getTiers(ctx context.Context, _ *struct{}) (*body[service.TierConfig], error) {
-	c, err := s.svc.Tiers(ctx, caller(ctx).TenantID)
+	c, err := s.svc.Tiers.Config(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -30,7 +30,7 @@ func (s *Server) getTiers(ctx context.Context, _ *struct{}) (*body[service.TierC
 
 func (s *Server) putTiers(ctx context.Context, in *body[tiers.Ladder]) (*body[service.TierConfig], error) {
 	k := caller(ctx)
-	c, err := s.svc.SaveTiers(ctx, k.TenantID, actor(k), in.Body)
+	c, err := s.svc.Tiers.Save(ctx, k.TenantID, actor(k), in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -38,7 +38,7 @@ func (s *Server) putTiers(ctx context.Context, in *body[tiers.Ladder]) (*body[se
 }
 
 func (s *Server) getMemberTier(ctx context.Context, in *idPath) (*body[service.TierStatus], error) {
-	ts, err := s.svc.MemberTierStatus(ctx, caller(ctx).TenantID, in.ID)
+	ts, err := s.svc.Tiers.MemberStatus(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -52,7 +52,7 @@ type tierAssignIn struct {
 
 func (s *Server) putMemberTier(ctx context.Context, in *tierAssignIn) (*body[service.TierStatus], error) {
 	k := caller(ctx)
-	ts, err := s.svc.AssignTier(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	ts, err := s.svc.Tiers.Assign(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -35,7 +35,7 @@ func (d *Dashboard) segments(q *req) error {
 }
 
 func (d *Dashboard) showSegments(q *req, status int, form segmentForm) error {
-	list, err := d.svc.Segments(q.r.Context(), q.tenant.ID)
+	list, err := d.svc.Segments.List(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (d *Dashboard) saveSegment(q *req) error {
 	r := q.r
 	f := segmentForm{Key: strings.TrimSpace(r.PostFormValue("key")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Description: strings.TrimSpace(r.PostFormValue("description")), Condition: strings.TrimSpace(r.PostFormValue("condition"))}
-	_, err := d.svc.SaveSegment(r.Context(), q.tenant.ID, q.actor(), segments.Definition{Key: f.Key, Name: f.Name, Description: f.Description, Condition: f.Condition})
+	_, err := d.svc.Segments.Save(r.Context(), q.tenant.ID, q.actor(), segments.Definition{Key: f.Key, Name: f.Name, Description: f.Description, Condition: f.Condition})
 	if err == nil {
 		redirect(q, "/admin/segments", "segment-saved")
 		return nil
@@ -62,7 +62,7 @@ func (d *Dashboard) saveSegment(q *req) error {
 
 // refreshSegments recounts every segment's members now.
 func (d *Dashboard) refreshSegments(q *req) error {
-	if _, err := d.svc.RefreshSegments(q.r.Context(), q.tenant.ID); err != nil {
+	if _, err := d.svc.Segments.Refresh(q.r.Context(), q.tenant.ID); err != nil {
 		return err
 	}
 	redirect(q, "/admin/segments", "segments-refreshed")
@@ -70,7 +70,7 @@ func (d *Dashboard) refreshSegments(q *req) error {
 }
 
 func (d *Dashboard) deleteSegment(q *req) error {
-	if err := d.svc.DeleteSegment(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("key")); err != nil {
+	if err := d.svc.Segments.Delete(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("key")); err != nil {
 		return err
 	}
 	redirect(q, "/admin/segments", "segment-deleted")
@@ -86,7 +86,7 @@ type segmentData struct {
 
 func (d *Dashboard) segment(q *req) error {
 	key := q.r.PathValue("key")
-	list, err := d.svc.Segments(q.r.Context(), q.tenant.ID)
+	list, err := d.svc.Segments.List(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (d *Dashboard) segment(q *req) error {
 	if !found {
 		return tenure.NotFound("dashboard.segment", "segment", key)
 	}
-	ms, next, err := d.svc.SegmentMembers(q.r.Context(), q.tenant.ID, key, q.r.URL.Query().Get("after"), 50)
+	ms, next, err := d.svc.Segments.Members(q.r.Context(), q.tenant.ID, key, q.r.URL.Query().Get("after"), 50)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (d *Dashboard) segment(q *req) error {
 func (d *Dashboard) segmentCSV(q *req) error {
 	key := q.r.PathValue("key")
 	var buf bytes.Buffer
-	if err := d.svc.WriteSegmentMembersCSV(q.r.Context(), q.tenant.ID, key, &buf); err != nil {
+	if err := d.svc.Segments.WriteMembersCSV(q.r.Context(), q.tenant.ID, key, &buf); err != nil {
 		return err
 	}
 	h := q.w.Header()

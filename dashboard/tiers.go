@@ -50,10 +50,10 @@ func (d *Dashboard) tiers(q *req) error {
 
 func (d *Dashboard) tiersData(q *req) (data tiersData, err error) {
 	ctx := q.r.Context()
-	if data.Config, err = d.svc.Tiers(ctx, q.tenant.ID); err != nil {
+	if data.Config, err = d.svc.Tiers.Config(ctx, q.tenant.ID); err != nil {
 		return data, err
 	}
-	counts, err := d.svc.TierMembership(ctx, q.tenant.ID)
+	counts, err := d.svc.Tiers.Membership(ctx, q.tenant.ID)
 	if err != nil {
 		return data, err
 	}
@@ -82,7 +82,7 @@ func (d *Dashboard) saveTiers(q *req) error {
 	var ladder tiers.Ladder
 	errs := decodeStrict("tiers", text, &ladder)
 	if errs == nil {
-		if _, err := d.svc.SaveTiers(q.r.Context(), q.tenant.ID, q.actor(), ladder); err != nil {
+		if _, err := d.svc.Tiers.Save(q.r.Context(), q.tenant.ID, q.actor(), ladder); err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
 			}
@@ -128,7 +128,7 @@ func (d *Dashboard) assignTier(q *req) error {
 		a.ExpiresAt = &day
 	}
 	if err == nil {
-		_, err = d.svc.AssignTier(r.Context(), q.tenant.ID, q.actor(), id, a)
+		_, err = d.svc.Tiers.Assign(r.Context(), q.tenant.ID, q.actor(), id, a)
 	}
 	if err == nil {
 		done := "tier-assigned"

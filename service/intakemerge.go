@@ -33,7 +33,7 @@ type mergedRequest struct {
 
 // mergedIngest describes an Ingest call (not a dry run) as a mergeable write; its results
 // land in *results.
-func (s *Service) mergedIngest(ctx context.Context, tenantID string, events []tenure.Event, hashes []string, opt IngestOptions, results *[]tenure.EventResult) storage.Merge {
+func (s *Intake) mergedIngest(ctx context.Context, tenantID string, events []tenure.Event, hashes []string, opt IngestOptions, results *[]tenure.EventResult) storage.Merge {
 	opt.Batch = false // errors are reported by the requests' own runs, never by a merged one
 	return storage.Merge{
 		Key:    mergeKey{tenantID: tenantID, history: opt.History, grant: opt.GrantPoints, scheduled: opt.Scheduled},
@@ -45,7 +45,7 @@ func (s *Service) mergedIngest(ctx context.Context, tenantID string, events []te
 	}
 }
 
-func (s *Service) runMerged(tx *storage.Tx, tenantID string, opt IngestOptions, items []any) error {
+func (s *Intake) runMerged(tx *storage.Tx, tenantID string, opt IngestOptions, items []any) error {
 	reqs := make([]*mergedRequest, len(items))
 	var events []tenure.Event
 	var hashes []string
@@ -59,7 +59,7 @@ func (s *Service) runMerged(tx *storage.Tx, tenantID string, opt IngestOptions, 
 	// Statements of a grouped write run detached from any caller (storage.Tx); the first
 	// request's context only carries its values.
 	ctx := context.WithoutCancel(reqs[0].ctx)
-	in := &intake{s: s, ctx: ctx, opt: opt, laps: laps}
+	in := &intake{s: s.core, ctx: ctx, opt: opt, laps: laps}
 	var err error
 	if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
 		return err

@@ -31,7 +31,7 @@ func (v *env) together(evs []tenure.Event) ([]tenure.EventResult, []error, []str
 	var wg sync.WaitGroup
 	for i := range evs {
 		wg.Go(func() {
-			out, err := v.svc.Ingest(ctx, v.tenant, []tenure.Event{evs[i]}, service.IngestOptions{})
+			out, err := v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{evs[i]}, service.IngestOptions{})
 			if err == nil {
 				rs[i] = out[0]
 			}

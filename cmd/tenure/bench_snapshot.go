@@ -76,7 +76,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeOrderLines(pw, store)) }()
 	t, cpu := time.Now(), procCPUSeconds()
-	sum, err := svc.ImportOrders(ctx, tn, pr, importer.Config{}, service.ImportOptions{})
+	sum, err := svc.Intake.ImportOrders(ctx, tn, pr, importer.Config{}, service.ImportOptions{})
 	pr.Close()
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 		mw := startMemWatch(20 * time.Millisecond)
 		mw.startStage()
 		t, cpu = time.Now(), procCPUSeconds()
-		sn, err = svc.SnapshotAt(ctx, tn, service.SnapshotOptions{AsOf: store.End()})
+		sn, err = svc.Reports.SnapshotAt(ctx, tn, service.SnapshotOptions{AsOf: store.End()})
 		times, cpus = append(times, time.Since(t).Seconds()), append(cpus, procCPUSeconds()-cpu)
 		res.PeakHeap = max(res.PeakHeap, mw.endStage())
 		mw.stop()
