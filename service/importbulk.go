@@ -194,13 +194,15 @@ func (s *core) writeHistory(ctx context.Context, tenantID string, chunk []histor
 		if err := u.flush(ctx); err != nil {
 			return err
 		}
-		if err := tx.InsertOrders(ctx, tenantID, fresh); err != nil {
-			return err
+		writes := make([]storage.OrderWrite, 0, len(fresh)+len(changed))
+		for _, o := range fresh {
+			writes = append(writes, storage.OrderWrite{Order: o, IsNew: true})
 		}
 		for _, o := range changed {
-			if err := tx.SaveOrder(ctx, tenantID, o, false, true); err != nil {
-				return err
-			}
+			writes = append(writes, storage.OrderWrite{Order: o, HadLines: true})
+		}
+		if err := tx.SaveOrders(ctx, tenantID, writes); err != nil {
+			return err
 		}
 		hour := tx.Now.Truncate(time.Hour).Add(time.Hour)
 		return tx.Schedule(ctx, tenantID, jobSegments, "hourly:"+hour.Format(time.RFC3339), "", hour)

@@ -181,8 +181,9 @@ type OrderWrite struct {
 	HadLines bool
 }
 
-// SaveOrders is the one write path of orders, for one or many: new orders in one INSERT,
-// all new lines in one INSERT, and an UPDATE per known order.
+// SaveOrders is the one write path of orders, for one (a job settling an order), a few
+// (an intake batch) or thousands (an import of history): new orders and all new lines in
+// as few multi-row INSERTs as the engines' limits allow, and an UPDATE per known order.
 func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) error {
 	var inserts, lines [][]any
 	for _, w := range ws {
@@ -202,11 +203,10 @@ func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) 
 			}
 		}
 	}
-	if err := tx.insertManySuffix(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded, seq) VALUES `,
-		"", inserts); err != nil {
+	if err := tx.insertRows(ctx, orderInsertHead, bulkOrderRows, inserts); err != nil {
 		return err
 	}
-	return tx.insertManySuffix(ctx, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `, "", lines)
+	return tx.insertRows(ctx, lineInsertHead, bulkLineRows, lines)
 }
 
 // orderSeq is the order's arrival number, given one now if it has none yet.
