@@ -43,6 +43,7 @@ type App struct {
 	Handler  http.Handler
 
 	mux *Mux
+	shopAdapters
 }
 
 // New opens and migrates the database and builds the application.
@@ -90,6 +91,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	// (member tokens, not API keys) under /v1/member.
 	a.Widget = widget.New(log)
 	a.Widget.Register(mux)
+	a.wireShops(mux)
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
@@ -194,6 +196,9 @@ func (a *App) Tick(ctx context.Context) (jobs, deliveries int, err error) {
 	if err != nil {
 		return jobs, 0, err
 	}
+	if _, err := a.syncShops(ctx); err != nil {
+		return jobs, 0, err
+	}
 	deliveries, err = a.Webhooks.RunOnce(ctx)
 	return jobs, deliveries, err
 }
@@ -284,6 +289,9 @@ func (a *App) workLoop(ctx context.Context) {
 	for {
 		if err := a.runJobs(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("jobs pass failed", "err", err)
+		}
+		if _, err := a.syncShops(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("shop code sync failed", "err", err)
 		}
 		_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
 			lag, err := tx.JobLag(ctx)

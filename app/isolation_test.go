@@ -83,6 +83,7 @@ func TestTenantIsolation(t *testing.T) {
 			"create-redemption":    `{"reward_id":"` + ids["rewards"] + `"}`,
 			"use-coupon":           `{"order_id":"b-order"}`,
 			"cancel-coupon":        `{"reason":"steal"}`,
+			"put-shop":             `{"domain":"b-shop.myshopify.com","webhook_secret":"b"}`,
 		}
 		walked := 0
 		doc := s.app.API.OpenAPI()

@@ -50,7 +50,9 @@ func TestOpenAPI(t *testing.T) {
 		"GET /healthz": "liveness probe", "GET /readyz": "readiness probe", "GET /metrics": "Prometheus metrics",
 		"/admin/": "the dashboard (HTML)", "/widget/": "the widget's script and stylesheet", "GET /{$}": "a redirect to the dashboard",
 		"OPTIONS /v1/member": "the browser's CORS preflight", "OPTIONS /v1/member/": "the browser's CORS preflight",
-		"/v1/member/": "the problem for a member API path that names no operation",
+		"/v1/member/":                             "the problem for a member API path that names no operation",
+		"POST /shopify/{connection}/webhooks":     "Shopify's own webhook deliveries, signed by Shopify (docs/integrations.md)",
+		"POST /woocommerce/{connection}/webhooks": "WooCommerce's own webhook deliveries, signed by the shop (docs/integrations.md)",
 	}
 	routes := s.app.Routes()
 	if len(routes) < len(doc.Paths) {

@@ -194,14 +194,14 @@ func (s *core) writeHistory(ctx context.Context, tenantID string, chunk []histor
 		if err := u.flush(ctx); err != nil {
 			return err
 		}
-		writes := make([]storage.OrderWrite, 0, len(fresh)+len(changed))
+		ws := make([]storage.OrderWrite, 0, len(fresh)+len(changed))
 		for _, o := range fresh {
-			writes = append(writes, storage.OrderWrite{Order: o, IsNew: true})
+			ws = append(ws, storage.OrderWrite{Order: o, IsNew: true})
 		}
 		for _, o := range changed {
-			writes = append(writes, storage.OrderWrite{Order: o, HadLines: true})
+			ws = append(ws, storage.OrderWrite{Order: o, HadLines: true})
 		}
-		if err := tx.SaveOrders(ctx, tenantID, writes); err != nil {
+		if err := tx.SaveOrders(ctx, tenantID, ws); err != nil {
 			return err
 		}
 		hour := tx.Now.Truncate(time.Hour).Add(time.Hour)

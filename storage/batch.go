@@ -181,9 +181,9 @@ type OrderWrite struct {
 	HadLines bool
 }
 
-// SaveOrders is the one write path of orders, for one (a job settling an order), a few
-// (an intake batch) or thousands (an import of history): new orders and all new lines in
-// as few multi-row INSERTs as the engines' limits allow, and an UPDATE per known order.
+// SaveOrders is the one write path of orders, for one or many (an event, a grouped intake,
+// a history import): new orders and their lines in multi-row INSERTs prepared once per
+// call, and an UPDATE per known order.
 func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) error {
 	var inserts, lines [][]any
 	for _, w := range ws {
