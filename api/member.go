@@ -102,8 +102,9 @@ type memberPage struct {
 }
 
 type memberCouponsIn struct {
-	memberPage
-	State string `query:"state" enum:"issued,used,expired,cancelled" doc:"Only coupons in this state"`
+	Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"100" doc:"Page size; 0 or absent for the default"`
+	State  string `query:"state" enum:"issued,used,expired,cancelled" doc:"Only coupons in this state"`
 }
 
 func (s *Server) memberCoupons(ctx context.Context, in *memberCouponsIn) (*body[widget.List[widget.CouponView]], error) {
