@@ -216,8 +216,8 @@ func TestCodesAtCheckout(t *testing.T) {
 			t.Fatalf("free shipping input %+v", in)
 		}
 		var o map[string]any
-		_ = json.Unmarshal(payload(t, "orders_paid.json"), &o)
-		o["id"], o["name"] = 820982911946154600, "#1003"
+		decode(t, payload(t, "orders_paid.json"), &o)
+		o["id"], o["name"] = json.Number("820982911946154600"), "#1003"
 		o["discount_codes"] = []map[string]any{{"code": fs.Code, "amount": "15.00", "type": "shipping"}}
 		body, _ := json.Marshal(o)
 		if r := s.send("orders/paid", "d-used", body, secret); r.status != 200 {

@@ -70,7 +70,7 @@ func TestMappingFailuresAreLogged(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := newShop(t, e, "")
 		var o map[string]any
-		_ = json.Unmarshal(payload(t, "orders_paid.json"), &o)
+		decode(t, payload(t, "orders_paid.json"), &o)
 		o["currency"] = "EUR" // the program counts in PLN
 		body, _ := json.Marshal(o)
 		r := s.send("orders/paid", "d-eur", body, secret)
