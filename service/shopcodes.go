@@ -11,8 +11,10 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// couponTypes are the outbox messages the code sync follows.
-var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired"}
+// couponTypes are the outbox messages the code sync follows: a redemption makes the code,
+// and a coupon cancelled, expired or used (reported through the API, say, rather than at
+// the shop's checkout) takes it out of the shop, so that it cannot be used there again.
+var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired", "coupon.used"}
 
 // codeTypes are the coupon types that give a code to create in a shop; store credit and
 // custom rewards have none.
@@ -20,8 +22,8 @@ var codeTypes = map[rewards.Type]bool{rewards.PercentDiscount: true, rewards.Fix
 	rewards.FreeProduct: true, rewards.PointsDiscount: true}
 
 // QueueCodes reads the outbox of every tenant that mirrors codes into a shop, after what
-// it read last, and queues each new coupon's code to be created and each cancelled or
-// expired one to be disabled. It runs after the commits that wrote the messages, never
+// it read last, and queues each new coupon's code to be created and each cancelled,
+// expired or used one to be disabled. It runs after the commits that wrote the messages, never
 // inside them: the shop's API is called later, outside any transaction. It returns how
 // many messages it read.
 func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
