@@ -34,11 +34,19 @@ func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
 	}
 	read := 0
 	for _, s := range shops {
-		err := h.db.Write(ctx, func(tx *storage.Tx) error {
-			msgs, err := tx.OutboxAfter(ctx, s.TenantID, s.Cursor, tx.Now.Add(-CodeSettle), couponTypes, 500)
-			if err != nil || len(msgs) == 0 {
-				return err
-			}
+		// Most passes find nothing new: look in a read transaction first.
+		var msgs []storage.OutboxMessage
+		err := h.db.Read(ctx, func(tx *storage.Tx) (err error) {
+			msgs, err = tx.OutboxAfter(ctx, s.TenantID, s.Cursor, h.Clock.Now().Add(-CodeSettle), couponTypes, 500)
+			return err
+		})
+		if err != nil {
+			return read, err
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		err = h.db.Write(ctx, func(tx *storage.Tx) error {
 			for _, m := range msgs {
 				var c rewards.Coupon
 				if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
@@ -55,12 +63,12 @@ func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
 					return err
 				}
 			}
-			read += len(msgs)
 			return tx.SetShopCursor(ctx, s.ID, msgs[len(msgs)-1].ID)
 		})
 		if err != nil {
 			return read, err
 		}
+		read += len(msgs)
 	}
 	return read, nil
 }
@@ -85,6 +93,10 @@ const CodeLease = time.Minute
 // ClaimCodes leases up to limit codes whose shop state differs from the wanted one, for
 // connections of platform.
 func (h *Shops) ClaimCodes(ctx context.Context, platform tenure.Platform, limit int) (out []CodeTask, err error) {
+	var due bool
+	if err := h.db.Read(ctx, func(tx *storage.Tx) (err error) { due, err = tx.ShopCodesDue(ctx, platform); return err }); err != nil || !due {
+		return nil, err
+	}
 	err = h.db.Write(ctx, func(tx *storage.Tx) error {
 		out = out[:0]
 		tasks, err := tx.ClaimShopCodes(ctx, platform, tx.Now.Add(CodeLease), limit)
