@@ -41,6 +41,8 @@ type App struct {
 	Webhooks *webhook.Dispatcher
 	Widget   *widget.Handler
 	Handler  http.Handler
+
+	mux *Mux
 	shopAdapters
 }
 
@@ -73,7 +75,8 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	a.Webhooks = webhook.New(db, opts)
 	a.Service.Limiter = rateLimiter(cfg, db, log)
 	db.ObserveGroups(a.Metrics.ObserveGroup)
-	mux := http.NewServeMux()
+	mux := &Mux{}
+	a.mux = mux
 	a.API = api.New(a.Service, mux, log, a.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -86,7 +89,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	mux.Handle("/admin/", dash)
 	// The storefront widget: its script and stylesheet under /widget/, the member API
 	// (member tokens, not API keys) under /v1/member.
-	a.Widget = widget.New(a.Service, log)
+	a.Widget = widget.New(log)
 	a.Widget.Register(mux)
 	a.wireShops(mux)
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))

@@ -18,7 +18,7 @@ type shopAdapters struct {
 }
 
 // wireShops adds the shops' webhook addresses to mux and builds their code mirrors.
-func (a *App) wireShops(mux *http.ServeMux) {
+func (a *App) wireShops(mux *Mux) {
 	a.Shops = a.Service.Shops
 	shopify.New(a.Shops, a.Log).Register(mux)
 	woocommerce.New(a.Shops, a.Log).Register(mux)

@@ -75,6 +75,11 @@ type core struct {
 	// snapshotHook, when set (by tests), is called with the computation's context before
 	// each member's orders are counted.
 	snapshotHook func(ctx context.Context)
+	// segmentHook, when set (by tests), is called inside a segment refresh's read
+	// transaction, before the members are matched.
+	segmentHook func(ctx context.Context)
+	// leaseBeat is how often a long job renews its lease while it computes.
+	leaseBeat time.Duration
 }
 
 // Observer receives counts for monitoring.
@@ -93,7 +98,7 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &core{db: db, Clock: db.Clock(), Log: log, changes: db,
+	c := &core{db: db, Clock: db.Clock(), Log: log, changes: db, leaseBeat: JobLease / 3,
 		keys: entryCache[tenure.APIKey]{ttl: KeyCacheTTL, max: 100_000}, widgetKeys: entryCache[widgetKey]{ttl: WidgetKeyCacheTTL, max: 100_000}}
 	s := &Service{core: c,
 		Members: &Members{c}, Intake: &Intake{c}, Rules: &Rules{c}, Rewards: &Rewards{c}, Tiers: &Tiers{c},

@@ -42,8 +42,8 @@ func New(shops *service.Shops, log *slog.Logger) *Handler {
 func Path(connectionID string) string { return tenure.ShopWebhookPath(tenure.Shopify, connectionID) }
 
 // Register adds the webhook address to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /shopify/{connection}/webhooks", h.receive)
+func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
+	mux.Handle("POST /shopify/{connection}/webhooks", http.HandlerFunc(h.receive))
 }
 
 // Sign returns the X-Shopify-Hmac-Sha256 value of body under secret: the base64 of its

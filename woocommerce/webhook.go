@@ -45,8 +45,8 @@ func Path(connectionID string) string {
 }
 
 // Register adds the webhook address to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /woocommerce/{connection}/webhooks", h.receive)
+func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
+	mux.Handle("POST /woocommerce/{connection}/webhooks", http.HandlerFunc(h.receive))
 }
 
 // Sign returns the X-WC-Webhook-Signature of body under secret: the base64 of its
