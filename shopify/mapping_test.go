@@ -91,3 +91,26 @@ func TestMappingFailuresAreLogged(t *testing.T) {
 		}
 	})
 }
+
+// A refund that arrives before its order is refused without a write (409), so that
+// Shopify sends it again; once the order is in, the same delivery is applied.
+func TestRefundBeforeItsOrderIsSentAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		s := newShop(t, e, "")
+		body := payload(t, "refunds_create.json")
+		if r := s.send("refunds/create", "d-refund", body, secret); r.status != http.StatusConflict {
+			t.Fatalf("refund first: %d %v", r.status, r.body)
+		}
+		if st := s.status(); len(st.Deliveries) != 0 {
+			t.Fatalf("a refused refund was logged: %+v", st.Deliveries)
+		}
+		s.deliver("orders/paid")
+		s.deliver("orders/fulfilled")
+		if r := s.send("refunds/create", "d-refund", body, secret); r.status != 200 || r.body["events"] != 1.0 {
+			t.Fatalf("refund again: %d %v", r.status, r.body)
+		}
+		if b := s.balance(customer); b.Available != 44 {
+			t.Fatalf("balance %+v", b)
+		}
+	})
+}
