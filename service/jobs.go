@@ -95,6 +95,11 @@ func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) err
 	if handled, err := s.runMemberDatesJob(ctx, tx, j); handled {
 		return err
 	}
+	for _, run := range s.jobRunners {
+		if handled, err := run(ctx, tx, j); handled {
+			return err
+		}
+	}
 	u, err := s.newUnit(ctx, tx, j.TenantID)
 	if err != nil {
 		return err

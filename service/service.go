@@ -34,6 +34,9 @@ type Service struct {
 	ruleCache  ruleCache
 	balances   balanceCache
 	snapshots  snapshotCache
+	// jobRunners run the job kinds of domain services built on this one (subscriptions);
+	// each reports whether the kind was its own.
+	jobRunners []func(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error)
 	// snapshotHook, when set (by tests), is called with the computation's context before
 	// each member's orders are counted.
 	snapshotHook func(ctx context.Context)

@@ -133,8 +133,25 @@ type Plan struct {
 	Dunning        Dunning          `json:"dunning"`
 	TermPeriods    int              `json:"term_periods,omitempty" doc:"Fixed term: the subscription expires after this many paid periods; 0 renews until cancelled"`
 	NoticeDays     int              `json:"notice_days,omitempty" doc:"Days before a renewal that the upcoming-renewal notice is sent; 0 sends none"`
+	Milestones     []Milestone      `json:"milestones,omitempty" doc:"Bonus points on reaching a number of paid renewals (e.g. 3rd, 6th, 12th)"`
 	Active         bool             `json:"active" doc:"Open to new subscribers"`
 	CreatedAt      time.Time        `json:"created_at" readOnly:"true"`
+}
+
+// Milestone is a bonus for a subscriber's Paid-th paid renewal.
+type Milestone struct {
+	Paid   int   `json:"paid_renewals" doc:"The paid renewal that earns the bonus, at least 1"`
+	Points int64 `json:"points" doc:"Bonus points, 1 to 1000000"`
+}
+
+// MilestonePoints returns the bonus for reaching paid renewals (0: none).
+func (p Plan) MilestonePoints(paid int) int64 {
+	for _, m := range p.Milestones {
+		if m.Paid == paid {
+			return m.Points
+		}
+	}
+	return 0
 }
 
 // FrequencyPrice is a price for another frequency of the same plan.
@@ -260,6 +277,17 @@ func (p Plan) Validate() error {
 	case "", FinalPause, FinalCancel, FinalPastDue:
 	default:
 		probs.Add("dunning.final_action", "must be pause, cancel or past_due")
+	}
+	last = 0
+	for i, m := range p.Milestones {
+		f := "milestones[" + itoa(i) + "]"
+		if m.Paid < 1 || m.Paid <= last {
+			probs.Add(f+".paid_renewals", "must be at least 1 and larger than the milestone before")
+		}
+		if m.Points < 1 || m.Points > 1_000_000 {
+			probs.Add(f+".points", "must be 1 to 1000000")
+		}
+		last = m.Paid
 	}
 	if p.TermPeriods < 0 || p.TermPeriods > 1000 {
 		probs.Add("term_periods", "must be 0 to 1000")
