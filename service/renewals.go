@@ -24,6 +24,7 @@ func (s *Subscriptions) runJob(ctx context.Context, tx *storage.Tx, j storage.Jo
 	switch j.Kind {
 	case jobSubRenew:
 		_, due, _ := strings.Cut(j.Key, "@")
+		due, _, _ = strings.Cut(due, "/")
 		t, err := time.Parse(time.RFC3339Nano, due)
 		if err != nil {
 			return true, err

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -336,7 +337,7 @@ func contains(list []string, s string) bool {
 
 // jobs of the subscription service.
 const (
-	jobSubRenew  = "subscription.renew"  // key sub@due; payload sub id: bill (or skip, end) the period due
+	jobSubRenew  = "subscription.renew"  // key sub@due/vN; payload sub id: bill (or skip, end) the period due
 	jobSubRetry  = "subscription.retry"  // key renewal#attempt; payload renewal id: the dunning ladder's next attempt
 	jobSubResume = "subscription.resume" // key sub@until; payload sub id: the end of a dated pause
 	jobSubNotice = "subscription.notice" // key sub@due; payload sub id: the upcoming-renewal notice
@@ -350,7 +351,9 @@ func (s *Subscriptions) scheduleNext(ctx context.Context, tx *storage.Tx, tenant
 	if sub.State.Ended() || sub.State == subscription.Paused {
 		return nil
 	}
-	if err := tx.Schedule(ctx, tenantID, jobSubRenew, dueKey(sub.ID, sub.NextAt), sub.ID, sub.NextAt); err != nil {
+	// The key carries the version: a subscription that waited (paused) and is due again
+	// at the same instant gets a job of its own; stale jobs find NextAt moved and stop.
+	if err := tx.Schedule(ctx, tenantID, jobSubRenew, dueKey(sub.ID, sub.NextAt)+"/v"+strconv.Itoa(sub.Version), sub.ID, sub.NextAt); err != nil {
 		return err
 	}
 	if p.NoticeDays > 0 {
