@@ -32,6 +32,7 @@ type Metrics interface {
 // Server is the HTTP API.
 type Server struct {
 	svc     *service.Service
+	subs    *service.Subscriptions
 	api     huma.API
 	mux     *http.ServeMux
 	log     *slog.Logger
@@ -57,7 +58,7 @@ func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) 
 		Formats:       huma.DefaultFormats,
 		DefaultFormat: "application/json",
 	}
-	s := &Server{svc: svc, mux: mux, log: log, metrics: m}
+	s := &Server{svc: svc, subs: service.SubscriptionsOf(svc), mux: mux, log: log, metrics: m}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.observe, s.authenticate, s.checkInput)
 

@@ -37,6 +37,8 @@ type Service struct {
 	// jobRunners run the job kinds of domain services built on this one (subscriptions);
 	// each reports whether the kind was its own.
 	jobRunners []func(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error)
+	// subscriptions is the subscription service over this one (SubscriptionsOf).
+	subscriptions *Subscriptions
 	// snapshotHook, when set (by tests), is called with the computation's context before
 	// each member's orders are counted.
 	snapshotHook func(ctx context.Context)

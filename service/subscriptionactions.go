@@ -37,7 +37,7 @@ type ActionRequest struct {
 // ActionResult is the subscription after an action, with a plan change's proration.
 type ActionResult struct {
 	Subscription subscription.Subscription `json:"subscription"`
-	Change       *subscription.Change      `json:"change,omitempty" doc:"A plan or frequency change's policy and the credit it gave"`
+	Change       *subscription.PlanChange  `json:"change,omitempty" doc:"A plan or frequency change's policy and the credit it gave"`
 	SkippedAt    *time.Time                `json:"skipped_delivery,omitempty"`
 }
 
@@ -174,7 +174,7 @@ func (s *Subscriptions) changePlan(ctx context.Context, tx *storage.Tx, tenantID
 	} else if action == ActChangeFrequency {
 		return res, tenure.Invalid(op, "interval", "is required")
 	}
-	var c subscription.Change
+	var c subscription.PlanChange
 	res.Subscription, err = s.change(ctx, tx, tenantID, actor, sub, func(sub subscription.Subscription, _ subscription.Plan) (subscription.Subscription, subscription.Transition, map[string]any, error) {
 		next, ch, err := subscription.ChangePlan(sub, from, to, iv, tx.Now)
 		c = ch

@@ -28,12 +28,24 @@ type Subscriptions struct {
 	DefaultProvider string
 }
 
-// NewSubscriptions returns the subscription service over svc and registers its job
-// kinds with svc's job runner.
+// SubscriptionsOf returns the one subscription service over svc, made on first use, so
+// the API, the dashboard and the job runner of one process share its providers.
+func SubscriptionsOf(svc *Service) *Subscriptions {
+	if svc.subscriptions == nil {
+		svc.subscriptions = NewSubscriptions(svc)
+	}
+	return svc.subscriptions
+}
+
+// NewSubscriptions returns a subscription service over svc and registers its job kinds
+// with svc's job runner.
 func NewSubscriptions(svc *Service) *Subscriptions {
 	s := &Subscriptions{svc: svc, DB: svc.DB, Clock: svc.Clock, Log: svc.Log,
 		Providers: map[string]PaymentProvider{"test": NewTestProvider(), "external": ExternalProvider{}}, DefaultProvider: "test"}
 	svc.jobRunners = append(svc.jobRunners, s.runJob)
+	if svc.subscriptions == nil {
+		svc.subscriptions = s
+	}
 	return s
 }
 
@@ -181,7 +193,7 @@ func (s *Subscriptions) subscribe(ctx context.Context, tx *storage.Tx, tenantID,
 			sub.TrialEnd, sub.PeriodEnd = &anchor, &anchor
 		}
 	}
-	sub.Schedule = subscription.Schedule{Anchor: anchor, Interval: iv}
+	sub.Schedule = subscription.Calendar{Anchor: anchor, Interval: iv}
 	if p.Anchor == subscription.AnchorDayOfMonth {
 		sub.Schedule.Day = p.AnchorDay
 	}
@@ -216,8 +228,12 @@ func (s *Subscriptions) Subscription(ctx context.Context, tenantID, id string) (
 	return sub, err
 }
 
+// SubscriptionFilter selects subscriptions to list: by member (id or the store's
+// customer id), state, id cursor and limit.
+type SubscriptionFilter = storage.SubscriptionFilter
+
 // List lists a tenant's subscriptions by id after the cursor.
-func (s *Subscriptions) List(ctx context.Context, tenantID string, f storage.SubscriptionFilter) (subs []subscription.Subscription, err error) {
+func (s *Subscriptions) List(ctx context.Context, tenantID string, f SubscriptionFilter) (subs []subscription.Subscription, err error) {
 	if f.MemberID != "" {
 		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
 			m, err := tx.Member(ctx, tenantID, f.MemberID, false)

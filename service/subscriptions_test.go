@@ -16,14 +16,14 @@ import (
 func seedPlans() []subscription.Plan {
 	return []subscription.Plan{
 		{Key: "basic", Name: "Basic", Currency: "PLN", Price: 4900, Interval: subscription.Interval{Unit: subscription.Month, Count: 1},
-			Benefits: subscription.Benefits{ExtraPercentOff: 10}, Products: []string{"coffee-250", "tea-100"}, Proration: subscription.ProrateImmediate,
+			Benefits: subscription.PlanBenefits{ExtraPercentOff: 10}, Products: []string{"coffee-250", "tea-100"}, Proration: subscription.ProrateImmediate,
 			Commitment: []subscription.CommitmentStep{{AfterPaid: 6, PercentOff: 5}, {AfterPaid: 12, PercentOff: 10}},
 			Milestones: []subscription.Milestone{{Paid: 3, Points: 100}, {Paid: 6, Points: 250}, {Paid: 12, Points: 600}}, Active: true},
 		{Key: "premium", Name: "Premium", Currency: "PLN", Price: 8900, Interval: subscription.Interval{Unit: subscription.Week, Count: 2},
-			Benefits: subscription.Benefits{ExtraPercentOff: 20, ExclusiveRewards: true}, Proration: subscription.ProrateImmediate,
+			Benefits: subscription.PlanBenefits{ExtraPercentOff: 20, ExclusiveRewards: true}, Proration: subscription.ProrateImmediate,
 			Milestones: []subscription.Milestone{{Paid: 3, Points: 100}, {Paid: 6, Points: 250}, {Paid: 12, Points: 600}}, Active: true},
 		{Key: "gold", Name: "Gold", Currency: "PLN", Price: 12900, Interval: subscription.Interval{Unit: subscription.Week, Count: 1},
-			Benefits: subscription.Benefits{ExtraPercentOff: 30, PromoCodes: true}, Proration: subscription.ProratePeriodEnd, Active: true},
+			Benefits: subscription.PlanBenefits{ExtraPercentOff: 30, PromoCodes: true}, Proration: subscription.ProratePeriodEnd, Active: true},
 	}
 }
 

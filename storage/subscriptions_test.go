@@ -19,7 +19,7 @@ func TestSubscriptionStorage(t *testing.T) {
 		now := clock.Now()
 		plan := subscription.Plan{ID: "pl_basic", Key: "basic", Name: "Basic", Currency: "PLN", Price: 4900, Interval: subscription.Interval{Unit: subscription.Month, Count: 1}, Active: true}
 		sub := subscription.Subscription{ID: "sub_1", MemberID: "mem_1", PlanID: plan.ID, PlanKey: "basic", State: subscription.Active,
-			Price: 4900, Quantity: 1, Schedule: subscription.Schedule{Anchor: now, Interval: plan.Interval}, NextAt: now, CreatedAt: now, UpdatedAt: now}
+			Price: 4900, Quantity: 1, Schedule: subscription.Calendar{Anchor: now, Interval: plan.Interval}, NextAt: now, CreatedAt: now, UpdatedAt: now}
 		write := func(fn func(tx *storage.Tx) error) error { return db.Write(ctx, fn) }
 		must := func(err error) {
 			t.Helper()

@@ -58,7 +58,7 @@ func ApplyPending(s Subscription) Subscription {
 	}
 	pc := *s.Pending
 	s.PlanID, s.PlanKey, s.Price, s.Pending = pc.PlanID, pc.PlanKey, pc.Price, nil
-	s.Schedule = Schedule{Anchor: s.NextAt, Interval: pc.Interval}
+	s.Schedule = Calendar{Anchor: s.NextAt, Interval: pc.Interval}
 	s.Cycle = 0
 	return s
 }
@@ -104,8 +104,8 @@ func Prorate(amount int64, part, whole time.Duration) int64 {
 	return int64(q)
 }
 
-// Change is the effect of a plan or frequency change.
-type Change struct {
+// PlanChange is the effect of a plan or frequency change.
+type PlanChange struct {
 	Policy string `json:"policy" doc:"immediate or period_end"`
 	// Credit is the unused part of the current period's payment returned to the
 	// customer's store credit (immediate policy), floored to the minor unit.
@@ -119,16 +119,16 @@ type Change struct {
 // paid period is credited (LastPaid * unused / period length, floored), and a new
 // calendar starts now with a charge now. Period end: the change waits for the next
 // renewal. Changes of ended or past-due subscriptions are conflicts.
-func ChangePlan(s Subscription, from, to Plan, iv Interval, now time.Time) (Subscription, Change, error) {
+func ChangePlan(s Subscription, from, to Plan, iv Interval, now time.Time) (Subscription, PlanChange, error) {
 	if s.State != Active && s.State != Trialing && s.State != Paused {
-		return s, Change{}, conflict(s, "change")
+		return s, PlanChange{}, conflict(s, "change")
 	}
 	price, ok := to.PriceFor(iv)
 	if !ok {
-		return s, Change{}, tenure.Invalid("subscription.ChangePlan", "interval", "plan %s is not sold every %d %s", to.Key, iv.Count, iv.Unit)
+		return s, PlanChange{}, tenure.Invalid("subscription.ChangePlan", "interval", "plan %s is not sold every %d %s", to.Key, iv.Count, iv.Unit)
 	}
 	if to.ID == s.PlanID && iv == s.Schedule.Interval && s.Pending == nil {
-		return s, Change{}, tenure.Invalid("subscription.ChangePlan", "plan", "the subscription is already on plan %s at this frequency", to.Key)
+		return s, PlanChange{}, tenure.Invalid("subscription.ChangePlan", "plan", "the subscription is already on plan %s at this frequency", to.Key)
 	}
 	policy := from.Proration
 	if policy == "" {
@@ -137,12 +137,12 @@ func ChangePlan(s Subscription, from, to Plan, iv Interval, now time.Time) (Subs
 	s.UpdatedAt, s.Version = now, s.Version+1
 	if policy == ProratePeriodEnd || s.State != Active || s.PeriodEnd == nil || !s.PeriodEnd.After(now) {
 		s.Pending = &PendingChange{PlanID: to.ID, PlanKey: to.Key, Interval: iv, Price: price}
-		return s, Change{Policy: ProratePeriodEnd}, nil
+		return s, PlanChange{Policy: ProratePeriodEnd}, nil
 	}
-	c := Change{Policy: ProrateImmediate, ChargeNow: true}
+	c := PlanChange{Policy: ProrateImmediate, ChargeNow: true}
 	c.Credit = Prorate(s.LastPaid, s.PeriodEnd.Sub(now), s.PeriodEnd.Sub(*s.PeriodStart))
 	s.PlanID, s.PlanKey, s.Price, s.Pending = to.ID, to.Key, price, nil
-	s.Schedule = Schedule{Anchor: now, Interval: iv}
+	s.Schedule = Calendar{Anchor: now, Interval: iv}
 	if to.Anchor == AnchorDayOfMonth {
 		s.Schedule.Day = to.AnchorDay
 	}

@@ -9,11 +9,11 @@ import (
 
 func seedPlans() (basic, premium, gold Plan) {
 	basic = Plan{ID: "pl_b", Key: "basic", Name: "Basic", Currency: "PLN", Price: 4900, Interval: Interval{Month, 1},
-		Benefits: Benefits{ExtraPercentOff: 10}, Commitment: []CommitmentStep{{6, 5}, {12, 10}}, Proration: ProrateImmediate, Active: true}
+		Benefits: PlanBenefits{ExtraPercentOff: 10}, Commitment: []CommitmentStep{{6, 5}, {12, 10}}, Proration: ProrateImmediate, Active: true}
 	premium = Plan{ID: "pl_p", Key: "premium", Name: "Premium", Currency: "PLN", Price: 8900, Interval: Interval{Week, 2},
-		Benefits: Benefits{ExtraPercentOff: 20, ExclusiveRewards: true}, Proration: ProrateImmediate, Active: true}
+		Benefits: PlanBenefits{ExtraPercentOff: 20, ExclusiveRewards: true}, Proration: ProrateImmediate, Active: true}
 	gold = Plan{ID: "pl_g", Key: "gold", Name: "Gold", Currency: "PLN", Price: 12900, Interval: Interval{Week, 1},
-		Benefits: Benefits{ExtraPercentOff: 30, PromoCodes: true}, Proration: ProratePeriodEnd, Active: true}
+		Benefits: PlanBenefits{ExtraPercentOff: 30, PromoCodes: true}, Proration: ProratePeriodEnd, Active: true}
 	for _, p := range []*Plan{&basic, &premium, &gold} {
 		p.Normalize()
 	}
@@ -74,7 +74,7 @@ func TestChangePlan(t *testing.T) {
 	start := date(2027, 3, 1)
 	end := date(2027, 4, 1) // 31 days
 	s := Subscription{ID: "s", PlanID: basic.ID, PlanKey: "basic", State: Active, Price: 4900, Quantity: 1,
-		Schedule: Schedule{Anchor: date(2027, 1, 1), Interval: basic.Interval}, Cycle: 3, NextAt: end,
+		Schedule: Calendar{Anchor: date(2027, 1, 1), Interval: basic.Interval}, Cycle: 3, NextAt: end,
 		PeriodStart: &start, PeriodEnd: &end, LastPaid: 4900, Paid: 3}
 	when := date(2027, 3, 22) // 10 days of 31 unused
 	got, c, err := ChangePlan(s, basic, premium, premium.Interval, when)

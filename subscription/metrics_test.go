@@ -72,7 +72,7 @@ func TestMovementsWorkedExample(t *testing.T) {
 
 func TestMRROfSubscription(t *testing.T) {
 	basic, premium, _ := seedPlans()
-	s := Subscription{State: Active, Price: 4900, Quantity: 2, Schedule: Schedule{Interval: basic.Interval}, Paid: 12}
+	s := Subscription{State: Active, Price: 4900, Quantity: 2, Schedule: Calendar{Interval: basic.Interval}, Paid: 12}
 	if got := MRR(s, basic); got != 8820 { // 9800 less 10 %
 		t.Fatalf("Basic x2 after 12 paid = %d", got)
 	}
@@ -80,7 +80,7 @@ func TestMRROfSubscription(t *testing.T) {
 	if MRR(s, basic) != 0 {
 		t.Fatal("a paused subscription has no MRR")
 	}
-	s = Subscription{State: PastDue, Price: 8900, Quantity: 1, Schedule: Schedule{Interval: premium.Interval}}
+	s = Subscription{State: PastDue, Price: 8900, Quantity: 1, Schedule: Calendar{Interval: premium.Interval}}
 	if got := MRR(s, premium); got != 19283 {
 		t.Fatalf("past-due Premium = %d", got)
 	}

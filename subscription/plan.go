@@ -83,9 +83,9 @@ type CommitmentStep struct {
 	PercentOff int `json:"percent_off" doc:"Discount on each later renewal, 1 to 100"`
 }
 
-// Benefits are what a subscriber of the plan gets besides deliveries. The rules
+// PlanBenefits are what a subscriber of the plan gets besides deliveries. The rules
 // evaluator and reward visibility see them as member.subscription.*.
-type Benefits struct {
+type PlanBenefits struct {
 	ExtraPercentOff   int    `json:"extra_percent_off,omitempty" doc:"Percentage off purchases outside the subscription, 0 to 100"`
 	FreeShipping      bool   `json:"free_shipping,omitempty" doc:"Free shipping on every order"`
 	ExclusiveRewards  bool   `json:"exclusive_rewards,omitempty" doc:"Rewards reserved to subscribers of this plan are visible"`
@@ -97,8 +97,8 @@ type Benefits struct {
 // Dunning is a plan's ladder for failed renewal payments: retry after each of
 // RetryDays (counted from the failed attempt before), then the final action.
 type Dunning struct {
-	RetryDays []int  `json:"retry_days" doc:"Days between attempts, e.g. [1,3,5,7]"`
-	Final     string `json:"final_action" enum:"pause,cancel,past_due" doc:"What happens when the last retry fails"`
+	RetryDays []int  `json:"retry_days,omitempty" doc:"Days between attempts, e.g. [1,3,5,7]"`
+	Final     string `json:"final_action,omitempty" enum:"pause,cancel,past_due" doc:"What happens when the last retry fails"`
 }
 
 // Final actions of a dunning ladder.
@@ -124,13 +124,13 @@ type Plan struct {
 	TrialDays      int              `json:"trial_days,omitempty" doc:"Days of free trial before the first charge"`
 	SetupFee       int64            `json:"setup_fee,omitempty" doc:"Charged once with the first paid renewal, minor units"`
 	Commitment     []CommitmentStep `json:"commitment_discounts,omitempty" doc:"Discounts for long subscriptions, by paid periods"`
-	Benefits       Benefits         `json:"benefits"`
+	Benefits       PlanBenefits     `json:"benefits,omitempty"`
 	MembershipOnly bool             `json:"membership_only,omitempty" doc:"No delivery: the plan sells benefits only"`
 	Products       []string         `json:"products,omitempty" doc:"Products or variants a subscriber may receive or swap between"`
 	Anchor         string           `json:"anchor,omitempty" enum:"anniversary,day_of_month" doc:"Billing anchor; default anniversary"`
 	AnchorDay      int              `json:"anchor_day,omitempty" doc:"Day of month 1-31 for anchor day_of_month"`
 	Proration      string           `json:"proration,omitempty" enum:"immediate,period_end" doc:"Policy when a subscriber changes to or from this plan; default period_end"`
-	Dunning        Dunning          `json:"dunning"`
+	Dunning        Dunning          `json:"dunning,omitempty"`
 	TermPeriods    int              `json:"term_periods,omitempty" doc:"Fixed term: the subscription expires after this many paid periods; 0 renews until cancelled"`
 	NoticeDays     int              `json:"notice_days,omitempty" doc:"Days before a renewal that the upcoming-renewal notice is sent; 0 sends none"`
 	Milestones     []Milestone      `json:"milestones,omitempty" doc:"Bonus points on reaching a number of paid renewals (e.g. 3rd, 6th, 12th)"`

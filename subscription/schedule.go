@@ -2,18 +2,18 @@ package subscription
 
 import "time"
 
-// Schedule is a subscription's billing calendar: period k starts at Start(k), counted
+// Calendar is a subscription's billing calendar: period k starts at Start(k), counted
 // from the anchor (period 0). Month and year periods are computed from the anchor, not
 // from the period before, so a short month does not move later dates: with day 31,
 // 31 Jan -> 28 Feb (29 in a leap year) -> 31 Mar.
-type Schedule struct {
+type Calendar struct {
 	Anchor   time.Time `json:"anchor" doc:"Start of period 0"`
 	Day      int       `json:"anchor_day,omitempty" doc:"Fixed day of month 1-31; 0 keeps the anchor's own day"`
 	Interval Interval  `json:"interval"`
 }
 
 // Start returns the start of period k (k >= 0).
-func (s Schedule) Start(k int) time.Time {
+func (s Calendar) Start(k int) time.Time {
 	a := s.Anchor.UTC()
 	n := k * max(s.Interval.Count, 1)
 	switch s.Interval.Unit {
@@ -52,7 +52,7 @@ func monthDay(a time.Time, months, day int) time.Time {
 
 // First returns the first period index whose start is at or after t (0 when t is at or
 // before the anchor).
-func (s Schedule) First(t time.Time) int {
+func (s Calendar) First(t time.Time) int {
 	if !t.After(s.Anchor) {
 		return 0
 	}
@@ -68,7 +68,7 @@ func (s Schedule) First(t time.Time) int {
 	return k
 }
 
-func (s Schedule) approx() time.Duration {
+func (s Calendar) approx() time.Duration {
 	c := time.Duration(max(s.Interval.Count, 1))
 	switch s.Interval.Unit {
 	case Day:

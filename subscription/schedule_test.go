@@ -10,26 +10,26 @@ func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0
 func TestScheduleStarts(t *testing.T) {
 	tests := []struct {
 		name string
-		s    Schedule
+		s    Calendar
 		want []time.Time
 	}{
 		{"month end clamps each month from the anchor: 31 Jan, 28 Feb, 31 Mar, 30 Apr",
-			Schedule{Anchor: date(2027, 1, 31), Interval: Interval{Month, 1}},
+			Calendar{Anchor: date(2027, 1, 31), Interval: Interval{Month, 1}},
 			[]time.Time{date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30), date(2027, 5, 31)}},
 		{"leap February gets the 29th",
-			Schedule{Anchor: date(2028, 1, 31), Interval: Interval{Month, 1}},
+			Calendar{Anchor: date(2028, 1, 31), Interval: Interval{Month, 1}},
 			[]time.Time{date(2028, 1, 31), date(2028, 2, 29), date(2028, 3, 31)}},
 		{"fixed day 31 on an anchor in a short month",
-			Schedule{Anchor: date(2027, 2, 28), Day: 31, Interval: Interval{Month, 1}},
+			Calendar{Anchor: date(2027, 2, 28), Day: 31, Interval: Interval{Month, 1}},
 			[]time.Time{date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)}},
 		{"every two weeks",
-			Schedule{Anchor: date(2026, 12, 24), Interval: Interval{Week, 2}},
+			Calendar{Anchor: date(2026, 12, 24), Interval: Interval{Week, 2}},
 			[]time.Time{date(2026, 12, 24), date(2027, 1, 7), date(2027, 1, 21)}},
 		{"quarterly across a year end",
-			Schedule{Anchor: date(2026, 11, 30), Interval: Interval{Month, 3}},
+			Calendar{Anchor: date(2026, 11, 30), Interval: Interval{Month, 3}},
 			[]time.Time{date(2026, 11, 30), date(2027, 2, 28), date(2027, 5, 30), date(2027, 8, 30)}},
 		{"yearly from a leap day",
-			Schedule{Anchor: date(2028, 2, 29), Interval: Interval{Year, 1}},
+			Calendar{Anchor: date(2028, 2, 29), Interval: Interval{Year, 1}},
 			[]time.Time{date(2028, 2, 29), date(2029, 2, 28), date(2030, 2, 28), date(2032, 2, 29)}[:3]},
 	}
 	for _, tc := range tests {
@@ -44,7 +44,7 @@ func TestScheduleStarts(t *testing.T) {
 }
 
 func TestScheduleFirst(t *testing.T) {
-	for _, s := range []Schedule{
+	for _, s := range []Calendar{
 		{Anchor: date(2027, 1, 31), Interval: Interval{Month, 1}},
 		{Anchor: date(2027, 1, 5), Interval: Interval{Week, 1}},
 		{Anchor: date(2027, 1, 5), Interval: Interval{Day, 10}},

@@ -37,7 +37,7 @@ type Subscription struct {
 	Currency   string    `json:"currency"`
 	Quantity   int       `json:"quantity"`
 	Product    string    `json:"product,omitempty" doc:"The product or variant delivered"`
-	Schedule   Schedule  `json:"schedule"`
+	Schedule   Calendar  `json:"schedule"`
 	Cycle      int       `json:"cycle" doc:"Index on the schedule of the next period to bill"`
 	NextAt     time.Time `json:"next_renewal_at" doc:"When the next period starts and is billed"`
 	// PeriodStart and PeriodEnd bound the period paid for (or the trial).

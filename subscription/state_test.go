@@ -14,7 +14,7 @@ func at(d time.Duration) *time.Time { t := now.Add(d); return &t }
 func sub(state State) Subscription {
 	ps, pe := now.AddDate(0, 0, -5), now.AddDate(0, 0, 9)
 	return Subscription{ID: "sub_1", State: state, Price: 8900, Quantity: 1, Currency: "PLN",
-		Schedule: Schedule{Anchor: date(2027, 1, 6), Interval: Interval{Week, 2}}, Cycle: 5, NextAt: date(2027, 3, 17),
+		Schedule: Calendar{Anchor: date(2027, 1, 6), Interval: Interval{Week, 2}}, Cycle: 5, NextAt: date(2027, 3, 17),
 		PeriodStart: &ps, PeriodEnd: &pe, LastPaid: 8900, Paid: 4}
 }
 
