@@ -55,6 +55,7 @@ func (s *Server) subscriptionRoutes() {
 	huma.Register(a, op("put-save-flow", http.MethodPut, "/v1/subscription-settings/save-flow", "Replace the cancel reasons and offers", tag, admin), s.putSaveFlow)
 	huma.Register(a, op("report-payment", http.MethodPost, "/v1/subscription-payments", "Report payment.succeeded or payment.failed for a renewal collected by the store (external provider)", tag, integ, 409), s.reportPayment)
 	huma.Register(a, op("refund-renewal", http.MethodPost, "/v1/subscription-renewals/{id}/refund", "Refund a paid renewal: its order is refunded and its points clawed back", tag, integ, 404, 409), s.refundRenewal)
+	huma.Register(a, op("get-subscription-benefits", http.MethodGet, "/v1/members/{id}/subscription-benefits", "What a member's subscriptions give on an extra purchase: the discount, free shipping, exclusive rewards", tag, read, 404), s.getBenefits)
 	huma.Register(a, op("subscription-metrics", http.MethodGet, "/v1/subscription-metrics", "MRR movements per month, ARR, churn, ARPU, LTV, trial conversion, dunning recovery and save rate", tag, read), s.subscriptionMetrics)
 	huma.Register(a, op("subscription-metrics-csv", http.MethodGet, "/v1/subscription-metrics.csv", "The MRR movements per month as CSV", tag, read), s.subscriptionMetricsCSV)
 }
@@ -188,9 +189,16 @@ func (s *Server) reportPayment(ctx context.Context, in *body[service.PaymentRepo
 	return ok(r), nil
 }
 
-func (s *Server) refundRenewal(ctx context.Context, in *idPath) (*body[subscription.Renewal], error) {
+type refundIn struct {
+	ID   string `path:"id" maxLength:"160" doc:"Renewal id"`
+	Body struct {
+		Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why, for the audit log"`
+	}
+}
+
+func (s *Server) refundRenewal(ctx context.Context, in *refundIn) (*body[subscription.Renewal], error) {
 	k := caller(ctx)
-	r, err := s.subs.RefundRenewal(ctx, k.TenantID, actor(k), in.ID)
+	r, err := s.subs.RefundRenewal(ctx, k.TenantID, actor(k), in.ID, in.Body.Reason)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -254,4 +262,17 @@ func (s *Server) subscriptionMetricsCSV(ctx context.Context, in *subMetricsQuery
 		w.Flush()
 		return w.Error()
 	})
+}
+
+type benefitsIn struct {
+	ID       string `path:"id" maxLength:"160" doc:"Member id or the store's customer id"`
+	Subtotal int64  `query:"subtotal" minimum:"0" doc:"An extra purchase's subtotal (minor units): the answer says the subscriber discount on it"`
+}
+
+func (s *Server) getBenefits(ctx context.Context, in *benefitsIn) (*body[service.MemberBenefits], error) {
+	b, err := s.subs.Benefits(ctx, caller(ctx).TenantID, in.ID, in.Subtotal)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(b), nil
 }

@@ -154,3 +154,37 @@ func subscriptionCounts(t *testing.T, s *server) map[string]int64 {
 	}
 	return out
 }
+
+// isolationSubscription makes tenant A's plan, subscription (collected by the store, so
+// its renewal waits), cancel flow and renewal, for the tenant isolation walk.
+func isolationSubscription(t *testing.T, s *server, key string) map[string]string {
+	t.Helper()
+	plan := s.do("POST", "/v1/subscription-plans", key, `{"key":"a-plan","name":"A plan","currency":"PLN","price":4900,"interval":{"unit":"month","count":1},"active":true}`)
+	if plan.Status != 200 {
+		t.Fatalf("plan: %d %s", plan.Status, plan.Body)
+	}
+	sub := s.do("POST", "/v1/subscriptions", key, `{"customer_id":"a-cust","plan":"a-plan","provider":"external"}`).JSON(t)
+	id := sub["id"].(string)
+	tl := s.do("GET", "/v1/subscriptions/"+id, key, nil).JSON(t)
+	renewal := tl["renewals"].([]any)[0].(map[string]any)["id"].(string)
+	flow := s.do("POST", "/v1/subscriptions/"+id+"/cancel-flow", key, `{"reason":"other"}`).JSON(t)["id"].(string)
+	return map[string]string{"subscription-plans": plan.JSON(t)["id"].(string), "subscriptions": id,
+		"subscription-cancel-flows": flow, "subscription-renewals": renewal}
+}
+
+// isolationSubscriptionBodies are tenant B's request bodies aimed at tenant A's records.
+func isolationSubscriptionBodies(ids map[string]string) map[string]string {
+	out := map[string]string{
+		"create-plan":         `{"key":"a-plan","name":"B","currency":"PLN","price":1,"interval":{"unit":"month","count":1},"active":true}`,
+		"create-subscription": `{"customer_id":"a-cust","plan":"` + ids["subscription-plans"] + `"}`,
+		"start-cancel-flow":   `{"reason":"other"}`,
+		"decide-cancel-flow":  `{}`,
+		"put-save-flow":       `{"other":[{"kind":"bonus_points","points":5}]}`,
+		"report-payment":      `{"type":"payment.succeeded","renewal_id":"` + ids["subscription-renewals"] + `"}`,
+		"refund-renewal":      `{}`,
+	}
+	for _, a := range []string{"pause", "resume", "cancel", "uncancel", "skip", "change-plan", "change-frequency", "swap", "quantity"} {
+		out[a+"-subscription"] = `{"plan":"a-plan","quantity":2,"product":"x","interval":{"unit":"month","count":1}}`
+	}
+	return out
+}

@@ -437,7 +437,7 @@ func (s *Subscriptions) ReportPayment(ctx context.Context, tenantID, actor strin
 
 // RefundRenewal refunds a paid renewal's order through the intake, which claws back the
 // points it earned like any order's.
-func (s *Subscriptions) RefundRenewal(ctx context.Context, tenantID, actor, renewalID string) (r subscription.Renewal, err error) {
+func (s *Subscriptions) RefundRenewal(ctx context.Context, tenantID, actor, renewalID, reason string) (r subscription.Renewal, err error) {
 	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
 		if r, err = tx.Renewal(ctx, tenantID, renewalID); err != nil {
 			return err
@@ -462,7 +462,7 @@ func (s *Subscriptions) RefundRenewal(ctx context.Context, tenantID, actor, rene
 		if _, err := tx.Emit(ctx, tenantID, "subscription.renewal_refunded", sub.MemberID, r); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, tenantID, actor, "subscription.renewal_refunded", "renewal", r.ID, nil)
+		return tx.Audit(ctx, tenantID, actor, "subscription.renewal_refunded", "renewal", r.ID, map[string]any{"reason": reason})
 	})
 	return r, err
 }

@@ -177,7 +177,11 @@ func (s *Service) memberAudience(ctx context.Context, tx *storage.Tx, tenantID s
 		}
 	}
 	var err error
-	who.Segments, err = tx.MemberSegments(ctx, m.ID)
+	if who.Segments, err = tx.MemberSegments(ctx, m.ID); err != nil {
+		return who, err
+	}
+	ms, err := memberSubscription(ctx, tx, tenantID, m.ID)
+	who.Plans = ms.Plans
 	return who, err
 }
 
