@@ -58,7 +58,7 @@ func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) 
 		Formats:       huma.DefaultFormats,
 		DefaultFormat: "application/json",
 	}
-	s := &Server{svc: svc, subs: service.SubscriptionsOf(svc), mux: mux, log: log, metrics: m}
+	s := &Server{svc: svc, subs: svc.Subscriptions, mux: mux, log: log, metrics: m}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.observe, s.authenticate, s.checkInput)
 
@@ -88,7 +88,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		return
 	}
-	key, err := s.svc.Authenticate(ctx.Context(), secret)
+	key, err := s.svc.Access.Authenticate(ctx.Context(), secret)
 	if err != nil {
 		if tenure.KindOf(err) == tenure.KindUnauthorized {
 			_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "unknown or revoked API key")

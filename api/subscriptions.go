@@ -107,7 +107,7 @@ type listSubscriptionsIn struct {
 }
 
 func (s *Server) listSubscriptions(ctx context.Context, in *listSubscriptionsIn) (*body[listBody[subscription.Subscription]], error) {
-	subs, err := s.subs.List(ctx, caller(ctx).TenantID, service.SubscriptionFilter{MemberID: in.Customer, State: in.State, After: in.Cursor, Limit: in.Limit})
+	subs, err := s.subs.List(ctx, caller(ctx).TenantID, service.SubscriptionFilter{Customer: in.Customer, State: in.State, After: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, s.problem(err)
 	}

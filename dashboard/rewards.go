@@ -28,7 +28,7 @@ func (d *Dashboard) rewards(q *req) error {
 }
 
 func (d *Dashboard) showRewards(q *req, status int, data rewardsData) error {
-	rs, _, err := d.svc.Rewards(q.r.Context(), q.tenant.ID, false, "", 200)
+	rs, _, err := d.svc.Rewards.List(q.r.Context(), q.tenant.ID, false, "", 200)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (d *Dashboard) createReward(q *req) error {
 		Cost: number("cost", f.Cost), Value: number("value", f.Value), Percent: number("percent", f.Percent),
 		ValidDays: int(number("valid_days", f.ValidDays))}
 	if len(f.Errors) == 0 {
-		rw, err := d.svc.CreateReward(r.Context(), q.tenant.ID, q.actor(), def)
+		rw, err := d.svc.Rewards.Create(r.Context(), q.tenant.ID, q.actor(), def)
 		if err == nil {
 			return d.showRewards(q, http.StatusOK, rewardsData{Created: rw.Name, Form: rewardForm{Type: f.Type, ValidDays: "90"}})
 		}
@@ -71,7 +71,7 @@ func (d *Dashboard) createReward(q *req) error {
 // archiveReward takes a reward out of the catalog: members can no longer redeem it; the
 // coupons already issued stay valid.
 func (d *Dashboard) archiveReward(q *req) error {
-	if _, err := d.svc.ArchiveReward(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
+	if _, err := d.svc.Rewards.Archive(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
 		return err
 	}
 	redirect(q, "/admin/rewards", "reward-archived")

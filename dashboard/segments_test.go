@@ -37,7 +37,7 @@ func TestSegments(t *testing.T) {
 					t.Errorf("%s: %d, want 422 naming %s", name, p.Status, tc.field)
 				}
 			}
-			if list, _ := svc.Segments(ctx, tid); len(list) != 0 {
+			if list, _ := svc.Segments.List(ctx, tid); len(list) != 0 {
 				t.Fatalf("%d segments saved", len(list))
 			}
 		})
@@ -54,7 +54,7 @@ func TestSegments(t *testing.T) {
 			if p := c.do("POST", "/admin/segments/refresh", url.Values{"csrf": {token}}); p.Status != http.StatusSeeOther {
 				t.Fatalf("recount: %d", p.Status)
 			}
-			list, _ := svc.Segments(ctx, tid)
+			list, _ := svc.Segments.List(ctx, tid)
 			if len(list) != 1 || list[0].Members == 0 || list[0].Members >= 120 {
 				t.Fatalf("tea buyers among 120 members: %+v", list)
 			}
@@ -80,7 +80,7 @@ func TestSegments(t *testing.T) {
 			if p := c.do("POST", "/admin/segments/tea-buyers/delete", url.Values{"csrf": {token}}); p.Status != http.StatusSeeOther {
 				t.Fatalf("delete: %d", p.Status)
 			}
-			if list, _ := svc.Segments(ctx, tid); len(list) != 0 {
+			if list, _ := svc.Segments.List(ctx, tid); len(list) != 0 {
 				t.Fatalf("still there: %+v", list)
 			}
 		})

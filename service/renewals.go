@@ -2,9 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,7 +17,7 @@ import (
 // down for months bills each missed period once, a few hundred at most).
 const maxCatchUp = 400
 
-func (s *Subscriptions) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) (bool, error) {
+func (s *subs) runSubscriptionJob(ctx context.Context, tx *storage.Tx, j storage.Job) (bool, error) {
 	switch j.Kind {
 	case jobSubRenew:
 		_, due, _ := strings.Cut(j.Key, "@")
@@ -52,7 +49,7 @@ func renewalID(subID string, due time.Time) string {
 // renewal row is unique per subscription and period start, and the subscription's
 // version guards against a second writer). A stale job (the subscription moved on)
 // does nothing.
-func (s *Subscriptions) renew(ctx context.Context, tx *storage.Tx, tenantID, subID string, due time.Time) (subscription.Subscription, error) {
+func (s *subs) renew(ctx context.Context, tx *storage.Tx, tenantID, subID string, due time.Time) (subscription.Subscription, error) {
 	sub, err := tx.Subscription(ctx, tenantID, subID, true)
 	if err != nil || !sub.NextAt.Equal(due) {
 		return sub, err
@@ -122,7 +119,7 @@ loop:
 	return sub, s.scheduleNext(ctx, tx, tenantID, sub, p)
 }
 
-func (s *Subscriptions) insertRenewal(ctx context.Context, tx *storage.Tx, tenantID string, r subscription.Renewal) error {
+func (s *subs) insertRenewal(ctx context.Context, tx *storage.Tx, tenantID string, r subscription.Renewal) error {
 	created, err := tx.InsertRenewal(ctx, tenantID, r)
 	if err != nil {
 		return err
@@ -141,7 +138,7 @@ func saveSub(ctx context.Context, tx *storage.Tx, tenantID string, sub *subscrip
 }
 
 // billStub charges the stub period before a fixed-day anchor, at subscribe.
-func (s *Subscriptions) billStub(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan, amount int64) (subscription.Subscription, error) {
+func (s *subs) billStub(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan, amount int64) (subscription.Subscription, error) {
 	prev := sub.Version
 	q := subscription.Quote{Base: amount, SetupFee: p.SetupFee, Total: amount + p.SetupFee}
 	r := subscription.Renewal{ID: renewalID(sub.ID, tx.Now), SubscriptionID: sub.ID, DueAt: tx.Now, PeriodEnd: sub.NextAt,
@@ -158,7 +155,7 @@ func (s *Subscriptions) billStub(ctx context.Context, tx *storage.Tx, tenantID s
 
 // attempt makes charge attempt n of renewal r and applies its outcome to sub (which the
 // caller saves). A zero total is paid without asking the provider.
-func (s *Subscriptions) attempt(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
+func (s *subs) attempt(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
 	r subscription.Renewal, n int) (subscription.Subscription, error) {
 	prov, ok := s.Providers[sub.Provider]
 	if !ok {
@@ -212,7 +209,7 @@ type renewalDue struct {
 // paid books a paid renewal: the subscription becomes active (the anchor is kept), the
 // renewal is booked as an order through the intake so the earning rules judge it, and
 // a milestone bonus is credited when the paid count reaches one.
-func (s *Subscriptions) paid(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
+func (s *subs) paid(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
 	r *subscription.Renewal, c subscription.Charge) (subscription.Subscription, error) {
 	r.Status, r.PaidAt, r.NextAttemptAt, r.Reason = subscription.RenewalPaid, &tx.Now, nil, ""
 	sub, tr, err := subscription.Apply(sub, subscription.Event{Kind: subscription.EvPaid, Amount: r.Quote.Total, PeriodStart: r.DueAt, PeriodEnd: r.PeriodEnd}, tx.Now)
@@ -233,7 +230,7 @@ func (s *Subscriptions) paid(ctx context.Context, tx *storage.Tx, tenantID strin
 	}
 	if pts := p.MilestonePoints(sub.Paid); pts > 0 {
 		reason := fmt.Sprintf("subscription milestone: paid renewal %d of %s", sub.Paid, p.Name)
-		if _, err := s.svc.applyLedgerOp(ctx, tx, tenantID, "system", sub.MemberID, LedgerOp{Wallet: tenure.Points, Amount: pts, Reason: reason, Reference: sub.ID}, "adjusted",
+		if _, err := s.applyLedgerOp(ctx, tx, tenantID, "system", sub.MemberID, LedgerOp{Wallet: tenure.Points, Amount: pts, Reason: reason, Reference: sub.ID}, "adjusted",
 			func(u *unit, b *ledger.Book, cause ledger.Cause) error {
 				return b.Adjust(pts, u.prog.ExpiresAt(tx.Now), cause)
 			}); err != nil {
@@ -249,7 +246,7 @@ func (s *Subscriptions) paid(ctx context.Context, tx *storage.Tx, tenantID strin
 // bookOrder sends the paid renewal through the order intake as an order.paid event, so
 // the earning rules apply (order.subscription is true for it) and a refund claws back
 // like any order's.
-func (s *Subscriptions) bookOrder(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan, r subscription.Renewal) error {
+func (s *subs) bookOrder(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan, r subscription.Renewal) error {
 	name, product := p.Name, sub.Product
 	if product == "" {
 		product = p.Key
@@ -265,14 +262,14 @@ func (s *Subscriptions) bookOrder(ctx context.Context, tx *storage.Tx, tenantID 
 	ev := tenure.Event{ID: "subscription:" + r.ID, Type: tenure.OrderPaid, CustomerID: sub.CustomerID, OccurredAt: tx.Now,
 		Order:      &tenure.OrderData{ID: r.OrderID, Currency: sub.Currency, Lines: lines},
 		Properties: map[string]any{"subscription_id": sub.ID, "plan": p.Key, "renewal_id": r.ID, "paid_renewals": sub.Paid}}
-	_, err := s.svc.ingestTx(ctx, tx, tenantID, []tenure.Event{ev})
+	_, err := s.ingestTx(ctx, tx, tenantID, []tenure.Event{ev})
 	return err
 }
 
 // failed records a failed (or authentication-needing) attempt: the subscription goes
 // past due, and the ladder schedules the next attempt with a reminder, or, when it is
 // exhausted, the plan's final action is taken.
-func (s *Subscriptions) failed(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
+func (s *subs) failed(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan,
 	r *subscription.Renewal, c subscription.Charge) (subscription.Subscription, error) {
 	r.Status, r.Reason = subscription.RenewalFailed, c.Error
 	if c.Status == subscription.ChargeAction {
@@ -304,7 +301,7 @@ func (s *Subscriptions) failed(ctx context.Context, tx *storage.Tx, tenantID str
 
 // retry makes the dunning ladder's next attempt on a failed renewal; a renewal already
 // paid, or a subscription no longer past due, makes it a no-op.
-func (s *Subscriptions) retry(ctx context.Context, tx *storage.Tx, tenantID, renewalID string) error {
+func (s *subs) retry(ctx context.Context, tx *storage.Tx, tenantID, renewalID string) error {
 	r, err := tx.Renewal(ctx, tenantID, renewalID)
 	if err != nil {
 		return err
@@ -329,7 +326,7 @@ func (s *Subscriptions) retry(ctx context.Context, tx *storage.Tx, tenantID, ren
 }
 
 // resumeDue ends a dated pause.
-func (s *Subscriptions) resumeDue(ctx context.Context, tx *storage.Tx, tenantID, subID, key string) error {
+func (s *subs) resumeDue(ctx context.Context, tx *storage.Tx, tenantID, subID, key string) error {
 	sub, err := tx.Subscription(ctx, tenantID, subID, true)
 	if err != nil || sub.State != subscription.Paused || sub.PausedUntil == nil || dueKey(sub.ID, *sub.PausedUntil) != key {
 		return err
@@ -342,7 +339,7 @@ func (s *Subscriptions) resumeDue(ctx context.Context, tx *storage.Tx, tenantID,
 }
 
 // notice emits subscription.renewal_upcoming for a renewal still due as planned.
-func (s *Subscriptions) notice(ctx context.Context, tx *storage.Tx, tenantID, subID, key string) error {
+func (s *subs) notice(ctx context.Context, tx *storage.Tx, tenantID, subID, key string) error {
 	sub, err := tx.Subscription(ctx, tenantID, subID, false)
 	if err != nil || dueKey(sub.ID, sub.NextAt) != key || (sub.State != subscription.Active && sub.State != subscription.Trialing) || sub.CancelAtPeriodEnd {
 		return err
@@ -358,137 +355,4 @@ func (s *Subscriptions) notice(ctx context.Context, tx *storage.Tx, tenantID, su
 	_, err = tx.Emit(ctx, tenantID, "subscription.renewal_upcoming", sub.MemberID, map[string]any{"subscription_id": sub.ID,
 		"customer_id": sub.CustomerID, "renewal_at": sub.NextAt, "quote": subscription.Price(sub, p), "skipped": skipped})
 	return err
-}
-
-// PaymentReport is the store's payment system reporting the outcome of a renewal it was
-// asked to collect (external provider).
-type PaymentReport struct {
-	Type      string `json:"type" enum:"payment.succeeded,payment.failed" doc:"The outcome"`
-	RenewalID string `json:"renewal_id" minLength:"1" maxLength:"128" doc:"The renewal of subscription.renewal_due"`
-	Reference string `json:"reference,omitempty" maxLength:"128" doc:"The store's payment id"`
-	Error     string `json:"error,omitempty" maxLength:"500" doc:"Why it failed"`
-}
-
-// ReportPayment settles the awaited charge of a renewal. A report repeated after the
-// charge was settled the same way changes nothing; a contradicting one is a conflict.
-func (s *Subscriptions) ReportPayment(ctx context.Context, tenantID, actor string, rep PaymentReport) (r subscription.Renewal, err error) {
-	const op = "service.ReportPayment"
-	if rep.Type != "payment.succeeded" && rep.Type != "payment.failed" {
-		return r, tenure.Invalid(op, "type", "must be payment.succeeded or payment.failed")
-	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
-		if r, err = tx.Renewal(ctx, tenantID, rep.RenewalID); err != nil {
-			if tenure.KindOf(err) == tenure.KindNotFound {
-				return tenure.Invalid(op, "renewal_id", "no renewal %q", rep.RenewalID)
-			}
-			return err
-		}
-		c, err := tx.ChargeByRef(ctx, tenantID, r.ID)
-		if err != nil {
-			return err
-		}
-		want := subscription.ChargeSucceeded
-		if rep.Type == "payment.failed" {
-			want = subscription.ChargeFailed
-		}
-		if c.Status != subscription.ChargeAwaiting {
-			if c.Status == want {
-				return nil
-			}
-			return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: "the renewal's last charge was already settled as " + c.Status,
-				Fields: []tenure.FieldError{{Field: "type", Message: "contradicts the settled charge"}}}
-		}
-		sub, err := tx.Subscription(ctx, tenantID, r.SubscriptionID, true)
-		if err != nil {
-			return err
-		}
-		prev := sub.Version
-		p, err := tx.Plan(ctx, tenantID, sub.PlanID)
-		if err != nil {
-			return err
-		}
-		c.Status, c.ProviderRef, c.Error = want, rep.Reference, rep.Error
-		if err := tx.UpdateCharge(ctx, tenantID, c); err != nil {
-			return err
-		}
-		if sub.State.Ended() {
-			return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: "the subscription has ended",
-				Fields: []tenure.FieldError{{Field: "renewal_id", Message: "belongs to a " + string(sub.State) + " subscription"}}}
-		}
-		if want == subscription.ChargeSucceeded {
-			sub, err = s.paid(ctx, tx, tenantID, sub, p, &r, c)
-		} else {
-			sub, err = s.failed(ctx, tx, tenantID, sub, p, &r, c)
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.UpdateRenewal(ctx, tenantID, r); err != nil {
-			return err
-		}
-		sub.UpdatedAt = tx.Now
-		if err := saveSub(ctx, tx, tenantID, &sub, prev); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, tenantID, actor, "subscription."+rep.Type, "renewal", r.ID, map[string]any{"reference": rep.Reference})
-	})
-	return r, err
-}
-
-// RefundRenewal refunds a paid renewal's order through the intake, which claws back the
-// points it earned like any order's.
-func (s *Subscriptions) RefundRenewal(ctx context.Context, tenantID, actor, renewalID, reason string) (r subscription.Renewal, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
-		if r, err = tx.Renewal(ctx, tenantID, renewalID); err != nil {
-			return err
-		}
-		if r.Status != subscription.RenewalPaid || r.OrderID == "" {
-			return &tenure.Error{Kind: tenure.KindConflict, Op: "service.RefundRenewal", Message: "only a paid renewal can be refunded",
-				Fields: []tenure.FieldError{{Field: "renewal_id", Message: "is " + r.Status}}}
-		}
-		sub, err := tx.Subscription(ctx, tenantID, r.SubscriptionID, false)
-		if err != nil {
-			return err
-		}
-		ev := tenure.Event{ID: "subscription-refund:" + r.ID, Type: tenure.OrderRefunded, CustomerID: sub.CustomerID, OccurredAt: tx.Now,
-			Refund: &tenure.RefundData{ID: "refund-" + r.ID, OrderID: r.OrderID}}
-		if _, err := s.svc.ingestTx(ctx, tx, tenantID, []tenure.Event{ev}); err != nil {
-			return err
-		}
-		r.Status = subscription.RenewalRefunded
-		if err := tx.UpdateRenewal(ctx, tenantID, r); err != nil {
-			return err
-		}
-		if _, err := tx.Emit(ctx, tenantID, "subscription.renewal_refunded", sub.MemberID, r); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, tenantID, actor, "subscription.renewal_refunded", "renewal", r.ID, map[string]any{"reason": reason})
-	})
-	return r, err
-}
-
-// ingestTx runs events through the intake inside tx (a renewal's order is booked in the
-// renewal's own transaction).
-func (s *Service) ingestTx(ctx context.Context, tx *storage.Tx, tenantID string, events []tenure.Event) ([]tenure.EventResult, error) {
-	var probs tenure.Problems
-	hashes := make([]string, len(events))
-	for i := range events {
-		probs = append(probs, events[i].Validate("")...)
-		hashes[i] = eventHash(events[i])
-	}
-	if err := probs.Err("service.ingest"); err != nil {
-		return nil, err
-	}
-	in := &intake{s: s, ctx: ctx}
-	var err error
-	if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
-		return nil, err
-	}
-	return in.run(events, hashes)
-}
-
-func eventHash(e tenure.Event) string {
-	b, _ := json.Marshal(e)
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:16])
 }

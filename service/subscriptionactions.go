@@ -53,7 +53,7 @@ func (s *Subscriptions) Act(ctx context.Context, tenantID, actor, idemKey, subID
 		return ActionResult{}, tenure.Invalid(op, "action", "unknown action %q", action)
 	}
 	var out ActionResult
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		out, err = idempotent(ctx, tx, tenantID, idemKey, "subscription."+action+"/"+subID, req, func() (ActionResult, error) {
 			return s.act(ctx, tx, tenantID, actor, subID, action, req)
 		})
@@ -62,7 +62,7 @@ func (s *Subscriptions) Act(ctx context.Context, tenantID, actor, idemKey, subID
 	return out, err
 }
 
-func (s *Subscriptions) act(ctx context.Context, tx *storage.Tx, tenantID, actor, subID, action string, req ActionRequest) (ActionResult, error) {
+func (s *subs) act(ctx context.Context, tx *storage.Tx, tenantID, actor, subID, action string, req ActionRequest) (ActionResult, error) {
 	const op = "service.Act"
 	var res ActionResult
 	sub, err := tx.Subscription(ctx, tenantID, subID, true)
@@ -144,7 +144,7 @@ func conflictState(sub subscription.Subscription, action string) error {
 // changePlan changes plan or frequency under the leaving plan's proration policy: an
 // immediate change credits the unused part to the member's store credit and bills the
 // new plan now; otherwise the change waits for the next renewal.
-func (s *Subscriptions) changePlan(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription, action string, req ActionRequest) (ActionResult, error) {
+func (s *subs) changePlan(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription, action string, req ActionRequest) (ActionResult, error) {
 	const op = "service.Act"
 	var res ActionResult
 	from, err := tx.Plan(ctx, tenantID, sub.PlanID)
@@ -191,7 +191,7 @@ func (s *Subscriptions) changePlan(ctx context.Context, tx *storage.Tx, tenantID
 	res.Change = &c
 	if c.Credit > 0 {
 		credit := c.Credit
-		if _, err := s.svc.applyLedgerOp(ctx, tx, tenantID, actor, sub.MemberID, LedgerOp{Wallet: tenure.Credit, Amount: credit,
+		if _, err := s.applyLedgerOp(ctx, tx, tenantID, actor, sub.MemberID, LedgerOp{Wallet: tenure.Credit, Amount: credit,
 			Reason: "unused part of " + from.Name + " after a plan change", Reference: sub.ID}, "adjusted",
 			func(u *unit, b *ledger.Book, cause ledger.Cause) error { return b.Adjust(credit, nil, cause) }); err != nil {
 			return res, err
@@ -208,7 +208,7 @@ func (s *Subscriptions) changePlan(ctx context.Context, tx *storage.Tx, tenantID
 // change loads the subscription's plan, applies fn, and writes the result with its
 // timeline entry, webhook and audit; a resumed subscription gets its next renewal
 // scheduled.
-func (s *Subscriptions) change(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription,
+func (s *subs) change(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription,
 	fn func(subscription.Subscription, subscription.Plan) (subscription.Subscription, subscription.Transition, map[string]any, error)) (subscription.Subscription, error) {
 	prev := sub.Version
 	p, err := tx.Plan(ctx, tenantID, sub.PlanID)
@@ -238,11 +238,11 @@ func (s *Subscriptions) change(ctx context.Context, tx *storage.Tx, tenantID, ac
 
 // SaveFlow returns the tenant's cancel save flow (the default when none is stored).
 func (s *Subscriptions) SaveFlow(ctx context.Context, tenantID string) (f subscription.SaveFlow, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { f, err = s.saveFlow(ctx, tx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { f, err = s.saveFlow(ctx, tx, tenantID); return err })
 	return f, err
 }
 
-func (s *Subscriptions) saveFlow(ctx context.Context, tx *storage.Tx, tenantID string) (subscription.SaveFlow, error) {
+func (s *subs) saveFlow(ctx context.Context, tx *storage.Tx, tenantID string) (subscription.SaveFlow, error) {
 	f, found, err := tx.SubscriptionSettings(ctx, tenantID)
 	if err != nil || !found {
 		return subscription.DefaultSaveFlow(), err
@@ -255,7 +255,7 @@ func (s *Subscriptions) SetSaveFlow(ctx context.Context, tenantID, actor string,
 	if err := f.Validate(); err != nil {
 		return f, err
 	}
-	return f, s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return f, s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.SetSubscriptionSettings(ctx, tenantID, f); err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func (s *Subscriptions) SetSaveFlow(ctx context.Context, tenantID, actor string,
 
 // StartCancel opens a cancel flow: the reason is recorded with the offers that fit it.
 func (s *Subscriptions) StartCancel(ctx context.Context, tenantID, actor, subID, reason string) (rec subscription.SaveRecord, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		sub, err := tx.Subscription(ctx, tenantID, subID, false)
 		if err != nil {
 			return err
@@ -303,7 +303,7 @@ type CancelDecision struct {
 // DecideCancel carries out the customer's answer to a cancel flow and records it.
 func (s *Subscriptions) DecideCancel(ctx context.Context, tenantID, actor, idemKey, saveID string, d CancelDecision) (rec subscription.SaveRecord, err error) {
 	const op = "service.DecideCancel"
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		rec, err = idempotent(ctx, tx, tenantID, idemKey, "subscription.decide/"+saveID, d, func() (subscription.SaveRecord, error) {
 			rec, err := tx.SaveRecord(ctx, tenantID, saveID)
 			if err != nil {
@@ -339,7 +339,7 @@ func (s *Subscriptions) DecideCancel(ctx context.Context, tenantID, actor, idemK
 				}
 			case subscription.OfferPoints:
 				pts := o.Points
-				if _, err := s.svc.applyLedgerOp(ctx, tx, tenantID, actor, sub.MemberID, LedgerOp{Wallet: tenure.Points, Amount: pts,
+				if _, err := s.applyLedgerOp(ctx, tx, tenantID, actor, sub.MemberID, LedgerOp{Wallet: tenure.Points, Amount: pts,
 					Reason: "thank you for staying", Reference: sub.ID}, "adjusted",
 					func(u *unit, b *ledger.Book, cause ledger.Cause) error {
 						return b.Adjust(pts, u.prog.ExpiresAt(now), cause)

@@ -62,7 +62,7 @@ func (s *Subscriptions) Benefits(ctx context.Context, tenantID, memberRef string
 	if subtotal < 0 || subtotal > maxSubtotal {
 		return b, invalidSubtotal()
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err

@@ -22,7 +22,7 @@ func TestSubscriptionLoyalty(t *testing.T) {
 			{ID: "premium-renewal", Name: "Premium renewal bonus", Kind: rules.KindAction, Event: tenure.OrderPaid, Points: 50,
 				Condition: `order.subscription && member.subscription.plan == "premium"`},
 		}})
-		exclusive, err := v.svc.CreateReward(ctx, v.tenant, "test", rewards.RewardDefinition{Name: "Premium tasting set", Type: rewards.FreeProduct,
+		exclusive, err := v.svc.Rewards.Create(ctx, v.tenant, "test", rewards.RewardDefinition{Name: "Premium tasting set", Type: rewards.FreeProduct,
 			ProductID: "tasting-set", Cost: 10, SubscriptionPlans: []string{"premium"}})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSubscriptionLoyalty(t *testing.T) {
 		}
 		// Reward visibility.
 		seen := func(customer string) rewards.Decision {
-			offers, err := v.svc.AvailableRewards(ctx, v.tenant, customer)
+			offers, err := v.svc.Rewards.Available(ctx, v.tenant, customer)
 			if err != nil {
 				t.Fatal(err)
 			}

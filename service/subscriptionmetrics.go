@@ -10,13 +10,13 @@ import (
 
 // SubscriptionMetrics are the recurring-revenue figures of a range of months.
 type SubscriptionMetrics struct {
-	From      time.Time               `json:"from"`
-	To        time.Time               `json:"to"`
-	Movements []subscription.Movement `json:"movements" doc:"MRR bridge per calendar month"`
-	Funnel    subscription.Funnel     `json:"funnel" doc:"Trial conversion, dunning recovery and save rate over the range"`
-	Saves     []storage.SaveCount     `json:"saves" doc:"Cancel flows by reason, accepted offer and outcome"`
-	Renewals  []storage.RenewalCount  `json:"renewals" doc:"Renewals due in the range by status"`
-	Plans     []PlanSubscribers       `json:"plans" doc:"Subscriptions with MRR per plan now"`
+	From      time.Time                   `json:"from"`
+	To        time.Time                   `json:"to"`
+	Movements []subscription.Movement     `json:"movements" doc:"MRR bridge per calendar month"`
+	Funnel    subscription.Funnel         `json:"funnel" doc:"Trial conversion, dunning recovery and save rate over the range"`
+	Saves     []subscription.SaveCount    `json:"saves" doc:"Cancel flows by reason, accepted offer and outcome"`
+	Renewals  []subscription.RenewalCount `json:"renewals" doc:"Renewals due in the range by status"`
+	Plans     []PlanSubscribers           `json:"plans" doc:"Subscriptions with MRR per plan now"`
 }
 
 // PlanSubscribers counts a plan's contributing subscriptions and their MRR.
@@ -31,7 +31,7 @@ type PlanSubscribers struct {
 func (s *Subscriptions) Metrics(ctx context.Context, tenantID string, from, to time.Time) (m SubscriptionMetrics, err error) {
 	m.From, m.To = from, to
 	end := to.Add(time.Microsecond)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		changes, err := tx.MRRChanges(ctx, tenantID, end)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -17,36 +16,19 @@ import (
 // change of a subscription is one transaction that writes the subscription (guarded by
 // its version), its timeline entry with the MRR after it, the audit entry with the actor,
 // the subscription.* webhook and the jobs it schedules.
-type Subscriptions struct {
-	svc   *Service
-	DB    *storage.DB
-	Clock tenure.Clock
-	Log   *slog.Logger
+type Subscriptions struct{ *subs }
+
+// subs holds the subscription service's state and the steps its operations share.
+type subs struct {
+	*core
 	// Providers by name; "test" and "external" are always present.
 	Providers map[string]PaymentProvider
 	// DefaultProvider is used when a subscription names none.
 	DefaultProvider string
 }
 
-// SubscriptionsOf returns the one subscription service over svc, made on first use, so
-// the API, the dashboard and the job runner of one process share its providers.
-func SubscriptionsOf(svc *Service) *Subscriptions {
-	if svc.subscriptions == nil {
-		svc.subscriptions = NewSubscriptions(svc)
-	}
-	return svc.subscriptions
-}
-
-// NewSubscriptions returns a subscription service over svc and registers its job kinds
-// with svc's job runner.
-func NewSubscriptions(svc *Service) *Subscriptions {
-	s := &Subscriptions{svc: svc, DB: svc.DB, Clock: svc.Clock, Log: svc.Log,
-		Providers: map[string]PaymentProvider{"test": NewTestProvider(), "external": ExternalProvider{}}, DefaultProvider: "test"}
-	svc.jobRunners = append(svc.jobRunners, s.runJob)
-	if svc.subscriptions == nil {
-		svc.subscriptions = s
-	}
-	return s
+func newSubscriptions(c *core) *Subscriptions {
+	return &Subscriptions{&subs{core: c, Providers: map[string]PaymentProvider{"test": NewTestProvider(), "external": ExternalProvider{}}, DefaultProvider: "test"}}
 }
 
 // AddProvider registers a payment provider under its name.
@@ -58,7 +40,7 @@ func (s *Subscriptions) CreatePlan(ctx context.Context, tenantID, actor string, 
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		t, err := tx.Tenant(ctx, tenantID)
 		if err != nil {
 			return err
@@ -84,13 +66,13 @@ func (s *Subscriptions) CreatePlan(ctx context.Context, tenantID, actor string, 
 
 // Plans lists a tenant's plans.
 func (s *Subscriptions) Plans(ctx context.Context, tenantID string) (ps []subscription.Plan, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ps, err = tx.Plans(ctx, tenantID); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ps, err = tx.Plans(ctx, tenantID); return err })
 	return ps, err
 }
 
 // Plan loads a plan by id or key.
 func (s *Subscriptions) Plan(ctx context.Context, tenantID, ref string) (p subscription.Plan, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { p, err = tx.Plan(ctx, tenantID, ref); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { p, err = tx.Plan(ctx, tenantID, ref); return err })
 	return p, err
 }
 
@@ -134,7 +116,7 @@ func (s *Subscriptions) Subscribe(ctx context.Context, tenantID, actor, idemKey 
 		return subscription.Subscription{}, err
 	}
 	var out subscription.Subscription
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		out, err = idempotent(ctx, tx, tenantID, idemKey, "subscription.subscribe", req, func() (subscription.Subscription, error) {
 			return s.subscribe(ctx, tx, tenantID, actor, req)
 		})
@@ -143,7 +125,7 @@ func (s *Subscriptions) Subscribe(ctx context.Context, tenantID, actor, idemKey 
 	return out, err
 }
 
-func (s *Subscriptions) subscribe(ctx context.Context, tx *storage.Tx, tenantID, actor string, req SubscribeRequest) (subscription.Subscription, error) {
+func (s *subs) subscribe(ctx context.Context, tx *storage.Tx, tenantID, actor string, req SubscribeRequest) (subscription.Subscription, error) {
 	const op = "service.Subscribe"
 	p, err := tx.Plan(ctx, tenantID, req.Plan)
 	if tenure.KindOf(err) == tenure.KindNotFound {
@@ -168,7 +150,7 @@ func (s *Subscriptions) subscribe(ctx context.Context, tx *storage.Tx, tenantID,
 	}
 	m, err := tx.Member(ctx, tenantID, req.CustomerID, true)
 	if tenure.KindOf(err) == tenure.KindNotFound {
-		m, err = s.svc.enrol(ctx, tx, tenantID, req.CustomerID, nil, "")
+		m, err = s.enrol(ctx, tx, tenantID, req.CustomerID, nil, "")
 	}
 	if err != nil {
 		return subscription.Subscription{}, err
@@ -224,30 +206,33 @@ func (s *Subscriptions) subscribe(ctx context.Context, tx *storage.Tx, tenantID,
 
 // Subscription loads one of a tenant's subscriptions.
 func (s *Subscriptions) Subscription(ctx context.Context, tenantID, id string) (sub subscription.Subscription, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { sub, err = tx.Subscription(ctx, tenantID, id, false); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { sub, err = tx.Subscription(ctx, tenantID, id, false); return err })
 	return sub, err
 }
 
-// SubscriptionFilter selects subscriptions to list: by member (id or the store's
-// customer id), state, id cursor and limit.
-type SubscriptionFilter = storage.SubscriptionFilter
+// SubscriptionFilter selects subscriptions to list.
+type SubscriptionFilter struct {
+	Customer string // member id or the store's customer id
+	State    string
+	After    string // id cursor
+	Limit    int    // 0: all
+}
 
 // List lists a tenant's subscriptions by id after the cursor.
-func (s *Subscriptions) List(ctx context.Context, tenantID string, f SubscriptionFilter) (subs []subscription.Subscription, err error) {
-	if f.MemberID != "" {
-		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
-			m, err := tx.Member(ctx, tenantID, f.MemberID, false)
+func (s *Subscriptions) List(ctx context.Context, tenantID string, f SubscriptionFilter) (out []subscription.Subscription, err error) {
+	sf := storage.SubscriptionFilter{State: f.State, After: f.After, Limit: f.Limit}
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		if f.Customer != "" {
+			m, err := tx.Member(ctx, tenantID, f.Customer, false)
 			if err != nil {
 				return err
 			}
-			f.MemberID = m.ID
-			subs, err = tx.Subscriptions(ctx, tenantID, f)
-			return err
-		})
-		return subs, err
-	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { subs, err = tx.Subscriptions(ctx, tenantID, f); return err })
-	return subs, err
+			sf.MemberID = m.ID
+		}
+		out, err = tx.Subscriptions(ctx, tenantID, sf)
+		return err
+	})
+	return out, err
 }
 
 // Timeline is a subscription with every transition, renewal and charge.
@@ -265,7 +250,7 @@ type RenewalWithCharges struct {
 
 // Timeline loads a subscription's history.
 func (s *Subscriptions) Timeline(ctx context.Context, tenantID, id string) (tl Timeline, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		if tl.Subscription, err = tx.Subscription(ctx, tenantID, id, false); err != nil {
 			return err
 		}
@@ -290,7 +275,7 @@ func (s *Subscriptions) Timeline(ctx context.Context, tenantID, id string) (tl T
 
 // record writes a transition's timeline entry (with the MRR after it), its webhook
 // subscription.<event> and its audit entry.
-func (s *Subscriptions) record(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription, p subscription.Plan,
+func (s *subs) record(ctx context.Context, tx *storage.Tx, tenantID, actor string, sub subscription.Subscription, p subscription.Plan,
 	tr subscription.Transition, detail map[string]any) error {
 	mrr := subscription.MRR(sub, p)
 	if err := tx.AddTransition(ctx, tenantID, subscription.TransitionRecord{SubscriptionID: sub.ID, From: tr.From, To: tr.To,
@@ -363,7 +348,7 @@ func dueKey(id string, t time.Time) string { return id + "@" + t.UTC().Format(ti
 
 // scheduleNext schedules the renewal job of the subscription's next period (and its
 // notice N days before), unless the subscription is paused or has ended.
-func (s *Subscriptions) scheduleNext(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan) error {
+func (s *subs) scheduleNext(ctx context.Context, tx *storage.Tx, tenantID string, sub subscription.Subscription, p subscription.Plan) error {
 	if sub.State.Ended() || sub.State == subscription.Paused {
 		return nil
 	}

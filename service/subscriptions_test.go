@@ -34,7 +34,7 @@ type subEnv struct {
 
 func newSubEnv(t *testing.T, e storagetest.Engine) *subEnv {
 	v := &subEnv{env: newEnv(t, e, nil)}
-	v.subs = service.NewSubscriptions(v.svc)
+	v.subs = v.svc.Subscriptions
 	for _, p := range seedPlans() {
 		if _, err := v.subs.CreatePlan(ctx, v.tenant, "test", p); err != nil {
 			t.Fatal(err)
@@ -103,7 +103,7 @@ func TestSubscriptionRenewalsBookOrdersAndMilestones(t *testing.T) {
 		if s.State != subscription.Active || s.Paid != 1 || !s.NextAt.Equal(start.AddDate(0, 0, 14)) {
 			t.Fatalf("after subscribe: %+v", s)
 		}
-		o, err := v.svc.Order(ctx, v.tenant, "subscription-"+v.renewals(s.ID)[0].ID)
+		o, err := v.svc.Members.Order(ctx, v.tenant, "subscription-"+v.renewals(s.ID)[0].ID)
 		if err != nil || o.Subtotal() != 8900 {
 			t.Fatalf("renewal order: %+v %v", o, err)
 		}
@@ -233,7 +233,7 @@ func TestSubscriptionBadInputWritesNothing(t *testing.T) {
 		if _, err := v.act(c.ID, service.ActCancel, service.ActionRequest{}); err != nil {
 			t.Fatal(err)
 		}
-		other, _, err := v.svc.CreateTenant(ctx, "Other store")
+		other, _, err := v.svc.Tenants.Create(ctx, "Other store")
 		if err != nil {
 			t.Fatal(err)
 		}

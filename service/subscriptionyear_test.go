@@ -191,7 +191,7 @@ func TestSubscriptionYear(t *testing.T) {
 			if !s.State.Ended() && s.State != subscription.Paused && !s.NextAt.After(now) {
 				t.Fatalf("sub %d (%s): renewal due %s not made by %s", i, s.State, s.NextAt, now)
 			}
-			b, err := v.svc.Balance(ctx, v.tenant, s.CustomerID)
+			b, err := v.svc.Members.Balance(ctx, v.tenant, s.CustomerID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -304,45 +304,31 @@ func (tx *Tx) SaveRecord(ctx context.Context, tenantID, id string) (subscription
 	return r, err
 }
 
-// SaveCount is the number of cancel flows with one reason, offer kind and outcome.
-type SaveCount struct {
-	Reason  string `json:"reason"`
-	Offer   string `json:"offer,omitempty"`
-	Outcome string `json:"outcome"`
-	Count   int    `json:"count"`
-}
-
 // SaveCounts counts a tenant's cancel flows begun in [from, to) by reason, accepted
 // offer and outcome.
-func (tx *Tx) SaveCounts(ctx context.Context, tenantID string, from, to time.Time) ([]SaveCount, error) {
+func (tx *Tx) SaveCounts(ctx context.Context, tenantID string, from, to time.Time) ([]subscription.SaveCount, error) {
 	rows, err := tx.query(ctx, `SELECT reason, offer_kind, outcome, COUNT(*) FROM subscription_saves
 		WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY reason, offer_kind, outcome ORDER BY reason, offer_kind, outcome`,
 		tenantID, ts(from), ts(to))
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (SaveCount, error) {
-		var c SaveCount
+	return collect(rows, func(s interface{ Scan(...any) error }) (subscription.SaveCount, error) {
+		var c subscription.SaveCount
 		err := s.Scan(&c.Reason, &c.Offer, &c.Outcome, &c.Count)
 		return c, err
 	})
 }
 
-// RenewalCount is how many renewals of a tenant are in one status.
-type RenewalCount struct {
-	Status string `json:"status"`
-	Count  int    `json:"count"`
-}
-
 // RenewalCounts counts a tenant's renewals due in [from, to) by status.
-func (tx *Tx) RenewalCounts(ctx context.Context, tenantID string, from, to time.Time) ([]RenewalCount, error) {
+func (tx *Tx) RenewalCounts(ctx context.Context, tenantID string, from, to time.Time) ([]subscription.RenewalCount, error) {
 	rows, err := tx.query(ctx, `SELECT status, COUNT(*) FROM subscription_renewals WHERE tenant_id = $1 AND due_at >= $2 AND due_at < $3 GROUP BY status ORDER BY status`,
 		tenantID, ts(from), ts(to))
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (RenewalCount, error) {
-		var c RenewalCount
+	return collect(rows, func(s interface{ Scan(...any) error }) (subscription.RenewalCount, error) {
+		var c subscription.RenewalCount
 		err := s.Scan(&c.Status, &c.Count)
 		return c, err
 	})

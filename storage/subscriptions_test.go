@@ -121,7 +121,7 @@ func TestSubscriptionStorage(t *testing.T) {
 		}))
 		must(db.Read(ctx, func(tx *storage.Tx) error {
 			counts, err := tx.SaveCounts(ctx, "ten_a", now, clock.Now().Add(time.Second))
-			if err != nil || len(counts) != 1 || counts[0] != (storage.SaveCount{Reason: "too_expensive", Offer: "discount", Outcome: "accepted", Count: 1}) {
+			if err != nil || len(counts) != 1 || counts[0] != (subscription.SaveCount{Reason: "too_expensive", Offer: "discount", Outcome: "accepted", Count: 1}) {
 				t.Errorf("save counts %+v %v", counts, err)
 			}
 			return nil

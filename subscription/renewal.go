@@ -86,3 +86,18 @@ type SaveRecord struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	DecidedAt      *time.Time `json:"decided_at,omitempty"`
 }
+
+// SaveCount is the number of cancel flows with one reason, accepted offer kind and
+// outcome.
+type SaveCount struct {
+	Reason  string `json:"reason"`
+	Offer   string `json:"offer,omitempty"`
+	Outcome string `json:"outcome"`
+	Count   int    `json:"count"`
+}
+
+// RenewalCount is how many renewals are in one status.
+type RenewalCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}

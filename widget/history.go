@@ -23,7 +23,7 @@ func (h *Handler) history(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	es, next, err := h.svc.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), limit)
+	es, next, err := h.svc.ledger.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}
