@@ -354,7 +354,8 @@ func (s *subs) scheduleNext(ctx context.Context, tx *storage.Tx, tenantID string
 	}
 	// The key carries the version: a subscription that waited (paused) and is due again
 	// at the same instant gets a job of its own; stale jobs find NextAt moved and stop.
-	if err := tx.Schedule(ctx, tenantID, jobSubRenew, dueKey(sub.ID, sub.NextAt)+"/v"+strconv.Itoa(sub.Version), sub.ID, sub.NextAt); err != nil {
+	kind, key, payload, at := RenewalJob(sub)
+	if err := tx.Schedule(ctx, tenantID, kind, key, payload, at); err != nil {
 		return err
 	}
 	if p.NoticeDays > 0 {
@@ -363,4 +364,10 @@ func (s *subs) scheduleNext(ctx context.Context, tx *storage.Tx, tenantID string
 		}
 	}
 	return nil
+}
+
+// RenewalJob names the durable job that renews sub's next period (kind, key, payload and
+// when it runs): what Subscribe schedules, for tools that load subscriptions in bulk.
+func RenewalJob(sub subscription.Subscription) (kind, key, payload string, at time.Time) {
+	return jobSubRenew, dueKey(sub.ID, sub.NextAt) + "/v" + strconv.Itoa(sub.Version), sub.ID, sub.NextAt
 }
