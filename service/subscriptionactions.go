@@ -367,3 +367,9 @@ func (s *Subscriptions) DecideCancel(ctx context.Context, tenantID, actor, idemK
 	})
 	return rec, err
 }
+
+// CancelFlow loads a cancel flow.
+func (s *Subscriptions) CancelFlow(ctx context.Context, tenantID, id string) (rec subscription.SaveRecord, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { rec, err = tx.SaveRecord(ctx, tenantID, id); return err })
+	return rec, err
+}

@@ -35,6 +35,9 @@ func New(svc *service.Service, log *slog.Logger) *Handler {
 	h.mux.Handle("GET /v1/member/coupons", h.member(h.coupons))
 	h.mux.Handle("GET /v1/member/coupons/{ref}", h.member(h.coupon))
 	h.mux.Handle("GET /v1/member/history", h.member(h.history))
+	h.mux.Handle("GET /v1/member/subscriptions", h.member(h.subscriptions))
+	h.mux.Handle("POST /v1/member/subscriptions/{ref}/{action}", h.member(h.subscriptionAction))
+	h.mux.Handle("POST /v1/member/cancel-flows/{ref}/decision", h.member(h.cancelDecision))
 	h.mux.Handle("/v1/member/", h.member(func(*request) (any, error) {
 		return nil, tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation")
 	}))
@@ -62,7 +65,7 @@ type request struct {
 }
 
 // pathParams are the member API's path parameters.
-var pathParams = []string{"ref"}
+var pathParams = []string{"ref", "action"}
 
 // member wraps an operation: it checks the token and the browser's origin, resolves the
 // member, runs op and writes its result or a problem. Every operation reads the member
