@@ -185,6 +185,9 @@ func isolationSubscriptionBodies(ids map[string]string) map[string]string {
 	}
 	for _, a := range []string{"pause", "resume", "cancel", "uncancel", "skip", "change-plan", "change-frequency", "swap", "quantity"} {
 		out[a+"-subscription"] = `{"plan":"a-plan","quantity":2,"product":"x","interval":{"unit":"month","count":1}}`
+		out["member-"+a+"-subscription"] = `{"quantity":2,"product":"x","interval":{"unit":"month","count":1}}`
 	}
+	out["member-start-cancel-flow"] = `{"reason":"other"}`
+	out["member-decide-cancel-flow"] = `{}`
 	return out
 }

@@ -1,8 +1,7 @@
 package widget
 
 import (
-	"encoding/json"
-	"io"
+	"context"
 	"slices"
 	"strings"
 
@@ -14,17 +13,18 @@ import (
 // Subscriptions is the member's own subscriptions, with the store's cancel reasons.
 type Subscriptions struct {
 	Subscriptions []subscription.Subscription `json:"subscriptions"`
-	Reasons       []string                    `json:"cancel_reasons"`
+	Reasons       []string                    `json:"cancel_reasons" doc:"Reasons the cancel flow accepts"`
 }
 
-func (h *Handler) subscriptions(r *request) (any, error) {
-	list, err := h.svc.subs.List(r.Context(), r.claims.Tenant, service.SubscriptionFilter{Customer: r.member.ID})
+// Subscriptions lists the member's subscriptions (next delivery, skips, state).
+func (a *MemberAPI) Subscriptions(ctx context.Context, c Caller) (Subscriptions, error) {
+	list, err := a.svc.subs.List(ctx, c.Claims.Tenant, service.SubscriptionFilter{Customer: c.Member.ID})
 	if err != nil {
-		return nil, err
+		return Subscriptions{}, err
 	}
-	flow, err := h.svc.subs.SaveFlow(r.Context(), r.claims.Tenant)
+	flow, err := a.svc.subs.SaveFlow(ctx, c.Claims.Tenant)
 	if err != nil {
-		return nil, err
+		return Subscriptions{}, err
 	}
 	out := Subscriptions{Subscriptions: list, Reasons: []string{}}
 	if out.Subscriptions == nil {
@@ -37,84 +37,71 @@ func (h *Handler) subscriptions(r *request) (any, error) {
 	return out, nil
 }
 
-// memberActions are what a shopper may do to their own subscription from the widget.
-var memberActions = map[string]string{
-	"pause": service.ActPause, "resume": service.ActResume, "skip": service.ActSkip, "swap": service.ActSwap,
-	"change-frequency": service.ActChangeFrequency, "quantity": service.ActQuantity, "uncancel": service.ActUncancel,
-	"cancel": service.ActCancel, "cancel-flow": "cancel-flow",
+// MemberActions are what a shopper may do to their own subscription: every customer
+// action but a plan change, which the store makes.
+var MemberActions = []string{service.ActPause, service.ActResume, service.ActSkip, service.ActSwap,
+	service.ActChangeFrequency, service.ActQuantity, service.ActUncancel, service.ActCancel}
+
+// own loads one of the member's subscriptions; another member's is not found, exactly
+// like one that does not exist.
+func (a *MemberAPI) own(ctx context.Context, c Caller, id string) (subscription.Subscription, error) {
+	sub, err := a.svc.subs.Subscription(ctx, c.Claims.Tenant, id)
+	if err != nil || sub.MemberID != c.Member.ID {
+		return sub, tenure.NotFound("widget.Subscription", "subscription", id)
+	}
+	return sub, nil
 }
 
-// subscriptionAction runs one action on one of the member's subscriptions. Another
-// member's subscription is not found, exactly like one that does not exist.
-func (h *Handler) subscriptionAction(r *request) (any, error) {
-	const op = "widget.SubscriptionAction"
-	action, ok := memberActions[r.PathValue("action")]
-	if !ok {
-		return nil, tenure.Errorf(tenure.KindNotFound, op, "no such subscription action")
+// Act runs one action on one of the member's subscriptions, once per idempotency key.
+func (a *MemberAPI) Act(ctx context.Context, c Caller, id, action, idemKey string, in service.ActionRequest) (service.ActionResult, error) {
+	const op = "widget.Act"
+	if !slices.Contains(MemberActions, action) {
+		return service.ActionResult{}, tenure.Errorf(tenure.KindNotFound, op, "no such subscription action")
 	}
-	sub, err := h.svc.subs.Subscription(r.Context(), r.claims.Tenant, r.PathValue("ref"))
-	if err != nil || sub.MemberID != r.member.ID {
-		return nil, tenure.NotFound(op, "subscription", r.PathValue("ref"))
-	}
-	actor := "member:" + r.member.ExternalID
-	if action == "cancel-flow" {
-		var in struct {
-			Reason string `json:"reason"`
-		}
-		if err := decodeBody(r, &in); err != nil {
-			return nil, err
-		}
-		return h.svc.subs.StartCancel(r.Context(), r.claims.Tenant, actor, sub.ID, in.Reason)
-	}
-	key, err := idemKey(r, op)
+	key, err := memberKey(op, idemKey)
 	if err != nil {
-		return nil, err
-	}
-	var in service.ActionRequest
-	if err := decodeBody(r, &in); err != nil {
-		return nil, err
+		return service.ActionResult{}, err
 	}
 	if in.Plan != "" {
-		return nil, tenure.Invalid(op, "plan", "a plan change is made by the store")
+		return service.ActionResult{}, tenure.Invalid(op, "plan", "a plan change is made by the store")
 	}
-	return h.svc.subs.Act(r.Context(), r.claims.Tenant, actor, "widget/"+r.member.ID+"/"+key, sub.ID, action, in)
+	sub, err := a.own(ctx, c, id)
+	if err != nil {
+		return service.ActionResult{}, err
+	}
+	return a.svc.subs.Act(ctx, c.Claims.Tenant, "member:"+c.Member.ExternalID, "widget/"+c.Member.ID+"/"+key, sub.ID, action, in)
 }
 
-// cancelDecision answers one of the member's own cancel flows.
-func (h *Handler) cancelDecision(r *request) (any, error) {
-	const op = "widget.CancelDecision"
-	flow, err := h.svc.subs.CancelFlow(r.Context(), r.claims.Tenant, r.PathValue("ref"))
+// StartCancel opens the cancel save flow of one of the member's subscriptions.
+func (a *MemberAPI) StartCancel(ctx context.Context, c Caller, id, reason string) (subscription.SaveRecord, error) {
+	sub, err := a.own(ctx, c, id)
 	if err != nil {
-		return nil, tenure.NotFound(op, "cancel flow", r.PathValue("ref"))
+		return subscription.SaveRecord{}, err
 	}
-	sub, err := h.svc.subs.Subscription(r.Context(), r.claims.Tenant, flow.SubscriptionID)
-	if err != nil || sub.MemberID != r.member.ID {
-		return nil, tenure.NotFound(op, "cancel flow", r.PathValue("ref"))
-	}
-	key, err := idemKey(r, op)
-	if err != nil {
-		return nil, err
-	}
-	var d service.CancelDecision
-	if err := decodeBody(r, &d); err != nil {
-		return nil, err
-	}
-	return h.svc.subs.DecideCancel(r.Context(), r.claims.Tenant, "member:"+r.member.ExternalID, "widget/"+r.member.ID+"/"+key, flow.ID, d)
+	return a.svc.subs.StartCancel(ctx, c.Claims.Tenant, "member:"+c.Member.ExternalID, sub.ID, reason)
 }
 
-func idemKey(r *request, op string) (string, error) {
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+// DecideCancel answers one of the member's own cancel flows.
+func (a *MemberAPI) DecideCancel(ctx context.Context, c Caller, flowID, idemKey string, d service.CancelDecision) (subscription.SaveRecord, error) {
+	const op = "widget.DecideCancel"
+	key, err := memberKey(op, idemKey)
+	if err != nil {
+		return subscription.SaveRecord{}, err
+	}
+	flow, err := a.svc.subs.CancelFlow(ctx, c.Claims.Tenant, flowID)
+	if err != nil {
+		return flow, tenure.NotFound(op, "cancel flow", flowID)
+	}
+	if _, err := a.own(ctx, c, flow.SubscriptionID); err != nil {
+		return flow, tenure.NotFound(op, "cancel flow", flowID)
+	}
+	return a.svc.subs.DecideCancel(ctx, c.Claims.Tenant, "member:"+c.Member.ExternalID, "widget/"+c.Member.ID+"/"+key, flow.ID, d)
+}
+
+func memberKey(op, idemKey string) (string, error) {
+	key := strings.TrimSpace(idemKey)
 	if key == "" || len(key) > 128 {
 		return "", tenure.Invalid(op, "header.Idempotency-Key", "is required (1 to 128 characters): a new random value per action, the same on a retry")
 	}
 	return key, nil
-}
-
-func decodeBody(r *request, v any) error {
-	d := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil && err != io.EOF {
-		return tenure.Invalid("widget.decode", "body", "must be a JSON object: %v", err)
-	}
-	return nil
 }
