@@ -102,9 +102,13 @@ type memberPage struct {
 	Limit  int    `query:"limit" minimum:"0" maximum:"100" doc:"Page size; 0 or absent for the default"`
 }
 
+// memberCouponsIn names the page fields again rather than embedding memberPage: huma
+// passes over an embedded field of an unexported type, so the cursor and limit were
+// neither documented, read nor checked.
 type memberCouponsIn struct {
-	memberPage
-	State string `query:"state" enum:"issued,used,expired,cancelled" doc:"Only coupons in this state"`
+	Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"100" doc:"Page size; 0 or absent for the default"`
+	State  string `query:"state" enum:"issued,used,expired,cancelled" doc:"Only coupons in this state"`
 }
 
 func (s *Server) memberCoupons(ctx context.Context, in *memberCouponsIn) (*body[widget.List[widget.CouponView]], error) {
