@@ -47,7 +47,7 @@ func Import(ctx context.Context, src io.Reader, cfg Config, sink Sink) (*Summary
 		sink = SinkFuncs{}
 	}
 	r := &run{cfg: cfg, sink: sink, start: cfg.Clock.Now(), win: newWindow(cfg.Window),
-		match: newMatcher(), customers: map[string]struct{}{}, nonProduct: map[string]bool{},
+		match: newMatcher(), nonProduct: map[string]bool{},
 		sum: &Summary{Currency: cfg.Mapping.Currency, Skipped: map[Reason]int64{}, Rejected: map[Reason]int64{}}}
 	for _, c := range cfg.NonProductCodes {
 		r.nonProduct[strings.ToUpper(strings.TrimSpace(c))] = true
@@ -76,7 +76,7 @@ func Import(ctx context.Context, src io.Reader, cfg Config, sink Sink) (*Summary
 	}
 	r.sum.FileTotal = r.fileTotal.minor(MinorDigits(cfg.Mapping.Currency))
 	r.sum.FileTotalExact = r.fileTotal.text(MinorDigits(cfg.Mapping.Currency))
-	r.sum.Customers = int64(len(r.customers))
+	r.sum.Customers = int64(len(r.match.customers.ids))
 	r.sum.Bytes = rd.BytesRead()
 	r.sum.Elapsed = cfg.Clock.Now().Sub(r.start)
 	r.progress(true)
@@ -92,7 +92,6 @@ type run struct {
 	win        *window
 	match      *matcher
 	sum        *Summary
-	customers  map[string]struct{}
 	nonProduct map[string]bool
 	fileTotal  exactSum
 	start      time.Time
@@ -208,7 +207,6 @@ func (r *run) close(inv *openInvoice) error {
 	r.sum.Orders++
 	r.sum.Lines += int64(len(o.Data.Lines))
 	r.sum.Revenue += o.Total()
-	r.customers[o.CustomerID] = struct{}{}
 	if err := r.sink.Order(o); err != nil {
 		return fmt.Errorf("importer: order %s: %w", o.Data.ID, err)
 	}

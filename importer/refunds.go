@@ -1,6 +1,9 @@
 package importer
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // purchase is one emitted order line that a later cancellation may take units back from.
 type purchase struct {
@@ -12,40 +15,63 @@ type purchase struct {
 }
 
 // matcher remembers every emitted member line by customer and stock code, so that a
-// cancellation line can be matched to the purchase it undoes. Memory grows with the number
-// of member order lines (about 32 bytes each) and of distinct customer and stock code
-// pairs, not with the file's size.
+// cancellation line can be matched to the purchase it undoes. Customers and stock codes are
+// numbered once each, so a line costs its 32-byte purchase and a distinct customer and
+// stock code pair one uint64 map entry; order ids are kept in the packed form of idSet
+// where they have one.
 type matcher struct {
-	orders    []string         // order ids, indexed by purchase.order
-	slot      map[string]int32 // customer + "\x00" + stock code -> index into latest
+	orders    []uint64         // order ids (packID, or an index into others), by purchase.order
+	others    []string         // order ids without a packed form
+	customers *interner        //
+	stocks    *interner        //
+	slot      map[uint64]int32 // customer number << 32 | stock number -> index into latest
 	latest    []int32          // per slot, the newest purchase; older ones follow prev
 	purchases []purchase
-	key       []byte
 }
 
 func newMatcher() *matcher {
-	return &matcher{slot: map[string]int32{}}
+	return &matcher{slot: map[uint64]int32{}, customers: newInterner(), stocks: newInterner()}
 }
 
-func (m *matcher) keyOf(customer, stock string) []byte {
-	m.key = append(append(append(m.key[:0], customer...), 0), stock...)
-	return m.key
+// orderID is the id of the order numbered i.
+func (m *matcher) orderID(i int32) string {
+	k := m.orders[i]
+	switch {
+	case k&(1<<63) != 0 && k&(1<<62) != 0:
+		return m.others[k&^(3<<62)]
+	case k&(1<<63) != 0:
+		return strconv.FormatUint(k&^(1<<63), 10)
+	}
+	var b [8]byte
+	n := 8
+	for ; k != 0; k >>= 8 {
+		n--
+		b[n] = byte(k)
+	}
+	return string(b[n:])
 }
 
 // remember records the lines of an emitted order.
 func (m *matcher) remember(o *Order) {
 	idx := int32(len(m.orders))
-	m.orders = append(m.orders, o.Data.ID)
+	k, ok := packID(o.Data.ID)
+	// A decimal id has both top bits set only above 2^62; such ids go to others too.
+	if !ok || k&(3<<62) == 3<<62 {
+		k = uint64(len(m.others)) | 3<<62
+		m.others = append(m.others, o.Data.ID)
+	}
+	m.orders = append(m.orders, k)
 	at := o.PlacedAt.Unix()
+	cust := uint64(m.customers.id(o.CustomerID)) << 32
 	for i, l := range o.Data.Lines {
-		k := m.keyOf(o.CustomerID, l.ProductID)
+		k := cust | uint64(m.stocks.id(l.ProductID))
 		p := purchase{order: idx, line: int32(i + 1), prev: -1, at: at, left: l.Quantity}
-		s, ok := m.slot[string(k)]
+		s, ok := m.slot[k]
 		if ok {
 			p.prev = m.latest[s]
 		} else {
 			s = int32(len(m.latest))
-			m.slot[string(k)] = s
+			m.slot[k] = s
 			m.latest = append(m.latest, 0)
 		}
 		m.latest[s] = int32(len(m.purchases))
@@ -57,7 +83,12 @@ func (m *matcher) remember(o *Order) {
 // than at with at least qty units not yet taken back, and takes them. Among purchases with
 // the same date the one emitted last wins. It reports the order id and line position.
 func (m *matcher) take(customer, stock string, at time.Time, qty int64) (order string, line int32, ok bool) {
-	s, found := m.slot[string(m.keyOf(customer, stock))]
+	c, okc := m.customers.lookup(customer)
+	st, oks := m.stocks.lookup(stock)
+	if !okc || !oks {
+		return "", 0, false
+	}
+	s, found := m.slot[uint64(c)<<32|uint64(st)]
 	if !found {
 		return "", 0, false
 	}
@@ -77,5 +108,5 @@ func (m *matcher) take(customer, stock string, at time.Time, qty int64) (order s
 	}
 	p := &m.purchases[best]
 	p.left -= qty
-	return m.orders[p.order], p.line, true
+	return m.orderID(p.order), p.line, true
 }

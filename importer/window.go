@@ -37,13 +37,13 @@ type window struct {
 	size   int
 	queue  []*openInvoice
 	byID   map[string]*openInvoice
-	closed map[string]struct{}
+	closed *idSet
 	free   []*openInvoice
 }
 
 func newWindow(size int) *window {
 	return &window{size: size, byID: make(map[string]*openInvoice, size),
-		closed: map[string]struct{}{}}
+		closed: newIDSet()}
 }
 
 // add files a kept line under its invoice. It returns an invoice to close first when the
@@ -52,7 +52,7 @@ func newWindow(size int) *window {
 func (w *window) add(l *Line, cancel bool) (evicted *openInvoice, rerr *RowError) {
 	inv, ok := w.byID[l.Invoice]
 	if !ok {
-		if _, done := w.closed[l.Invoice]; done {
+		if w.closed.has(l.Invoice) {
 			return nil, &RowError{Line: l.No, Reason: ReasonLateLine, Fields: slices.Clone(l.Fields),
 				Detail: fmt.Sprintf("invoice %s was already closed; more than %d other invoices began since its last line", l.Invoice, w.size)}
 		}
@@ -60,7 +60,7 @@ func (w *window) add(l *Line, cancel bool) (evicted *openInvoice, rerr *RowError
 			evicted = w.queue[0]
 			w.queue = w.queue[1:]
 			delete(w.byID, evicted.id)
-			w.closed[evicted.id] = struct{}{}
+			w.closed.add(evicted.id)
 		}
 		inv = w.get()
 		inv.id, inv.customer, inv.country, inv.cancel = l.Invoice, l.CustomerID, l.Country, cancel
@@ -92,7 +92,7 @@ func (w *window) drain() []*openInvoice {
 	w.queue = nil
 	for _, inv := range q {
 		delete(w.byID, inv.id)
-		w.closed[inv.id] = struct{}{}
+		w.closed.add(inv.id)
 	}
 	return q
 }
