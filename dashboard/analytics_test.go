@@ -122,9 +122,9 @@ func TestAnalytics(t *testing.T) {
 			}{
 				"metrics.csv":          {"period", len(sn.Monthly)},
 				"cohorts.csv":          {"cohort", len(sn.Cohorts)},
-				"rfm.csv":              {"customer", sn.Customers},
+				"rfm.csv":              {"customer_id", sn.Customers},
 				"lifecycle.csv":        {"segment", 7},
-				"clv.csv":              {"member_id", sn.CLV.Customers},
+				"clv.csv":              {"customer_id", sn.CLV.Customers},
 				"clv-distribution.csv": {"from_minor", len(sn.CLV.Distribution)},
 				"program.csv":          {"metric", 15},
 				"lift.csv":             {"rule_id", 4 * len(sn.Lifts)},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure/analytics"
+	"github.com/tenure-loyalty/tenure/storage"
 )
 
 // Snapshot is a store's analytics as of one instant, computed in one streaming pass over
@@ -40,6 +41,9 @@ type Snapshot struct {
 	LiftWindowDays int
 
 	rfmAt, clvAt map[string]int
+	// who names the members of RFM and CLV.Top by the store's customer id and email, as
+	// they were when the snapshot was computed.
+	who map[string]storage.MemberWho
 }
 
 // MemberRFM returns a member's RFM row, or nil when they had no order.

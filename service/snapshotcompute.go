@@ -170,6 +170,9 @@ func (s *core) computeSnapshot(ctx context.Context, tenantID string, now time.Ti
 		sn.Lifts = append(sn.Lifts, LiftReport{RuleID: l.ruleID, WindowDays: liftWindowDays, LiftReport: liftOf(l.exps, l.outcomes)})
 	}
 	sn.index()
+	if sn.who, err = s.snapshotWho(ctx, tenantID, sn); err != nil {
+		return nil, err
+	}
 	return sn, nil
 }
 
@@ -221,4 +224,26 @@ func (s *core) snapshotLifts(ctx context.Context, tenantID string) ([]*liftAcc, 
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// snapshotWho names the members sn scores by customer id and email.
+func (s *core) snapshotWho(ctx context.Context, tenantID string, sn *Snapshot) (map[string]storage.MemberWho, error) {
+	ids := make([]string, 0, len(sn.RFM))
+	for _, r := range sn.RFM {
+		ids = append(ids, r.Customer)
+	}
+	if sn.CLV != nil {
+		for _, m := range sn.CLV.Top {
+			if sn.MemberRFM(m.MemberID) == nil {
+				ids = append(ids, m.MemberID)
+			}
+		}
+	}
+	var who map[string]storage.MemberWho
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
+		var err error
+		who, err = tx.MembersWho(ctx, tenantID, ids)
+		return err
+	})
+	return who, err
 }

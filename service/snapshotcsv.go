@@ -1,10 +1,12 @@
 package service
 
 import (
+	"cmp"
 	"encoding/csv"
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tenure-loyalty/tenure/analytics"
 )
@@ -26,7 +28,7 @@ var SnapshotFiles = []SnapshotFile{
 	{Name: "lifecycle.csv", write: writeLifecycleCSV},
 	{Name: "clv-distribution.csv", write: writeCLVBinsCSV},
 	{Name: "lift.csv", write: writeLiftCSV},
-	{Name: "rfm.csv", PerMember: true, write: func(w io.Writer, sn *Snapshot) error { return analytics.WriteRFMCSV(w, sn.RFM) }},
+	{Name: "rfm.csv", PerMember: true, write: writeRFMCSV},
 	{Name: "clv.csv", PerMember: true, write: writeCLVCSV},
 }
 
@@ -115,10 +117,36 @@ func writeCLVCSV(w io.Writer, sn *Snapshot) error {
 	var rows [][]string
 	if sn.CLV != nil {
 		for _, m := range sn.CLV.Top {
-			rows = append(rows, []string{m.MemberID, rate(m.PAlive), rate(m.ExpectedPurchases), amount(m.ExpectedSpendMinor), amount(m.CLVMinor)})
+			who := sn.who[m.MemberID]
+			rows = append(rows, []string{who.ExternalID, who.Email, m.MemberID, rate(m.PAlive), rate(m.ExpectedPurchases),
+				amount(m.ExpectedSpendMinor), amount(m.CLVMinor)})
 		}
 	}
-	return writeRows(w, []string{"member_id", "p_alive", "expected_purchases_12m", "expected_order_value_minor", "clv_12m_minor"}, rows)
+	// Highest predicted value first (as printed), then by customer id and member id.
+	slices.SortStableFunc(rows, func(a, b []string) int {
+		va, _ := strconv.ParseFloat(a[6], 64)
+		vb, _ := strconv.ParseFloat(b[6], 64)
+		if c := cmp.Compare(vb, va); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[2], b[2]))
+	})
+	return writeRows(w, []string{"customer_id", "email", "member_id", "p_alive", "expected_purchases_12m", "expected_order_value_minor", "clv_12m_minor"}, rows)
+}
+
+// writeRFMCSV writes every scored member, by customer id then member id.
+func writeRFMCSV(w io.Writer, sn *Snapshot) error {
+	const stamp = "2006-01-02T15:04:05Z"
+	rows := make([][]string, 0, len(sn.RFM))
+	for _, r := range sn.RFM {
+		who := sn.who[r.Customer]
+		rows = append(rows, []string{who.ExternalID, who.Email, r.Customer, r.First.UTC().Format(stamp), r.Last.UTC().Format(stamp),
+			itoa(r.RecencyDays), itoa(r.Frequency), i64(r.Monetary), itoa(r.R), itoa(r.F), itoa(r.M),
+			itoa(r.R) + itoa(r.F) + itoa(r.M), string(r.Segment)})
+	}
+	slices.SortFunc(rows, func(a, b []string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[2], b[2])) })
+	return writeRows(w, []string{"customer_id", "email", "member_id", "first", "last", "recency_days", "frequency", "monetary",
+		"r", "f", "m", "rfm", "segment"}, rows)
 }
 
 func writeProgramCSV(w io.Writer, sn *Snapshot) error {

@@ -31,8 +31,10 @@ type snapshotSummary struct {
 
 // snapshotMember is one member's stored row.
 type snapshotMember struct {
-	RFM *analytics.CustomerRFM `json:"rfm,omitempty"`
-	CLV *MemberCLV             `json:"clv,omitempty"`
+	RFM        *analytics.CustomerRFM `json:"rfm,omitempty"`
+	CLV        *MemberCLV             `json:"clv,omitempty"`
+	CustomerID string                 `json:"customer_id,omitempty"`
+	Email      string                 `json:"email,omitempty"`
 }
 
 // storeSnapshot replaces the tenant's stored snapshot with sn, for every node.
@@ -52,6 +54,8 @@ func (s *core) storeSnapshot(ctx context.Context, tenantID string, sn *Snapshot)
 	members := func(yield func(id, body string) bool) {
 		var buf []byte
 		row := func(id string, m snapshotMember) bool {
+			who := sn.who[id]
+			m.CustomerID, m.Email = who.ExternalID, who.Email
 			buf, err = json.Marshal(m)
 			return err == nil && yield(id, string(buf))
 		}
@@ -97,11 +101,15 @@ func (s *core) storedSnapshot(ctx context.Context, tenantID string, kept *Snapsh
 		}
 		sn = &Snapshot{ComputedAt: h.ComputedAt, AsOf: h.AsOf, AsOfReason: sum.AsOfReason, From: sum.From, To: sum.To,
 			Customers: sum.Customers, Orders: sum.Orders, Monthly: sum.Monthly, Cohorts: sum.Cohorts, Lifecycle: sum.Lifecycle,
-			CLV: sum.CLV, CLVError: sum.CLVError, Program: sum.Program, Lifts: sum.Lifts, LiftWindowDays: sum.LiftWindowDays}
+			CLV: sum.CLV, CLVError: sum.CLVError, Program: sum.Program, Lifts: sum.Lifts, LiftWindowDays: sum.LiftWindowDays,
+			who: map[string]storage.MemberWho{}}
 		return tx.EachSnapshotMember(ctx, tenantID, func(id, body string) error {
 			var m snapshotMember
 			if err := json.Unmarshal([]byte(body), &m); err != nil {
 				return err
+			}
+			if m.CustomerID != "" || m.Email != "" {
+				sn.who[id] = storage.MemberWho{ExternalID: m.CustomerID, Email: m.Email}
 			}
 			if m.RFM != nil {
 				sn.RFM = append(sn.RFM, *m.RFM)
