@@ -15,7 +15,7 @@ import (
 type SnapshotOptions struct {
 	// AsOf is the instant the figures are as of. By default it is now, unless the store's
 	// latest order is more than a month old (an imported history that has ended): then it
-	// is the end of that order's day, so that the figures describe the history rather
+	// is the end of that order's day in the program's time zone, so that the figures describe the history rather
 	// than a year of silence after it. With To given and AsOf not, AsOf is To.
 	AsOf time.Time
 	// From and To bound the monthly metrics and cohorts; To is at most AsOf. By default
@@ -36,8 +36,13 @@ func (s *core) resolve(ctx context.Context, tenantID string, now time.Time, opt 
 		opt.AsOf, reason = opt.To, "the end of the window"
 	default:
 		var last time.Time
+		loc := time.UTC
 		if err := s.db.Read(ctx, func(tx *storage.Tx) error {
-			var err error
+			t, err := tx.Tenant(ctx, tenantID)
+			if err != nil {
+				return err
+			}
+			loc = t.Program.Location()
 			last, err = tx.LastPaidAt(ctx, tenantID)
 			return err
 		}); err != nil {
@@ -46,7 +51,10 @@ func (s *core) resolve(ctx context.Context, tenantID string, now time.Time, opt 
 		// Just after now's second, so that an order paid this very second counts.
 		opt.AsOf, reason = now.Truncate(time.Second).Add(time.Second), "now"
 		if !last.IsZero() && now.Sub(last) > quietAfter {
-			opt.AsOf = time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, time.UTC)
+			// The end of the order's day where the store is, the instant a date given in
+			// the store's time zone stands for.
+			last = last.In(loc)
+			opt.AsOf = time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, loc)
 			reason = fmt.Sprintf("the end of the day of the latest order (%s), which is more than a month before now (%s)",
 				last.Format(time.DateOnly), now.Format(time.DateOnly))
 		}

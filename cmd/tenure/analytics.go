@@ -30,6 +30,13 @@ func analyticsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	defer a.Close()
+	if tenantID, err = soleTenant(ctx, a.Service, tenantID, false); err != nil {
+		return err
+	}
+	prog, err := a.Service.Tenants.Program(ctx, tenantID)
+	if err != nil {
+		return err
+	}
 	var opt service.SnapshotOptions
 	for _, f := range []struct {
 		name, value string
@@ -38,12 +45,9 @@ func analyticsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		if f.value == "" {
 			continue
 		}
-		if *f.dst, err = parseDay(f.value, f.name != "from"); err != nil {
+		if *f.dst, err = parseDay(f.value, f.name != "from", prog.Program.Location()); err != nil {
 			return fmt.Errorf("-%s: %w", f.name, err)
 		}
-	}
-	if tenantID, err = soleTenant(ctx, a.Service, tenantID, false); err != nil {
-		return err
 	}
 	var sn *service.Snapshot
 	if opt == (service.SnapshotOptions{}) {
@@ -81,21 +85,21 @@ func analyticsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	return nil
 }
 
-// parseDay reads a date (YYYY-MM-DD, UTC) or an RFC 3339 instant. A date stands for the
-// start of that day, or with endOfDay for its end (the next day's start), so that the
-// day's orders are included.
-func parseDay(s string, endOfDay bool) (time.Time, error) {
+// parseDay reads a date (YYYY-MM-DD, a day in loc, the store's time zone) or an RFC 3339
+// instant. A date stands for the start of that day, or with endOfDay for its end (the next
+// day's start), so that the day's orders are included.
+func parseDay(s string, endOfDay bool, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
-	d, err := time.Parse(time.DateOnly, s)
+	d, err := time.ParseInLocation(time.DateOnly, s, loc)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is neither a date (YYYY-MM-DD) nor an RFC 3339 time", s)
 	}
 	if endOfDay {
 		d = d.AddDate(0, 0, 1)
 	}
-	return d, nil
+	return d.UTC(), nil
 }
 
 // describeInstant names an instant as the day it ends when it is a midnight ("the end of
