@@ -24,7 +24,7 @@ func (s *Server) rewardRoutes() {
 	huma.Register(a, op("create-reward", http.MethodPost, "/v1/rewards", "Add a reward to the catalog", "Rewards", admin), s.createReward)
 	huma.Register(a, op("list-available-rewards", http.MethodGet, "/v1/rewards/available", "Judge every reward for one member: can she redeem it now, and if not, why", "Rewards", read, 404), s.availableRewards)
 	huma.Register(a, op("get-reward", http.MethodGet, "/v1/rewards/{id}", "Get a reward", "Rewards", read, 404), s.getReward)
-	huma.Register(a, op("update-reward", http.MethodPut, "/v1/rewards/{id}", "Replace a reward's definition and stock", "Rewards", admin, 404), s.updateReward)
+	huma.Register(a, op("update-reward", http.MethodPut, "/v1/rewards/{id}", "Replace a reward's definition and stock (If-Match for optimistic concurrency)", "Rewards", admin, 404, 412), s.updateReward)
 	huma.Register(a, op("archive-reward", http.MethodDelete, "/v1/rewards/{id}", "Archive a reward: no more redemptions; its coupons live on", "Rewards", admin, 404), s.archiveReward)
 	huma.Register(a, op("add-reward-codes", http.MethodPost, "/v1/rewards/{id}/codes", "Upload codes to a reward's pool; each is used once", "Rewards", admin, 404, 409), s.addRewardCodes)
 
@@ -70,26 +70,31 @@ func (s *Server) availableRewards(ctx context.Context, in *availableQuery) (*bod
 	return list(os, ""), nil
 }
 
-func (s *Server) getReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {
+func (s *Server) getReward(ctx context.Context, in *idPath) (*tagged[rewards.Reward], error) {
 	r, err := s.svc.Rewards.Get(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	return withETag(r, r.Version), nil
 }
 
 type rewardIn struct {
-	ID   string `path:"id" maxLength:"160"`
-	Body rewards.RewardDefinition
+	ID      string `path:"id" maxLength:"160"`
+	IfMatch string `header:"If-Match" doc:"The ETag of GET /v1/rewards/{id} this edit started from; when it is no longer current the answer is 412 and nothing is saved"`
+	Body    rewards.RewardDefinition
 }
 
-func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*body[rewards.Reward], error) {
+func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*tagged[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.Rewards.Update(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	base, err := ifMatch("api.updateReward", in.IfMatch, "GET /v1/rewards/{id}")
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	r, err := s.svc.Rewards.UpdateIf(ctx, k.TenantID, actor(k), in.ID, base, in.Body)
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(r, r.Version), nil
 }
 
 func (s *Server) archiveReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {

@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	a := s.api
 
 	huma.Register(a, op("get-program", http.MethodGet, "/v1/program", "Get the program settings", "Program", read), s.getProgram)
-	huma.Register(a, op("put-program", http.MethodPut, "/v1/program", "Replace the program settings", "Program", admin), s.putProgram)
+	huma.Register(a, op("put-program", http.MethodPut, "/v1/program", "Replace the program settings (If-Match for optimistic concurrency)", "Program", admin, 412), s.putProgram)
 
 	huma.Register(a, op("list-keys", http.MethodGet, "/v1/keys", "List API keys", "Keys", admin), s.listKeys)
 	huma.Register(a, op("create-key", http.MethodPost, "/v1/keys", "Create an API key (the secret is shown once)", "Keys", admin), s.createKey)
@@ -65,6 +65,7 @@ func (s *Server) routes() {
 	s.segmentRoutes()
 	s.tierRoutes()
 	s.widgetRoutes()
+	s.shopRoutes()
 }
 
 type idPath struct {
@@ -89,21 +90,30 @@ func list[T any](items []T, next string) *body[listBody[T]] {
 
 func ok[T any](v T) *body[T] { return &body[T]{Body: v} }
 
-func (s *Server) getProgram(ctx context.Context, _ *struct{}) (*body[tenure.Program], error) {
-	t, err := s.svc.Tenants.Get(ctx, caller(ctx).TenantID)
+func (s *Server) getProgram(ctx context.Context, _ *struct{}) (*tagged[tenure.Program], error) {
+	p, err := s.svc.Tenants.Program(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(t.Program), nil
+	return withETag(p.Program, p.Version), nil
 }
 
-func (s *Server) putProgram(ctx context.Context, in *body[tenure.Program]) (*body[tenure.Program], error) {
+type programIn struct {
+	IfMatch string `header:"If-Match" doc:"The ETag of GET /v1/program this edit started from; when it is no longer current the answer is 412 and nothing is saved"`
+	Body    tenure.Program
+}
+
+func (s *Server) putProgram(ctx context.Context, in *programIn) (*tagged[tenure.Program], error) {
 	k := caller(ctx)
-	p, err := s.svc.Tenants.UpdateProgram(ctx, k.TenantID, actor(k), in.Body)
+	base, err := ifMatch("api.putProgram", in.IfMatch, "GET /v1/program")
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(p), nil
+	p, err := s.svc.Tenants.UpdateProgramIf(ctx, k.TenantID, actor(k), base, in.Body)
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(p.Program, p.Version), nil
 }
 
 func (s *Server) listKeys(ctx context.Context, _ *struct{}) (*body[listBody[tenure.APIKey]], error) {

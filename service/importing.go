@@ -15,13 +15,18 @@ type ImportOptions struct {
 	// points, as if they had been sent live; otherwise orders are recorded for analytics
 	// and earn nothing.
 	GrantPoints bool
+	// viaIntake sends history that earns nothing through the event intake too, as every
+	// import did before the bulk path: the tests compare the two.
+	viaIntake bool
 }
 
 // ImportOrders streams an order-line CSV (see package importer) into the tenant: each
 // member invoice becomes an order paid and fulfilled at its date, each matched
 // cancellation a refund of those lines; guests are counted, not enrolled. Event ids are
 // derived from invoice numbers, so importing the same file again changes nothing. The
-// program's currency must be the file's.
+// program's currency must be the file's. History that earns nothing is written in large
+// chunks beside the intake (see historyWriter); with GrantPoints every order goes through
+// the intake and its earning rules.
 func (s *Intake) ImportOrders(ctx context.Context, tenantID string, src io.Reader, cfg importer.Config, opt ImportOptions) (*importer.Summary, error) {
 	t, err := s.svc.Tenants.Get(ctx, tenantID)
 	if err != nil {
@@ -33,6 +38,11 @@ func (s *Intake) ImportOrders(ctx context.Context, tenantID string, src io.Reade
 	}
 	if currency != t.Program.Currency {
 		return nil, tenure.Invalid("service.ImportOrders", "currency", "the file is in %s but the program's currency is %s; change one of them", currency, t.Program.Currency)
+	}
+	if !opt.GrantPoints && !opt.viaIntake {
+		w := s.newHistoryWriter(ctx, tenantID)
+		sum, err := importer.Import(ctx, src, cfg, w.sink())
+		return sum, w.finish(err)
 	}
 	ing := &batcher{s: s.core, ctx: ctx, tenantID: tenantID, opt: IngestOptions{Batch: true, History: true, GrantPoints: opt.GrantPoints}}
 	sink := importer.SinkFuncs{

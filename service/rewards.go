@@ -26,6 +26,9 @@ func (s *Rewards) Create(ctx context.Context, tenantID, actor string, d rewards.
 		if err := tx.InsertReward(ctx, tenantID, r); err != nil {
 			return err
 		}
+		if r.Version, err = bumpVersion(ctx, tx, tenantID, storage.VersionReward, r.ID, AnyVersion, "the reward"); err != nil {
+			return err
+		}
 		if r.CodeSource == rewards.CodesPool {
 			r.CodesAvailable = new(int64)
 		}
@@ -34,13 +37,23 @@ func (s *Rewards) Create(ctx context.Context, tenantID, actor string, d rewards.
 	return r, err
 }
 
-// Update replaces a reward's definition, stock included. Coupons already issued
-// keep the terms they were issued with.
+// Update replaces a reward's definition, stock included, whatever its version. Coupons
+// already issued keep the terms they were issued with.
 func (s *Rewards) Update(ctx context.Context, tenantID, actor, id string, d rewards.RewardDefinition) (rewards.Reward, error) {
+	return s.UpdateIf(ctx, tenantID, actor, id, AnyVersion, d)
+}
+
+// UpdateIf is Update only if the reward's version is still base (the one the editor
+// started from): KindConflict, and nothing written, when someone saved it since.
+// KindNotFound for an unknown reward, KindInvalid naming the offending fields.
+func (s *Rewards) UpdateIf(ctx context.Context, tenantID, actor, id string, base int64, d rewards.RewardDefinition) (rewards.Reward, error) {
 	if err := d.Validate(); err != nil {
 		return rewards.Reward{}, err
 	}
-	return s.changeReward(ctx, tenantID, actor, id, "reward.updated", func(_ *storage.Tx, r *rewards.Reward) error {
+	return s.changeReward(ctx, tenantID, actor, id, "reward.updated", func(tx *storage.Tx, r *rewards.Reward) (err error) {
+		if r.Version, err = bumpVersion(ctx, tx, tenantID, storage.VersionReward, r.ID, base, "the reward"); err != nil {
+			return err
+		}
 		r.RewardDefinition = d
 		return nil
 	})
@@ -93,6 +106,9 @@ func (s *Rewards) changeReward(ctx context.Context, tenantID, actor, id, action 
 		if r, err = tx.Reward(ctx, tenantID, id, true); err != nil {
 			return err
 		}
+		if r.Version, err = tx.ConfigVersion(ctx, tenantID, storage.VersionReward, r.ID); err != nil {
+			return err
+		}
 		if err := change(tx, &r); err != nil {
 			return err
 		}
@@ -105,16 +121,31 @@ func (s *Rewards) changeReward(ctx context.Context, tenantID, actor, id, action 
 	return r, err
 }
 
-// Get loads one reward.
+// Get loads one reward with its version. KindNotFound if there is none.
 func (s *Rewards) Get(ctx context.Context, tenantID, id string) (r rewards.Reward, err error) {
-	err = s.db.Read(ctx, func(tx *storage.Tx) error { r, err = tx.Reward(ctx, tenantID, id, false); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		if r, err = tx.Reward(ctx, tenantID, id, false); err != nil {
+			return err
+		}
+		r.Version, err = tx.ConfigVersion(ctx, tenantID, storage.VersionReward, id)
+		return err
+	})
 	return r, err
 }
 
 // List lists the catalog in creation order, archived rewards only when asked.
 func (s *Rewards) List(ctx context.Context, tenantID string, archived bool, after string, limit int) (rs []rewards.Reward, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.db.Read(ctx, func(tx *storage.Tx) error { rs, err = tx.Rewards(ctx, tenantID, archived, after, limit+1); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		if rs, err = tx.Rewards(ctx, tenantID, archived, after, limit+1); err != nil {
+			return err
+		}
+		versions, err := tx.ConfigVersions(ctx, tenantID, storage.VersionReward)
+		for i := range rs {
+			rs[i].Version = versions[rs[i].ID]
+		}
+		return err
+	})
 	if len(rs) > limit {
 		rs = rs[:limit]
 		next = rs[limit-1].ID

@@ -99,17 +99,28 @@ func (s *Tiers) Membership(ctx context.Context, tenantID string) (counts map[str
 	return counts, err
 }
 
-// Save validates and stores a tier configuration, and schedules the re-evaluation of
-// every member it may move (immediately, in pages). An invalid configuration writes
-// nothing and names the offending fields.
+// Save validates and stores a tier configuration, whatever its version, and schedules
+// the re-evaluation of every member it may move (immediately, in pages). An invalid
+// configuration writes nothing and names the offending fields.
 func (s *Tiers) Save(ctx context.Context, tenantID, actor string, set tiers.Ladder) (c TierConfig, err error) {
+	return s.SaveIf(ctx, tenantID, actor, AnyVersion, set)
+}
+
+// SaveIf is Save only if the configuration's version is still base (the one the editor
+// started from; 0 when none was saved): KindConflict, and nothing written, when someone
+// saved it since.
+func (s *Tiers) SaveIf(ctx context.Context, tenantID, actor string, base int64, set tiers.Ladder) (c TierConfig, err error) {
 	if err := set.Validate(); err != nil {
 		return c, err
 	}
 	c.Ladder = set
 	err = s.db.Write(ctx, func(tx *storage.Tx) error {
-		if c.Version, err = tx.SaveTierLadder(ctx, tenantID, actor, set); err != nil {
+		var ok bool
+		if c.Version, ok, err = tx.SaveTierLadderIf(ctx, tenantID, actor, base, set); err != nil {
 			return err
+		}
+		if !ok {
+			return staleVersion("service.SaveTiers", "the tier configuration", base)
 		}
 		p, _ := json.Marshal(tierRescan{Version: c.Version})
 		if err := tx.Schedule(ctx, tenantID, jobTierRescan, "v"+strconv.FormatInt(c.Version, 10), string(p), tx.Now); err != nil {

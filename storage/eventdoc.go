@@ -40,6 +40,9 @@ func EncodeEventDoc(result, payload []byte) []byte {
 	return b.Bytes()
 }
 
+// DecodeEventDoc unpacks EncodeEventDoc's value into the result and payload JSON.
+func DecodeEventDoc(doc []byte) (result, payload []byte, err error) { return decodeEventDoc(doc) }
+
 // decodeEventDoc unpacks EncodeEventDoc's value.
 func decodeEventDoc(doc []byte) (result, payload []byte, err error) {
 	if len(doc) < 2 || doc[0] != eventDocFormat {

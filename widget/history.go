@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -17,15 +18,14 @@ type HistoryItem struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-func (h *Handler) history(r *request) (any, error) {
-	q := r.URL.Query()
-	limit, err := pageLimit(q, "widget.History")
-	if err != nil {
-		return nil, err
+// History lists the member's points history, newest first, in words she understands.
+func (a *MemberAPI) History(ctx context.Context, c Caller, cursor string, limit int) (List[HistoryItem], error) {
+	if err := checkLimit(limit, "widget.History"); err != nil {
+		return List[HistoryItem]{}, err
 	}
-	es, next, err := h.svc.ledger.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), limit)
+	es, next, err := a.svc.ledger.History(ctx, c.Claims.Tenant, c.Member.ID, tenure.Points, cursor, limit)
 	if err != nil {
-		return nil, err
+		return List[HistoryItem]{}, err
 	}
 	out := []HistoryItem{}
 	for _, e := range es {
