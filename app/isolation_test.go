@@ -38,6 +38,9 @@ func TestTenantIsolation(t *testing.T) {
 			"deliveries": dlv["id"].(string), "messages": dlv["message_id"].(string), "keys": key, "segments": "a-only-seg", "rules": "a-rule",
 			"rewards": isolationReward(t, s, a), "coupons": isolationCoupon(t, s, a, "a-cust"),
 		}
+		for kind, id := range isolationSubscription(t, s, a) {
+			ids[kind] = id
+		}
 		external := map[string]string{"members": "a-cust", "events": "a-evt", "orders": "a-ord"}
 		secrets := []string{"a@example.com", "zebra-tag", hook.URL}
 		for _, id := range ids {
@@ -55,37 +58,39 @@ func TestTenantIsolation(t *testing.T) {
 
 		b := s.newTenant("Tenant B")
 		bodies := map[string]string{
-			"put-program":          `{"name":"B","currency":"PLN","points_per_unit":5,"min_order":0,"include_shipping":false,"available_on":"payment","return_window_days":0,"expiry":{"mode":"never"},"negative_balance":"allow","auto_enrol":true,"point_value_micros":1,"time_zone":"UTC"}`,
-			"create-key":           `{"name":"b","scope":"admin"}`,
-			"create-member":        `{"external_id":"a-cust"}`,
-			"update-member":        `{"first_name":"Mallory"}`,
-			"create-adjustment":    `{"amount":-100,"reason":"steal"}`,
-			"create-spend":         `{"amount":100}`,
-			"create-transfer":      `{"from":"` + member + `","to":"b-cust","amount":100}`,
-			"ingest-event":         `{"id":"a-evt","type":"order.refunded","customer_id":"a-cust","refund":{"order_id":"a-ord","full":true}}`,
-			"ingest-batch":         `{"events":[{"id":"a-evt2","type":"order.cancelled","customer_id":"a-cust","order":{"id":"a-ord"}}]}`,
-			"create-webhook":       `{"url":"http://127.0.0.1:9/b-hook"}`,
-			"update-webhook":       `{"url":"http://127.0.0.1:1/stolen","active":false}`,
-			"import-orders":        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,X,Mug,1,2011-01-01 10:00:00,2.50,a-cust,UK\n",
-			"refresh-segments":     `{}`,
-			"put-widget":           `{"allowed_origins":["https://evil.example"]}`,
-			"rotate-widget-secret": `{}`,
-			"create-member-token":  `{"customer_id":"a-cust"}`,
-			"put-segment":          `{"name":"steal","condition":"true"}`,
-			"put-rules":            `{"rules":[{"id":"b","kind":"action","event":"review.posted","points":5}]}`,
-			"evaluate-rules":       `{"event":{"id":"x","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":100}]}}}`,
-			"backtest-rules":       `{"rules":{"rules":[{"id":"b","kind":"spend","spend":{"points":5}}]},"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}`,
-			"put-tiers":            `{"metric":"orders","window":"lifetime","tiers":[{"key":"b-tier","name":"B","threshold":1}]}`,
-			"put-member-tier":      `{"tier":"b-tier","reason":"steal"}`,
-			"create-reward":        `{"name":"B reward","type":"free_shipping","cost":1}`,
-			"update-reward":        `{"name":"stolen","type":"free_shipping","cost":0}`,
-			"add-reward-codes":     `{"codes":["B-STOLEN"]}`,
-			"create-redemption":    `{"reward_id":"` + ids["rewards"] + `"}`,
-			// The member API takes member tokens only: B's key is refused before the body.
+			"put-program":              `{"name":"B","currency":"PLN","points_per_unit":5,"min_order":0,"include_shipping":false,"available_on":"payment","return_window_days":0,"expiry":{"mode":"never"},"negative_balance":"allow","auto_enrol":true,"point_value_micros":1,"time_zone":"UTC"}`,
+			"create-key":               `{"name":"b","scope":"admin"}`,
+			"create-member":            `{"external_id":"a-cust"}`,
+			"update-member":            `{"first_name":"Mallory"}`,
+			"create-adjustment":        `{"amount":-100,"reason":"steal"}`,
+			"create-spend":             `{"amount":100}`,
+			"create-transfer":          `{"from":"` + member + `","to":"b-cust","amount":100}`,
+			"ingest-event":             `{"id":"a-evt","type":"order.refunded","customer_id":"a-cust","refund":{"order_id":"a-ord","full":true}}`,
+			"ingest-batch":             `{"events":[{"id":"a-evt2","type":"order.cancelled","customer_id":"a-cust","order":{"id":"a-ord"}}]}`,
+			"create-webhook":           `{"url":"http://127.0.0.1:9/b-hook"}`,
+			"update-webhook":           `{"url":"http://127.0.0.1:1/stolen","active":false}`,
+			"import-orders":            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,X,Mug,1,2011-01-01 10:00:00,2.50,a-cust,UK\n",
+			"refresh-segments":         `{}`,
+			"put-widget":               `{"allowed_origins":["https://evil.example"]}`,
+			"rotate-widget-secret":     `{}`,
+			"create-member-token":      `{"customer_id":"a-cust"}`,
+			"put-segment":              `{"name":"steal","condition":"true"}`,
+			"put-rules":                `{"rules":[{"id":"b","kind":"action","event":"review.posted","points":5}]}`,
+			"evaluate-rules":           `{"event":{"id":"x","type":"order.paid","customer_id":"a-cust","order":{"id":"a-ord","lines":[{"quantity":1,"unit_price":100}]}}}`,
+			"backtest-rules":           `{"rules":{"rules":[{"id":"b","kind":"spend","spend":{"points":5}}]},"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}`,
+			"put-tiers":                `{"metric":"orders","window":"lifetime","tiers":[{"key":"b-tier","name":"B","threshold":1}]}`,
+			"put-member-tier":          `{"tier":"b-tier","reason":"steal"}`,
+			"create-reward":            `{"name":"B reward","type":"free_shipping","cost":1}`,
+			"update-reward":            `{"name":"stolen","type":"free_shipping","cost":0}`,
+			"add-reward-codes":         `{"codes":["B-STOLEN"]}`,
+			"create-redemption":        `{"reward_id":"` + ids["rewards"] + `"}`,
 			"create-member-redemption": `{"reward_id":"` + ids["rewards"] + `"}`,
 			"use-coupon":               `{"order_id":"b-order"}`,
 			"cancel-coupon":            `{"reason":"steal"}`,
 			"put-shop":                 `{"domain":"b-shop.myshopify.com","webhook_secret":"b"}`,
+		}
+		for op, body := range isolationSubscriptionBodies(ids) {
+			bodies[op] = body
 		}
 		walked := 0
 		doc := s.app.API.OpenAPI()
