@@ -331,11 +331,13 @@ func campaignID(name string, set rules.Set) string {
 	return id
 }
 
-// endCampaign ends a running or scheduled campaign now by giving its rule an end, saved
-// as a new version of the rules (its history and explanations stay).
+// endCampaign ends a running campaign now by giving its rule an end, or cancels a
+// scheduled one by taking it out of the rules; either is saved as a new version of the
+// rules (the history and explanations stay).
 func (d *Dashboard) endCampaign(q *req) error {
 	id := q.r.PathValue("id")
 	now := d.svc.Clock.Now().UTC().Truncate(time.Second)
+	cancelled := false
 	_, err := d.svc.UpdateRules(q.r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
 		i := slices.IndexFunc(cur.Rules, func(r rules.Rule) bool { return r.ID == id })
 		if i < 0 || !isCampaign(cur.Rules[i]) {
@@ -348,14 +350,21 @@ func (d *Dashboard) endCampaign(q *req) error {
 			return cur, &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.endCampaign", Message: "the campaign has already ended"}
 		}
 		if r.StartsAt != nil && !now.After(*r.StartsAt) {
-			start := now.Add(-time.Second) // a campaign that never started ends before it would have
-			r.StartsAt = &start
+			// A campaign that has not started is cancelled: it leaves the rules, and its
+			// window stays as it was in the earlier versions (Restore brings it back).
+			next.Rules = slices.Delete(next.Rules, i, i+1)
+			cancelled = true
+			return next, nil
 		}
 		r.EndsAt = &now
 		return next, nil
 	})
 	if err != nil {
 		return err
+	}
+	if cancelled {
+		redirect(q, "/admin/campaigns", "campaign-cancelled")
+		return nil
 	}
 	redirect(q, "/admin/campaigns", "campaign-ended")
 	return nil

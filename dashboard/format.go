@@ -17,11 +17,12 @@ import (
 // in UTC and say so; amounts keep integer precision.
 func (d *Dashboard) funcs() template.FuncMap {
 	return template.FuncMap{
-		"num":    num,
-		"signed": signed,
-		"money":  money,
-		"moneyf": func(minor float64, cur string) string { return money(int64(math.Round(minor)), cur) },
-		"pct":    func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"formKey": randomToken,
+		"num":     num,
+		"signed":  signed,
+		"money":   money,
+		"moneyf":  func(minor float64, cur string) string { return money(int64(math.Round(minor)), cur) },
+		"pct":     func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"

@@ -131,21 +131,23 @@ func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by strin
 
 // memberData is the member's 360° page.
 type memberData struct {
-	Member     tenure.Member
-	Balances   service.Balances
-	Currency   string
-	Entries    []entryView
-	OlderURL   string
-	Events     []tenure.EventResult
-	Orders     []*tenure.Order
-	Coupons    []rewards.Coupon
-	Standing   service.Standing
-	Adjust     adjustForm
-	Tiers      []tiers.Tier // the ladder, for the manual assignment form
-	TierForm   tierForm
-	Attributes [][2]string
-	OrderCount int64
-	Actors     map[string]string // "staff:<id>" -> email, for entries made in the dashboard
+	Member                   tenure.Member
+	Balances                 service.Balances
+	Currency                 string
+	Entries                  []entryView
+	OlderURL                 string
+	Events                   []tenure.EventResult
+	Timeline                 []tenure.EventResult // one page of the timeline of events, newest first
+	NewerEvents, OlderEvents string               // URLs of the timeline's neighbouring pages
+	Orders                   []*tenure.Order
+	Coupons                  []rewards.Coupon
+	Standing                 service.Standing
+	Adjust                   adjustForm
+	Tiers                    []tiers.Tier // the ladder, for the manual assignment form
+	TierForm                 tierForm
+	Attributes               [][2]string
+	OrderCount               int64
+	Actors                   map[string]string // "staff:<id>" -> email, for entries made in the dashboard
 }
 
 // entryView is a ledger entry with the event that caused it, if any.
@@ -219,8 +221,8 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 		}
 		data.Entries = append(data.Entries, v)
 	}
-	if len(data.Events) > 20 {
-		data.Events = data.Events[:20]
+	if err = d.timeline(ctx, q, &data); err != nil {
+		return data, err
 	}
 	if data.Orders, data.OrderCount, err = d.svc.MemberOrders(ctx, tid, m.ID, 10); err != nil {
 		return data, err
@@ -304,5 +306,41 @@ func (d *Dashboard) memberFormError(q *req, id string, keep func(*memberData)) e
 	}
 	keep(&data)
 	d.render(q, http.StatusUnprocessableEntity, "member", memberTitle(data.Member), data)
+	return nil
+}
+
+// timelinePage is how many events one page of a member's timeline shows.
+const timelinePage = 20
+
+// timeline loads one page of the member's events, newest first: ?events=<cursor> names
+// the page, and the page links keep the ledger's own cursor.
+func (d *Dashboard) timeline(ctx context.Context, q *req, data *memberData) error {
+	v := q.r.URL.Query()
+	cursor := v.Get("events")
+	evs, next, err := d.svc.MemberEvents(ctx, q.tenant.ID, data.Member.ID, cursor, timelinePage)
+	if err != nil {
+		return err
+	}
+	data.Timeline = evs
+	link := func(c string) string {
+		u := url.Values{}
+		if b := v.Get("before"); b != "" {
+			u.Set("before", b)
+		}
+		if c != "" {
+			u.Set("events", c)
+		}
+		s := "/admin/members/" + url.PathEscape(data.Member.ID)
+		if len(u) > 0 {
+			s += "?" + u.Encode()
+		}
+		return s + "#events-title"
+	}
+	if next != "" {
+		data.OlderEvents = link(next)
+	}
+	if cursor != "" {
+		data.NewerEvents = link("")
+	}
 	return nil
 }

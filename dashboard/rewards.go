@@ -59,7 +59,9 @@ func (d *Dashboard) createReward(q *req) error {
 	if len(f.Errors) == 0 {
 		rw, err := d.svc.CreateReward(r.Context(), q.tenant.ID, q.actor(), def)
 		if err == nil {
-			return d.showRewards(q, http.StatusOK, rewardsData{Created: rw.Name, Form: rewardForm{Type: f.Type, ValidDays: "90"}})
+			_ = rw
+			redirect(q, "/admin/rewards", "reward-created")
+			return nil
 		}
 		if f.Errors, err = fieldErrors(err); err != nil {
 			return err

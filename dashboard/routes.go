@@ -16,6 +16,9 @@ type route struct {
 	public  bool               // no session needed (sign-in only)
 	handle  func(*req) error
 	params  []string // the pattern's path parameters, filled in by pathParams
+	// repeatable marks a POST that changes nothing (a dry run, a backtest): it may be sent
+	// again as often as wanted, so its form key is not claimed.
+	repeatable bool
 }
 
 // pathParams names the {parameters} of each route's pattern, for the input check.
@@ -60,8 +63,8 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/program", perm: program, handle: d.program},
 		{method: "POST", pattern: "/admin/program/rules", perm: edit, handle: d.saveRules},
-		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun},
-		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest},
+		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun, repeatable: true},
+		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest, repeatable: true},
 		{method: "POST", pattern: "/admin/program/versions/{version}/restore", perm: edit, handle: d.restoreRules},
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
