@@ -284,8 +284,9 @@
     let msg = e.message;
     if (e.status === 401) msg = "Your session has expired. Reload the page to see your points.";
     if (e.status === 404) msg = "You are not a member yet: your first order starts your points.";
-    body.replaceChildren(el("p", { class: "tw-error", role: "alert" }, msg),
-      e.status === 0 ? el("button", { type: "button", class: "tw-btn", onclick: () => load() }, "Try again") : null);
+    const parts = [el("p", { class: "tw-error", role: "alert" }, msg)];
+    if (e.status === 0) parts.push(el("button", { type: "button", class: "tw-btn", onclick: () => load() }, "Try again"));
+    body.replaceChildren(...parts);
   };
 
   let loading = null;
