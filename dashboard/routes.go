@@ -69,6 +69,8 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},
+		{method: "GET", pattern: "/admin/rewards/{id}", perm: program, handle: d.editReward},
+		{method: "POST", pattern: "/admin/rewards/{id}", perm: edit, handle: d.updateReward},
 		{method: "POST", pattern: "/admin/rewards/{id}/archive", perm: edit, handle: d.archiveReward},
 
 		{method: "GET", pattern: "/admin/campaigns", perm: program, handle: d.campaigns},
