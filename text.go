@@ -194,7 +194,48 @@ func replaced(s string, raw []byte) bool {
 // problem naming the first string that breaks the input contract, by its JSON path under
 // prefix. It guards input that did not come through an HTTP body (CSV imports, the CLI).
 func CheckStrings(prefix string, v any) *FieldError {
-	return walkStrings(strings.TrimSuffix(prefix, "."), reflect.ValueOf(v))
+	rv := reflect.ValueOf(v)
+	if !hasBadString(rv) {
+		return nil // the common case, without building a path for every field
+	}
+	return walkStrings(strings.TrimSuffix(prefix, "."), rv)
+}
+
+// hasBadString reports whether walkStrings would find a problem in v.
+func hasBadString(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return TextProblem(v.String()) != ""
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasBadString(v.Elem())
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return false
+		}
+		for i := 0; i < v.Len(); i++ {
+			if hasBadString(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if (it.Key().Kind() == reflect.String && TextProblem(it.Key().String()) != "") || hasBadString(it.Value()) {
+				return true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() || !hasBadString(v.Field(i)) {
+				continue
+			}
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "-" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func walkStrings(path string, v reflect.Value) *FieldError {

@@ -47,7 +47,7 @@ func granularity(g string) analytics.Granularity {
 }
 
 func (s *Server) analyticsMetrics(ctx context.Context, in *metricsQuery) (*body[listBody[analytics.PeriodMetrics]], error) {
-	ms, err := s.svc.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
+	ms, err := s.svc.Reports.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -69,7 +69,7 @@ func csvFile(name string, write func(*bytes.Buffer) error) (*csvOut, error) {
 }
 
 func (s *Server) analyticsMetricsCSV(ctx context.Context, in *metricsQuery) (*csvOut, error) {
-	ms, err := s.svc.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
+	ms, err := s.svc.Reports.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -77,7 +77,7 @@ func (s *Server) analyticsMetricsCSV(ctx context.Context, in *metricsQuery) (*cs
 }
 
 func (s *Server) analyticsCohorts(ctx context.Context, in *rangeQuery) (*body[listBody[analytics.Cohort]], error) {
-	t, err := s.svc.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
+	t, err := s.svc.Reports.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -85,7 +85,7 @@ func (s *Server) analyticsCohorts(ctx context.Context, in *rangeQuery) (*body[li
 }
 
 func (s *Server) analyticsCohortsCSV(ctx context.Context, in *rangeQuery) (*csvOut, error) {
-	t, err := s.svc.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
+	t, err := s.svc.Reports.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -104,7 +104,7 @@ type rfmOut struct {
 }
 
 func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*body[rfmOut], error) {
-	rs, err := s.svc.RFM(ctx, caller(ctx).TenantID, in.AsOf)
+	rs, err := s.svc.Reports.RFM(ctx, caller(ctx).TenantID, in.AsOf)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -116,7 +116,7 @@ func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*body[rfmOut],
 }
 
 func (s *Server) analyticsRFMCSV(ctx context.Context, in *rfmQuery) (*csvOut, error) {
-	rs, err := s.svc.RFM(ctx, caller(ctx).TenantID, in.AsOf)
+	rs, err := s.svc.Reports.RFM(ctx, caller(ctx).TenantID, in.AsOf)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -124,7 +124,7 @@ func (s *Server) analyticsRFMCSV(ctx context.Context, in *rfmQuery) (*csvOut, er
 }
 
 func (s *Server) analyticsProgram(ctx context.Context, in *rangeQuery) (*body[service.ProgramMetrics], error) {
-	pm, err := s.svc.ProgramMetrics(ctx, caller(ctx).TenantID, in.From, in.To)
+	pm, err := s.svc.Reports.ProgramMetrics(ctx, caller(ctx).TenantID, in.From, in.To)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -140,7 +140,7 @@ type clvQuery struct {
 }
 
 func (s *Server) analyticsCLV(ctx context.Context, in *clvQuery) (*body[service.CLVReport], error) {
-	r, err := s.svc.CLVWithHoldout(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top, in.HoldoutWeeks)
+	r, err := s.svc.Reports.CLVWithHoldout(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top, in.HoldoutWeeks)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -153,7 +153,7 @@ type liftQuery struct {
 }
 
 func (s *Server) ruleLift(ctx context.Context, in *liftQuery) (*body[service.LiftReport], error) {
-	r, err := s.svc.Lift(ctx, caller(ctx).TenantID, in.ID, in.WindowDays)
+	r, err := s.svc.Reports.Lift(ctx, caller(ctx).TenantID, in.ID, in.WindowDays)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -52,7 +52,7 @@ func (s *Server) importOrders(ctx context.Context, in *importIn) (*body[importOu
 	rejects := &limitedBuffer{max: 64 << 10}
 	cfg.Rejects = rejects
 	cfg.TotalBytes = int64(len(in.RawBody))
-	sum, err := s.svc.ImportOrders(ctx, caller(ctx).TenantID, bytes.NewReader(in.RawBody), cfg, service.ImportOptions{GrantPoints: in.GrantPoints})
+	sum, err := s.svc.Intake.ImportOrders(ctx, caller(ctx).TenantID, bytes.NewReader(in.RawBody), cfg, service.ImportOptions{GrantPoints: in.GrantPoints})
 	if err != nil {
 		if tenure.KindOf(err) == tenure.KindInternal && sum != nil {
 			return nil, huma.Error422UnprocessableEntity(err.Error())

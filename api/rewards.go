@@ -24,7 +24,7 @@ func (s *Server) rewardRoutes() {
 	huma.Register(a, op("create-reward", http.MethodPost, "/v1/rewards", "Add a reward to the catalog", "Rewards", admin), s.createReward)
 	huma.Register(a, op("list-available-rewards", http.MethodGet, "/v1/rewards/available", "Judge every reward for one member: can she redeem it now, and if not, why", "Rewards", read, 404), s.availableRewards)
 	huma.Register(a, op("get-reward", http.MethodGet, "/v1/rewards/{id}", "Get a reward", "Rewards", read, 404), s.getReward)
-	huma.Register(a, op("update-reward", http.MethodPut, "/v1/rewards/{id}", "Replace a reward's definition and stock", "Rewards", admin, 404), s.updateReward)
+	huma.Register(a, op("update-reward", http.MethodPut, "/v1/rewards/{id}", "Replace a reward's definition and stock (If-Match for optimistic concurrency)", "Rewards", admin, 404, 412), s.updateReward)
 	huma.Register(a, op("archive-reward", http.MethodDelete, "/v1/rewards/{id}", "Archive a reward: no more redemptions; its coupons live on", "Rewards", admin, 404), s.archiveReward)
 	huma.Register(a, op("add-reward-codes", http.MethodPost, "/v1/rewards/{id}/codes", "Upload codes to a reward's pool; each is used once", "Rewards", admin, 404, 409), s.addRewardCodes)
 
@@ -42,7 +42,7 @@ type rewardsQuery struct {
 }
 
 func (s *Server) listRewards(ctx context.Context, in *rewardsQuery) (*body[listBody[rewards.Reward]], error) {
-	rs, next, err := s.svc.Rewards(ctx, caller(ctx).TenantID, in.Archived, in.Cursor, in.Limit)
+	rs, next, err := s.svc.Rewards.List(ctx, caller(ctx).TenantID, in.Archived, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -51,7 +51,7 @@ func (s *Server) listRewards(ctx context.Context, in *rewardsQuery) (*body[listB
 
 func (s *Server) createReward(ctx context.Context, in *body[rewards.RewardDefinition]) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.CreateReward(ctx, k.TenantID, actor(k), in.Body)
+	r, err := s.svc.Rewards.Create(ctx, k.TenantID, actor(k), in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -63,38 +63,43 @@ type availableQuery struct {
 }
 
 func (s *Server) availableRewards(ctx context.Context, in *availableQuery) (*body[listBody[service.RewardOffer]], error) {
-	os, err := s.svc.AvailableRewards(ctx, caller(ctx).TenantID, in.Member)
+	os, err := s.svc.Rewards.Available(ctx, caller(ctx).TenantID, in.Member)
 	if err != nil {
 		return nil, s.problem(err)
 	}
 	return list(os, ""), nil
 }
 
-func (s *Server) getReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {
-	r, err := s.svc.Reward(ctx, caller(ctx).TenantID, in.ID)
+func (s *Server) getReward(ctx context.Context, in *idPath) (*tagged[rewards.Reward], error) {
+	r, err := s.svc.Rewards.Get(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	return withETag(r, r.Version), nil
 }
 
 type rewardIn struct {
-	ID   string `path:"id" maxLength:"160"`
-	Body rewards.RewardDefinition
+	ID      string `path:"id" maxLength:"160"`
+	IfMatch string `header:"If-Match" doc:"The ETag of GET /v1/rewards/{id} this edit started from; when it is no longer current the answer is 412 and nothing is saved"`
+	Body    rewards.RewardDefinition
 }
 
-func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*body[rewards.Reward], error) {
+func (s *Server) updateReward(ctx context.Context, in *rewardIn) (*tagged[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.UpdateReward(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	base, err := ifMatch("api.updateReward", in.IfMatch, "GET /v1/rewards/{id}")
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	r, err := s.svc.Rewards.UpdateIf(ctx, k.TenantID, actor(k), in.ID, base, in.Body)
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(r, r.Version), nil
 }
 
 func (s *Server) archiveReward(ctx context.Context, in *idPath) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.ArchiveReward(ctx, k.TenantID, actor(k), in.ID)
+	r, err := s.svc.Rewards.Archive(ctx, k.TenantID, actor(k), in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -110,7 +115,7 @@ type codesIn struct {
 
 func (s *Server) addRewardCodes(ctx context.Context, in *codesIn) (*body[rewards.Reward], error) {
 	k := caller(ctx)
-	r, err := s.svc.AddRewardCodes(ctx, k.TenantID, actor(k), in.ID, in.Body.Codes)
+	r, err := s.svc.Rewards.AddCodes(ctx, k.TenantID, actor(k), in.ID, in.Body.Codes)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -126,7 +131,7 @@ type redeemIn struct {
 func (s *Server) redeem(ctx context.Context, in *redeemIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
 	metrics.Lap(ctx, metrics.StageDecode)
-	c, err := s.svc.Redeem(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
+	c, err := s.svc.Rewards.Redeem(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -141,7 +146,7 @@ type couponsQuery struct {
 }
 
 func (s *Server) listMemberCoupons(ctx context.Context, in *couponsQuery) (*body[listBody[rewards.Coupon]], error) {
-	cs, next, err := s.svc.MemberCoupons(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
+	cs, next, err := s.svc.Rewards.MemberCoupons(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -153,7 +158,7 @@ type couponPath struct {
 }
 
 func (s *Server) getCoupon(ctx context.Context, in *couponPath) (*body[rewards.Coupon], error) {
-	c, err := s.svc.Coupon(ctx, caller(ctx).TenantID, in.ID)
+	c, err := s.svc.Rewards.Coupon(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -167,7 +172,7 @@ type useIn struct {
 
 func (s *Server) useCoupon(ctx context.Context, in *useIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
-	c, err := s.svc.UseCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	c, err := s.svc.Rewards.UseCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -181,7 +186,7 @@ type cancelIn struct {
 
 func (s *Server) cancelCoupon(ctx context.Context, in *cancelIn) (*body[rewards.Coupon], error) {
 	k := caller(ctx)
-	c, err := s.svc.CancelCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	c, err := s.svc.Rewards.CancelCoupon(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	a := s.api
 
 	huma.Register(a, op("get-program", http.MethodGet, "/v1/program", "Get the program settings", "Program", read), s.getProgram)
-	huma.Register(a, op("put-program", http.MethodPut, "/v1/program", "Replace the program settings", "Program", admin), s.putProgram)
+	huma.Register(a, op("put-program", http.MethodPut, "/v1/program", "Replace the program settings (If-Match for optimistic concurrency)", "Program", admin, 412), s.putProgram)
 
 	huma.Register(a, op("list-keys", http.MethodGet, "/v1/keys", "List API keys", "Keys", admin), s.listKeys)
 	huma.Register(a, op("create-key", http.MethodPost, "/v1/keys", "Create an API key (the secret is shown once)", "Keys", admin), s.createKey)
@@ -89,25 +89,34 @@ func list[T any](items []T, next string) *body[listBody[T]] {
 
 func ok[T any](v T) *body[T] { return &body[T]{Body: v} }
 
-func (s *Server) getProgram(ctx context.Context, _ *struct{}) (*body[tenure.Program], error) {
-	t, err := s.svc.Tenant(ctx, caller(ctx).TenantID)
+func (s *Server) getProgram(ctx context.Context, _ *struct{}) (*tagged[tenure.Program], error) {
+	p, err := s.svc.Tenants.Program(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(t.Program), nil
+	return withETag(p.Program, p.Version), nil
 }
 
-func (s *Server) putProgram(ctx context.Context, in *body[tenure.Program]) (*body[tenure.Program], error) {
+type programIn struct {
+	IfMatch string `header:"If-Match" doc:"The ETag of GET /v1/program this edit started from; when it is no longer current the answer is 412 and nothing is saved"`
+	Body    tenure.Program
+}
+
+func (s *Server) putProgram(ctx context.Context, in *programIn) (*tagged[tenure.Program], error) {
 	k := caller(ctx)
-	p, err := s.svc.UpdateProgram(ctx, k.TenantID, actor(k), in.Body)
+	base, err := ifMatch("api.putProgram", in.IfMatch, "GET /v1/program")
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(p), nil
+	p, err := s.svc.Tenants.UpdateProgramIf(ctx, k.TenantID, actor(k), base, in.Body)
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(p.Program, p.Version), nil
 }
 
 func (s *Server) listKeys(ctx context.Context, _ *struct{}) (*body[listBody[tenure.APIKey]], error) {
-	ks, err := s.svc.Keys(ctx, caller(ctx).TenantID)
+	ks, err := s.svc.Access.Keys(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -126,7 +135,7 @@ type createdKey struct {
 
 func (s *Server) createKey(ctx context.Context, in *body[newKey]) (*body[createdKey], error) {
 	k := caller(ctx)
-	key, secret, err := s.svc.CreateKey(ctx, k.TenantID, actor(k), in.Body.Name, in.Body.Scope)
+	key, secret, err := s.svc.Access.CreateKey(ctx, k.TenantID, actor(k), in.Body.Name, in.Body.Scope)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -135,7 +144,7 @@ func (s *Server) createKey(ctx context.Context, in *body[newKey]) (*body[created
 
 func (s *Server) revokeKey(ctx context.Context, in *idPath) (*body[tenure.APIKey], error) {
 	k := caller(ctx)
-	key, err := s.svc.RevokeKey(ctx, k.TenantID, actor(k), in.ID)
+	key, err := s.svc.Access.RevokeKey(ctx, k.TenantID, actor(k), in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -144,7 +153,7 @@ func (s *Server) revokeKey(ctx context.Context, in *idPath) (*body[tenure.APIKey
 
 func (s *Server) createMember(ctx context.Context, in *body[service.NewMember]) (*body[tenure.Member], error) {
 	k := caller(ctx)
-	m, err := s.svc.CreateMember(ctx, k.TenantID, actor(k), in.Body)
+	m, err := s.svc.Members.Create(ctx, k.TenantID, actor(k), in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -162,7 +171,7 @@ type memberQuery struct {
 }
 
 func (s *Server) listMembers(ctx context.Context, in *memberQuery) (*body[listBody[tenure.Member]], error) {
-	ms, next, err := s.svc.Members(ctx, caller(ctx).TenantID, tenure.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag,
+	ms, next, err := s.svc.Members.List(ctx, caller(ctx).TenantID, tenure.MemberFilter{Email: in.Email, ExternalID: in.ExternalID, Tag: in.Tag,
 		Tier: in.Tier, Segment: in.Segment, After: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, s.problem(err)
@@ -171,7 +180,7 @@ func (s *Server) listMembers(ctx context.Context, in *memberQuery) (*body[listBo
 }
 
 func (s *Server) getMember(ctx context.Context, in *idPath) (*body[tenure.Member], error) {
-	m, err := s.svc.Member(ctx, caller(ctx).TenantID, in.ID)
+	m, err := s.svc.Members.Get(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -185,7 +194,7 @@ type memberPatch struct {
 
 func (s *Server) updateMember(ctx context.Context, in *memberPatch) (*body[tenure.Member], error) {
 	k := caller(ctx)
-	m, err := s.svc.UpdateMember(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	m, err := s.svc.Members.Update(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -194,7 +203,7 @@ func (s *Server) updateMember(ctx context.Context, in *memberPatch) (*body[tenur
 
 func (s *Server) getBalance(ctx context.Context, in *idPath) (*body[service.Balances], error) {
 	metrics.Lap(ctx, metrics.StageDecode)
-	b, err := s.svc.Balance(ctx, caller(ctx).TenantID, in.ID)
+	b, err := s.svc.Members.Balance(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -209,7 +218,7 @@ type ledgerQuery struct {
 }
 
 func (s *Server) getLedger(ctx context.Context, in *ledgerQuery) (*body[listBody[tenure.Entry]], error) {
-	es, next, err := s.svc.History(ctx, caller(ctx).TenantID, in.ID, in.Wallet, in.Cursor, in.Limit)
+	es, next, err := s.svc.Members.History(ctx, caller(ctx).TenantID, in.ID, in.Wallet, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -223,7 +232,7 @@ type memberEventsQuery struct {
 }
 
 func (s *Server) listMemberEvents(ctx context.Context, in *memberEventsQuery) (*body[listBody[tenure.EventResult]], error) {
-	rs, next, err := s.svc.MemberEvents(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
+	rs, next, err := s.svc.Members.Events(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -239,7 +248,7 @@ type ledgerOpIn struct {
 func (s *Server) adjust(ctx context.Context, in *ledgerOpIn) (*body[service.OpResult], error) {
 	k := caller(ctx)
 	metrics.Lap(ctx, metrics.StageDecode)
-	r, err := s.svc.Adjust(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
+	r, err := s.svc.Intake.Adjust(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -249,7 +258,7 @@ func (s *Server) adjust(ctx context.Context, in *ledgerOpIn) (*body[service.OpRe
 func (s *Server) spend(ctx context.Context, in *ledgerOpIn) (*body[service.OpResult], error) {
 	k := caller(ctx)
 	metrics.Lap(ctx, metrics.StageDecode)
-	r, err := s.svc.Spend(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
+	r, err := s.svc.Intake.Spend(ctx, k.TenantID, actor(k), in.ID, in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -263,7 +272,7 @@ type transferIn struct {
 
 func (s *Server) transfer(ctx context.Context, in *transferIn) (*body[service.TransferResult], error) {
 	k := caller(ctx)
-	r, err := s.svc.Transfer(ctx, k.TenantID, actor(k), in.IdempotencyKey, in.Body)
+	r, err := s.svc.Intake.Transfer(ctx, k.TenantID, actor(k), in.IdempotencyKey, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -297,7 +306,7 @@ type eventOut struct {
 
 func (s *Server) ingest(ctx context.Context, in *eventIn) (*eventOut, error) {
 	metrics.Lap(ctx, metrics.StageDecode)
-	rs, err := s.svc.Ingest(ctx, caller(ctx).TenantID, []tenure.Event{in.Body}, service.IngestOptions{DryRun: in.DryRun})
+	rs, err := s.svc.Intake.Ingest(ctx, caller(ctx).TenantID, []tenure.Event{in.Body}, service.IngestOptions{DryRun: in.DryRun})
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -311,7 +320,7 @@ func (s *Server) ingest(ctx context.Context, in *eventIn) (*eventOut, error) {
 
 func (s *Server) ingestBatch(ctx context.Context, in *batchIn) (*body[batchOut], error) {
 	metrics.Lap(ctx, metrics.StageDecode)
-	rs, err := s.svc.Ingest(ctx, caller(ctx).TenantID, in.Body.Events, service.IngestOptions{Batch: true, DryRun: in.DryRun})
+	rs, err := s.svc.Intake.Ingest(ctx, caller(ctx).TenantID, in.Body.Events, service.IngestOptions{Batch: true, DryRun: in.DryRun})
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -324,7 +333,7 @@ type eventDetail struct {
 }
 
 func (s *Server) getEvent(ctx context.Context, in *idPath) (*body[eventDetail], error) {
-	r, e, err := s.svc.Event(ctx, caller(ctx).TenantID, in.ID)
+	r, e, err := s.svc.Members.Event(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -332,7 +341,7 @@ func (s *Server) getEvent(ctx context.Context, in *idPath) (*body[eventDetail], 
 }
 
 func (s *Server) getOrder(ctx context.Context, in *idPath) (*body[tenure.Order], error) {
-	o, err := s.svc.Order(ctx, caller(ctx).TenantID, in.ID)
+	o, err := s.svc.Members.Order(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -2,10 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -23,52 +20,34 @@ func (s *Server) ruleRoutes() {
 	huma.Register(a, op("backtest-rules", http.MethodPost, "/v1/rules/backtest", "Replay a candidate rule set over stored orders", "Rules", tenure.ScopeAdmin), s.backtestRules)
 }
 
-// rulesOut is the current rules with their version as an entity tag, for If-Match.
-type rulesOut struct {
-	ETag string `header:"ETag" doc:"The rules version, quoted; send it as If-Match to save only over this version"`
-	Body service.RuleSetView
-}
-
-func rulesETag(v service.RuleSetView) *rulesOut {
-	return &rulesOut{ETag: `"` + strconv.FormatInt(v.Version, 10) + `"`, Body: v}
-}
-
-func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOut, error) {
-	v, err := s.svc.Rules(ctx, caller(ctx).TenantID)
+func (s *Server) getRules(ctx context.Context, _ *struct{}) (*tagged[service.RuleSetView], error) {
+	v, err := s.svc.Rules.Current(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return rulesETag(v), nil
+	return withETag(v, v.Version), nil
 }
 
 type rulesIn struct {
-	IfMatch string `header:"If-Match" doc:"The ETag of the rules this edit started from (from GET /v1/rules); when it is no longer current the answer is 412 and nothing is saved"`
+	IfMatch string `header:"If-Match" doc:"The ETag of GET /v1/rules this edit started from; when it is no longer current the answer is 412 and nothing is saved"`
 	Body    rules.Set
 }
 
-func (s *Server) putRules(ctx context.Context, in *rulesIn) (*rulesOut, error) {
+func (s *Server) putRules(ctx context.Context, in *rulesIn) (*tagged[service.RuleSetView], error) {
 	k := caller(ctx)
-	base := service.AnyVersion
-	if in.IfMatch != "" {
-		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(strings.TrimSpace(in.IfMatch), "W/"), `"`), 10, 64)
-		if err != nil || v < 0 {
-			return nil, s.problem(tenure.Invalid("api.putRules", "header.If-Match", "must be the ETag of GET /v1/rules, e.g. \"12\""))
-		}
-		base = v
-	}
-	v, err := s.svc.SaveRulesIf(ctx, k.TenantID, actor(k), base, in.Body)
+	base, err := ifMatch("api.putRules", in.IfMatch, "GET /v1/rules")
 	if err != nil {
-		var e *tenure.Error
-		if base != service.AnyVersion && errors.As(err, &e) && e.Kind == tenure.KindConflict {
-			return nil, huma.NewError(http.StatusPreconditionFailed, e.Message)
-		}
 		return nil, s.problem(err)
 	}
-	return rulesETag(v), nil
+	v, err := s.svc.Rules.SaveIf(ctx, k.TenantID, actor(k), base, in.Body)
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(v, v.Version), nil
 }
 
 func (s *Server) listRuleVersions(ctx context.Context, _ *struct{}) (*body[listBody[service.RuleSetView]], error) {
-	vs, err := s.svc.RuleVersions(ctx, caller(ctx).TenantID)
+	vs, err := s.svc.Rules.Versions(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -76,7 +55,7 @@ func (s *Server) listRuleVersions(ctx context.Context, _ *struct{}) (*body[listB
 }
 
 func (s *Server) evaluateRules(ctx context.Context, in *body[service.EvaluateRequest]) (*body[rules.Result], error) {
-	r, err := s.svc.EvaluateRules(ctx, caller(ctx).TenantID, in.Body)
+	r, err := s.svc.Rules.Evaluate(ctx, caller(ctx).TenantID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -84,7 +63,7 @@ func (s *Server) evaluateRules(ctx context.Context, in *body[service.EvaluateReq
 }
 
 func (s *Server) backtestRules(ctx context.Context, in *body[service.BacktestRequest]) (*body[service.BacktestReport], error) {
-	r, err := s.svc.Backtest(ctx, caller(ctx).TenantID, in.Body)
+	r, err := s.svc.Rules.Backtest(ctx, caller(ctx).TenantID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -14,7 +14,7 @@ import (
 func (s *Server) segmentRoutes() {
 	a := s.api
 	huma.Register(a, op("list-segments", http.MethodGet, "/v1/segments", "List segments with their member counts", "Segments", tenure.ScopeReadOnly), s.listSegments)
-	huma.Register(a, op("put-segment", http.MethodPut, "/v1/segments/{id}", "Create or replace a segment (an expression over member metrics)", "Segments", tenure.ScopeAdmin), s.putSegment)
+	huma.Register(a, op("put-segment", http.MethodPut, "/v1/segments/{id}", "Create or replace a segment (an expression over member metrics; If-Match for optimistic concurrency)", "Segments", tenure.ScopeAdmin, 412), s.putSegment)
 	huma.Register(a, op("delete-segment", http.MethodDelete, "/v1/segments/{id}", "Delete a segment", "Segments", tenure.ScopeAdmin, 404), s.deleteSegment)
 	huma.Register(a, op("list-segment-members", http.MethodGet, "/v1/segments/{id}/members", "List a segment's members", "Segments", tenure.ScopeReadOnly, 404), s.segmentMembers)
 	huma.Register(a, op("export-segment-members", http.MethodGet, "/v1/segments/{id}/members.csv", "Export a segment's members as CSV", "Segments", tenure.ScopeReadOnly, 404), s.segmentMembersCSV)
@@ -22,7 +22,7 @@ func (s *Server) segmentRoutes() {
 }
 
 func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[segments.Segment]], error) {
-	out, err := s.svc.Segments(ctx, caller(ctx).TenantID)
+	out, err := s.svc.Segments.List(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -30,26 +30,31 @@ func (s *Server) listSegments(ctx context.Context, _ *struct{}) (*body[listBody[
 }
 
 type segmentIn struct {
-	ID   string `path:"id" maxLength:"64" doc:"The segment key"`
-	Body struct {
+	ID      string `path:"id" maxLength:"64" doc:"The segment key"`
+	IfMatch string `header:"If-Match" doc:"The version of the segment (from GET /v1/segments, quoted) this edit started from, \"0\" for a segment that must not exist yet; when it is no longer current the answer is 412 and nothing is saved"`
+	Body    struct {
 		Name        string `json:"name" maxLength:"128"`
 		Description string `json:"description,omitempty" maxLength:"1000"`
 		Condition   string `json:"condition" maxLength:"1000" doc:"e.g. member.recency_days > 90 && member.m >= 4"`
 	}
 }
 
-func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*body[segments.Segment], error) {
+func (s *Server) putSegment(ctx context.Context, in *segmentIn) (*tagged[segments.Segment], error) {
 	k := caller(ctx)
-	r, err := s.svc.SaveSegment(ctx, k.TenantID, actor(k), segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
+	base, err := ifMatch("api.putSegment", in.IfMatch, "the segment's version")
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	r, err := s.svc.Segments.SaveIf(ctx, k.TenantID, actor(k), base, segments.Definition{Key: in.ID, Name: in.Body.Name, Description: in.Body.Description, Condition: in.Body.Condition})
+	if err != nil {
+		return nil, s.saveProblem(err, base)
+	}
+	return withETag(r, r.Version), nil
 }
 
 func (s *Server) deleteSegment(ctx context.Context, in *idPath) (*body[deleted], error) {
 	k := caller(ctx)
-	if err := s.svc.DeleteSegment(ctx, k.TenantID, actor(k), in.ID); err != nil {
+	if err := s.svc.Segments.Delete(ctx, k.TenantID, actor(k), in.ID); err != nil {
 		return nil, s.problem(err)
 	}
 	return ok(deleted{ID: in.ID, Deleted: true}), nil
@@ -62,7 +67,7 @@ type segmentMembersIn struct {
 }
 
 func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*body[listBody[tenure.Member]], error) {
-	ms, next, err := s.svc.SegmentMembers(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
+	ms, next, err := s.svc.Segments.Members(ctx, caller(ctx).TenantID, in.ID, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -71,7 +76,7 @@ func (s *Server) segmentMembers(ctx context.Context, in *segmentMembersIn) (*bod
 
 func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*csvOut, error) {
 	var buf bytes.Buffer
-	if err := s.svc.WriteSegmentMembersCSV(ctx, caller(ctx).TenantID, in.ID, &buf); err != nil {
+	if err := s.svc.Segments.WriteMembersCSV(ctx, caller(ctx).TenantID, in.ID, &buf); err != nil {
 		return nil, s.problem(err)
 	}
 	return csvFile(in.ID+".csv", func(b *bytes.Buffer) error {
@@ -81,7 +86,7 @@ func (s *Server) segmentMembersCSV(ctx context.Context, in *segmentMembersIn) (*
 }
 
 func (s *Server) refreshSegments(ctx context.Context, _ *struct{}) (*body[map[string]int], error) {
-	counts, err := s.svc.RefreshSegments(ctx, caller(ctx).TenantID)
+	counts, err := s.svc.Segments.Refresh(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -87,7 +87,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		return
 	}
-	key, err := s.svc.Authenticate(ctx.Context(), secret)
+	key, err := s.svc.Access.Authenticate(ctx.Context(), secret)
 	if err != nil {
 		if tenure.KindOf(err) == tenure.KindUnauthorized {
 			_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "unknown or revoked API key")

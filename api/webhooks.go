@@ -8,7 +8,7 @@ import (
 )
 
 func (s *Server) listWebhooks(ctx context.Context, _ *struct{}) (*body[listBody[tenure.Webhook]], error) {
-	ws, err := s.svc.Webhooks(ctx, caller(ctx).TenantID)
+	ws, err := s.svc.Webhooks.List(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -17,7 +17,7 @@ func (s *Server) listWebhooks(ctx context.Context, _ *struct{}) (*body[listBody[
 
 func (s *Server) createWebhook(ctx context.Context, in *body[service.WebhookInput]) (*body[service.CreatedWebhook], error) {
 	k := caller(ctx)
-	w, err := s.svc.CreateWebhook(ctx, k.TenantID, actor(k), in.Body)
+	w, err := s.svc.Webhooks.Create(ctx, k.TenantID, actor(k), in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -25,7 +25,7 @@ func (s *Server) createWebhook(ctx context.Context, in *body[service.WebhookInpu
 }
 
 func (s *Server) getWebhook(ctx context.Context, in *idPath) (*body[tenure.Webhook], error) {
-	w, err := s.svc.Webhook(ctx, caller(ctx).TenantID, in.ID)
+	w, err := s.svc.Webhooks.Get(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -39,7 +39,7 @@ type webhookPut struct {
 
 func (s *Server) updateWebhook(ctx context.Context, in *webhookPut) (*body[tenure.Webhook], error) {
 	k := caller(ctx)
-	w, err := s.svc.UpdateWebhook(ctx, k.TenantID, actor(k), in.ID, in.Body)
+	w, err := s.svc.Webhooks.Update(ctx, k.TenantID, actor(k), in.ID, in.Body)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -53,7 +53,7 @@ type deleted struct {
 
 func (s *Server) deleteWebhook(ctx context.Context, in *idPath) (*body[deleted], error) {
 	k := caller(ctx)
-	if err := s.svc.DeleteWebhook(ctx, k.TenantID, actor(k), in.ID); err != nil {
+	if err := s.svc.Webhooks.Delete(ctx, k.TenantID, actor(k), in.ID); err != nil {
 		return nil, s.problem(err)
 	}
 	return ok(deleted{ID: in.ID, Deleted: true}), nil
@@ -67,7 +67,7 @@ type deliveriesQuery struct {
 }
 
 func (s *Server) listDeliveries(ctx context.Context, in *deliveriesQuery) (*body[listBody[tenure.Delivery]], error) {
-	ds, next, err := s.svc.Deliveries(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
+	ds, next, err := s.svc.Webhooks.Deliveries(ctx, caller(ctx).TenantID, in.ID, in.State, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -75,7 +75,7 @@ func (s *Server) listDeliveries(ctx context.Context, in *deliveriesQuery) (*body
 }
 
 func (s *Server) getDelivery(ctx context.Context, in *idPath) (*body[tenure.Delivery], error) {
-	d, err := s.svc.Delivery(ctx, caller(ctx).TenantID, in.ID)
+	d, err := s.svc.Webhooks.Delivery(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -84,7 +84,7 @@ func (s *Server) getDelivery(ctx context.Context, in *idPath) (*body[tenure.Deli
 
 func (s *Server) replayDelivery(ctx context.Context, in *idPath) (*body[tenure.Delivery], error) {
 	k := caller(ctx)
-	d, err := s.svc.ReplayDelivery(ctx, k.TenantID, actor(k), in.ID)
+	d, err := s.svc.Webhooks.ReplayDelivery(ctx, k.TenantID, actor(k), in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -92,7 +92,7 @@ func (s *Server) replayDelivery(ctx context.Context, in *idPath) (*body[tenure.D
 }
 
 func (s *Server) getMessage(ctx context.Context, in *idPath) (*body[tenure.Message], error) {
-	m, err := s.svc.Message(ctx, caller(ctx).TenantID, in.ID)
+	m, err := s.svc.Webhooks.Message(ctx, caller(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -109,7 +109,7 @@ func (s *Server) listAudit(ctx context.Context, in *auditQuery) (*body[listBody[
 	if limit <= 0 {
 		limit = 50
 	}
-	es, err := s.svc.AuditLog(ctx, caller(ctx).TenantID, in.Cursor, limit+1)
+	es, err := s.svc.Tenants.AuditLog(ctx, caller(ctx).TenantID, in.Cursor, limit+1)
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -25,7 +25,7 @@ func (s *Server) widgetRoutes() {
 }
 
 func (s *Server) getWidget(ctx context.Context, _ *struct{}) (*body[service.WidgetSettings], error) {
-	v, err := s.svc.WidgetSettings(ctx, caller(ctx).TenantID)
+	v, err := s.svc.Widget.Settings(ctx, caller(ctx).TenantID)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -40,7 +40,7 @@ type widgetIn struct {
 
 func (s *Server) putWidget(ctx context.Context, in *widgetIn) (*body[service.WidgetSettings], error) {
 	k := caller(ctx)
-	v, err := s.svc.SetWidgetOrigins(ctx, k.TenantID, actor(k), in.Body.AllowedOrigins)
+	v, err := s.svc.Widget.SetOrigins(ctx, k.TenantID, actor(k), in.Body.AllowedOrigins)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -54,7 +54,7 @@ type widgetSecret struct {
 
 func (s *Server) rotateWidgetSecret(ctx context.Context, _ *struct{}) (*body[widgetSecret], error) {
 	k := caller(ctx)
-	v, secret, err := s.svc.RotateWidgetSecret(ctx, k.TenantID, actor(k))
+	v, secret, err := s.svc.Widget.RotateSecret(ctx, k.TenantID, actor(k))
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -75,10 +75,10 @@ type tokenOut struct {
 
 func (s *Server) createMemberToken(ctx context.Context, in *tokenIn) (*body[tokenOut], error) {
 	tenantID := caller(ctx).TenantID
-	if _, err := s.svc.WidgetMember(ctx, tenantID, in.Body.CustomerID); err != nil {
+	if _, err := s.svc.Widget.Member(ctx, tenantID, in.Body.CustomerID); err != nil {
 		return nil, s.problem(err)
 	}
-	secret, _, err := s.svc.WidgetKey(ctx, tenantID)
+	secret, _, err := s.svc.Widget.Key(ctx, tenantID)
 	if tenure.KindOf(err) == tenure.KindUnauthorized {
 		err = tenure.Errorf(tenure.KindConflict, "api.createMemberToken", "no widget secret yet: create one with POST /v1/widget/secret")
 	}

@@ -152,11 +152,11 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 // Bootstrap creates the first tenant and prints its admin key when the database has none.
 // It reports whether it created one.
 func (a *App) Bootstrap(ctx context.Context, out io.Writer) (bool, error) {
-	ts, err := a.Service.Tenants(ctx)
+	ts, err := a.Service.Tenants.List(ctx)
 	if err != nil || len(ts) > 0 {
 		return false, err
 	}
-	t, secret, err := a.Service.CreateTenant(ctx, a.Config.TenantName)
+	t, secret, err := a.Service.Tenants.Create(ctx, a.Config.TenantName)
 	if err != nil {
 		return false, err
 	}

@@ -42,7 +42,7 @@ func start(t testing.TB, e storagetest.Engine) *server {
 // newTenant creates another tenant and returns its admin key.
 func (s *server) newTenant(name string) string {
 	s.t.Helper()
-	_, secret, err := s.app.Service.CreateTenant(context.Background(), name)
+	_, secret, err := s.app.Service.Tenants.Create(context.Background(), name)
 	if err != nil {
 		s.t.Fatal(err)
 	}

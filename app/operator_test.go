@@ -55,7 +55,7 @@ func TestOperatorView(t *testing.T) {
 			_ = a.Close()
 		}()
 		base := "http://" + ln.Addr().String()
-		_, key, err := a.Service.CreateTenant(ctx, "Operator store")
+		_, key, err := a.Service.Tenants.Create(ctx, "Operator store")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,16 +31,16 @@ func BenchmarkBalanceReadRateLimit(b *testing.B) {
 		b.Run(e.Name, func(b *testing.B) {
 			a, _ := apptest.Serve(b, e, tenure.SystemClock{})
 			ctx := context.Background()
-			t, _, err := a.Service.CreateTenant(ctx, "bench")
+			t, _, err := a.Service.Tenants.Create(ctx, "bench")
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := a.Service.CreateMember(ctx, t.ID, "bench", service.NewMember{ExternalID: "cust-1"}); err != nil {
+			if _, err := a.Service.Members.Create(ctx, t.ID, "bench", service.NewMember{ExternalID: "cust-1"}); err != nil {
 				b.Fatal(err)
 			}
 			var secrets []string
 			for i := range 64 {
-				_, secret, err := a.Service.CreateKey(ctx, t.ID, "bench", fmt.Sprint("bench ", i), tenure.ScopeIntegration)
+				_, secret, err := a.Service.Access.CreateKey(ctx, t.ID, "bench", fmt.Sprint("bench ", i), tenure.ScopeIntegration)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -24,12 +24,12 @@ import (
 func storedSecrets(t *testing.T, s *server) []string {
 	t.Helper()
 	ctx := context.Background()
-	ts, err := s.app.Service.Tenants(ctx)
+	ts, err := s.app.Service.Tenants.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tenant := ts[0].ID
-	_, widgetSecret, err := s.app.Service.RotateWidgetSecret(ctx, tenant, "test")
+	_, widgetSecret, err := s.app.Service.Widget.RotateSecret(ctx, tenant, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func storedSecrets(t *testing.T, s *server) []string {
 	if hook.Status != 200 {
 		t.Fatalf("webhook: %d %s", hook.Status, hook.Body)
 	}
-	_, password, err := s.app.Service.CreateStaff(ctx, tenant, "test", service.NewStaff{Email: "owner@example.com", Name: "Owner", Role: service.RoleOwner})
+	_, password, err := s.app.Service.Access.CreateStaff(ctx, tenant, "test", service.NewStaff{Email: "owner@example.com", Name: "Owner", Role: service.RoleOwner})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +123,8 @@ func TestNoSecretInClear(t *testing.T) {
 				}
 			}
 		}
-		ts, _ := s.app.Service.Tenants(context.Background())
-		got, _, err := s.app.Service.WidgetKey(context.Background(), ts[0].ID)
+		ts, _ := s.app.Service.Tenants.List(context.Background())
+		got, _, err := s.app.Service.Widget.Key(context.Background(), ts[0].ID)
 		if err != nil || got != secrets[1] {
 			t.Fatalf("the widget secret does not read back: %v", err)
 		}
@@ -190,7 +190,7 @@ func TestPlaintextSecretsAreSealedOnStart(t *testing.T) {
 		s := start(t, e)
 		secrets := storedSecrets(t, s)
 		db := s.app.DB.Raw()
-		ts, _ := s.app.Service.Tenants(context.Background())
+		ts, _ := s.app.Service.Tenants.List(context.Background())
 		if _, err := db.Exec(`UPDATE widget_settings SET secret = $1`, secrets[1]); err != nil {
 			t.Fatal(err)
 		}
@@ -213,11 +213,11 @@ func TestPlaintextSecretsAreSealedOnStart(t *testing.T) {
 		if !secret.IsSealed(widget) || !secret.IsSealed(hook) {
 			t.Fatalf("not sealed on start: %.20s %.20s", widget, hook)
 		}
-		got, _, err := a.Service.WidgetKey(context.Background(), ts[0].ID)
+		got, _, err := a.Service.Widget.Key(context.Background(), ts[0].ID)
 		if err != nil || got != secrets[1] {
 			t.Fatalf("widget secret after sealing: %v", err)
 		}
-		hooks, err := a.Service.Webhooks(context.Background(), ts[0].ID)
+		hooks, err := a.Service.Webhooks.List(context.Background(), ts[0].ID)
 		if err != nil || len(hooks) != 1 || hooks[0].Secret != secrets[2] {
 			t.Fatalf("webhook secret after sealing: %v", err)
 		}
@@ -234,8 +234,8 @@ func TestSecretKeyRotation(t *testing.T) {
 		if _, err := a.Bootstrap(context.Background(), &out); err != nil {
 			t.Fatal(err)
 		}
-		ts, _ := a.Service.Tenants(context.Background())
-		_, widgetSecret, err := a.Service.RotateWidgetSecret(context.Background(), ts[0].ID, "test")
+		ts, _ := a.Service.Tenants.List(context.Background())
+		_, widgetSecret, err := a.Service.Widget.RotateSecret(context.Background(), ts[0].ID, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestSecretKeyRotation(t *testing.T) {
 		_ = a.Close()
 
 		a = newApp(t, e, keyB)
-		got, _, err := a.Service.WidgetKey(context.Background(), ts[0].ID)
+		got, _, err := a.Service.Widget.Key(context.Background(), ts[0].ID)
 		if err != nil || got != widgetSecret {
 			t.Fatalf("the new key alone does not read the secret: %v", err)
 		}

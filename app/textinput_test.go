@@ -75,11 +75,11 @@ func TestTextInputContract(t *testing.T) {
 		if r := s.do("POST", "/v1/members", s.key, `{"external_id":"c1"}`); r.Status != 200 {
 			t.Fatalf("enrol: %d %s", r.Status, r.Body)
 		}
-		ts, err := s.app.Service.Tenants(ctx)
+		ts, err := s.app.Service.Tenants.List(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, secret, err := s.app.Service.RotateWidgetSecret(ctx, ts[0].ID, "test")
+		_, secret, err := s.app.Service.Widget.RotateSecret(ctx, ts[0].ID, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

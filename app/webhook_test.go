@@ -134,13 +134,13 @@ func TestWebhookCircuitBreaker(t *testing.T) {
 		created := s.do("POST", "/v1/webhooks", s.key, `{"url":"`+srv.URL+`","event_types":["member.created"]}`).JSON(t)
 		rc.secret = created["secret"].(string)
 		hookID := created["id"].(string)
-		tenants, err := s.app.Service.Tenants(context.Background())
+		tenants, err := s.app.Service.Tenants.List(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		tenantID := tenants[0].ID
 		circuit := func() tenure.Circuit {
-			cs, err := s.app.Service.WebhookCircuits(context.Background(), tenantID)
+			cs, err := s.app.Service.Webhooks.Circuits(context.Background(), tenantID)
 			if err != nil {
 				t.Fatal(err)
 			}

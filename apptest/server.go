@@ -84,7 +84,7 @@ func ServeDemo(t testing.TB, e storagetest.Engine, o DemoOptions) *Demo {
 	d := &Demo{Clock: demo.NewClock(h.Start)}
 	d.App, d.URL = Serve(t, e, d.Clock)
 	svc := d.App.Service
-	tn, key, err := svc.CreateTenant(ctx, "Kawa & Herbata (test)")
+	tn, key, err := svc.Tenants.Create(ctx, "Kawa & Herbata (test)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,11 @@ func ServeDemo(t testing.TB, e storagetest.Engine, o DemoOptions) *Demo {
 	if _, err := svc.RunDueJobs(ctx, "test", 100); err != nil {
 		t.Fatal(err)
 	}
-	if d.Tenant, err = svc.Tenant(ctx, tn.ID); err != nil {
+	if d.Tenant, err = svc.Tenants.Get(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
 	// As `tenure demo` does: the analytics are computed before the first page is served.
-	if _, err := svc.Snapshot(ctx, tn.ID, 0); err != nil {
+	if _, err := svc.Reports.Snapshot(ctx, tn.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	d.Key = key

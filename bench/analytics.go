@@ -51,18 +51,18 @@ func OpenAnalyticsStore(ctx context.Context, dsn string) (*AnalyticsStore, error
 		return nil, err
 	}
 	s.Service = service.New(db, log)
-	if ts, err := s.Service.Tenants(ctx); err != nil || len(ts) > 0 {
+	if ts, err := s.Service.Tenants.List(ctx); err != nil || len(ts) > 0 {
 		s.Close()
 		return nil, fmt.Errorf("bench analytics: the database must be empty (%d tenants, %v)", len(ts), err)
 	}
-	tn, _, err := s.Service.CreateTenant(ctx, "Synthetic store")
+	tn, _, err := s.Service.Tenants.Create(ctx, "Synthetic store")
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	p := tn.Program
 	p.Currency = importer.DefaultMapping().Currency
-	if _, err := s.Service.UpdateProgram(ctx, tn.ID, "bench", p); err != nil {
+	if _, err := s.Service.Tenants.UpdateProgram(ctx, tn.ID, "bench", p); err != nil {
 		s.Close()
 		return nil, err
 	}

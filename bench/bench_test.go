@@ -194,7 +194,7 @@ func benchmarkIngest(b *testing.B, path, program string) {
 		err = writeRaw(ctx, f.app.DB.Raw(), raw)
 	} else {
 		for _, batch := range batches {
-			if _, err = f.app.Service.Ingest(ctx, f.tenant, batch, service.IngestOptions{Batch: true}); err != nil {
+			if _, err = f.app.Service.Intake.Ingest(ctx, f.tenant, batch, service.IngestOptions{Batch: true}); err != nil {
 				break
 			}
 		}

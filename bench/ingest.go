@@ -224,7 +224,7 @@ func measureIngest(ctx context.Context, s *scratch, opt IngestOptions, path stri
 		start := time.Now()
 		for _, b := range batches {
 			var rs []tenure.EventResult
-			if rs, err = f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
+			if rs, err = f.app.Service.Intake.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
 				break
 			}
 			out = append(out, rs)

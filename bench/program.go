@@ -56,7 +56,7 @@ func (f *fixture) install(ctx context.Context, program string) error {
 		return err
 	}
 	f.rules = &set
-	_, err = f.app.Service.SaveRules(ctx, f.tenant, "bench", set)
+	_, err = f.app.Service.Rules.Save(ctx, f.tenant, "bench", set)
 	return err
 }
 

@@ -194,7 +194,7 @@ func (f *fixture) activity(ctx context.Context) error {
 		evs = append(evs, paid, fulfilled, open)
 	}
 	for start := 0; start < len(evs); start += service.MaxBatch {
-		if _, err := f.app.Service.Ingest(ctx, f.tenant, evs[start:min(start+service.MaxBatch, len(evs))], service.IngestOptions{Batch: true}); err != nil {
+		if _, err := f.app.Service.Intake.Ingest(ctx, f.tenant, evs[start:min(start+service.MaxBatch, len(evs))], service.IngestOptions{Batch: true}); err != nil {
 			return err
 		}
 	}

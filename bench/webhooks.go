@@ -207,12 +207,12 @@ func openWebhookApp(ctx context.Context, s *scratch, log *slog.Logger) (*app.App
 // endpoints creates a tenant with endpoints at the given receiver paths, every one
 // subscribed to every message type.
 func endpoints(ctx context.Context, a *app.App, name, base string, paths []string) (string, error) {
-	t, _, err := a.Service.CreateTenant(ctx, name)
+	t, _, err := a.Service.Tenants.Create(ctx, name)
 	if err != nil {
 		return "", err
 	}
 	for _, p := range paths {
-		if _, err := a.Service.CreateWebhook(ctx, t.ID, "bench", service.WebhookInput{URL: base + p}); err != nil {
+		if _, err := a.Service.Webhooks.Create(ctx, t.ID, "bench", service.WebhookInput{URL: base + p}); err != nil {
 			return "", err
 		}
 	}

@@ -55,7 +55,7 @@ func openFixture(ctx context.Context, s *scratch, program string, members, lines
 }
 
 func (f *fixture) seed(ctx context.Context, name, program string, members, lines int) error {
-	t, secret, err := f.app.Service.CreateTenant(ctx, name)
+	t, secret, err := f.app.Service.Tenants.Create(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (f *fixture) seed(ctx context.Context, name, program string, members, lines
 	// when its statistics are taken. The same orders in every fixture of a run, so that
 	// each path starts from the same rows (which campaigns already have a budget row).
 	for _, b := range newWorkload(f.members, lines, seedOrders).batches(len(f.members), service.MaxBatch) {
-		if _, err := f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
+		if _, err := f.app.Service.Intake.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true}); err != nil {
 			return err
 		}
 	}
@@ -85,14 +85,14 @@ func (f *fixture) prepareRaw(ctx context.Context, batches [][]tenure.Event, resu
 	if results == nil {
 		results = make([][]tenure.EventResult, len(batches))
 		for i, b := range batches {
-			rs, err := f.app.Service.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true, DryRun: true})
+			rs, err := f.app.Service.Intake.Ingest(ctx, f.tenant, b, service.IngestOptions{Batch: true, DryRun: true})
 			if err != nil {
 				return nil, fmt.Errorf("dry run: %w", err)
 			}
 			results[i] = rs
 		}
 	}
-	t, err := f.app.Service.Tenant(ctx, f.tenant)
+	t, err := f.app.Service.Tenants.Get(ctx, f.tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (f *fixture) enrol(ctx context.Context, n int) error {
 			evs = append(evs, tenure.Event{ID: "signup-" + randomHex(8), Type: tenure.CustomerCreated,
 				CustomerID: fmt.Sprintf("cust-%06d", i), Customer: &tenure.MemberPatch{Email: &email}})
 		}
-		rs, err := f.app.Service.Ingest(ctx, f.tenant, evs, service.IngestOptions{Batch: true})
+		rs, err := f.app.Service.Intake.Ingest(ctx, f.tenant, evs, service.IngestOptions{Batch: true})
 		if err != nil {
 			return err
 		}

@@ -58,10 +58,10 @@ func (d *Dashboard) analytics(q *req) error {
 	// The page shows the kept snapshot at once and has an older one recomputed in the
 	// background; "Recompute now" waits for a fresh one (it recomputes a cache and changes
 	// nothing a user owns, so it is a GET).
-	snapshot := d.svc.LatestSnapshot
+	snapshot := d.svc.Reports.LatestSnapshot
 	if q.r.URL.Query().Get("refresh") != "" {
 		snapshot = func(ctx context.Context, id string, _ time.Duration) (*service.Snapshot, error) {
-			return d.svc.Snapshot(ctx, id, 0)
+			return d.svc.Reports.Snapshot(ctx, id, 0)
 		}
 	}
 	sn, err := snapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
@@ -78,7 +78,7 @@ func (d *Dashboard) analytics(q *req) error {
 		data.Alive = aliveRows(sn.CLV.AliveBuckets)
 		for _, m := range sn.CLV.Top[:min(10, len(sn.CLV.Top))] {
 			row := topCLV{MemberCLV: m, Customer: m.MemberID}
-			if mem, err := d.svc.Member(q.r.Context(), q.tenant.ID, m.MemberID); err == nil {
+			if mem, err := d.svc.Members.Get(q.r.Context(), q.tenant.ID, m.MemberID); err == nil {
 				row.Customer, row.Name = mem.ExternalID, memberTitle(mem)
 			}
 			data.TopCLV = append(data.TopCLV, row)
@@ -112,7 +112,7 @@ func (d *Dashboard) liftRequest(q *req, data *analyticsData) error {
 		f.Error = "The window must be a whole number of days from 1 to 365."
 		return nil
 	}
-	rep, err := d.svc.Lift(q.r.Context(), q.tenant.ID, f.Rule, days)
+	rep, err := d.svc.Reports.Lift(q.r.Context(), q.tenant.ID, f.Rule, days)
 	if err != nil {
 		if msgs, ferr := fieldErrors(err); ferr == nil {
 			f.Error = msgs[""]

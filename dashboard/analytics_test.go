@@ -27,7 +27,7 @@ func TestAnalytics(t *testing.T) {
 		if page.Status != http.StatusOK {
 			t.Fatalf("analytics: %d %.300s", page.Status, page.Body)
 		}
-		sn, err := s.app.Service.Snapshot(ctx, s.tenant.ID, service.StandingMaxAge)
+		sn, err := s.app.Service.Reports.Snapshot(ctx, s.tenant.ID, service.StandingMaxAge)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ func (d *Dashboard) analyticsCSV(q *req) error {
 	if f.PerMember && !q.staff.Role.Can(service.PermViewMembers) {
 		return forbidden("this file lists customers one by one; your role cannot see members")
 	}
-	sn, err := d.svc.LatestSnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
+	sn, err := d.svc.Reports.LatestSnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge)
 	if err != nil {
 		return err
 	}

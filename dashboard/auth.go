@@ -98,14 +98,14 @@ func (d *Dashboard) authenticate(q *req) bool {
 	if err != nil || c.Value == "" {
 		return false
 	}
-	sess, err := d.svc.Session(q.r.Context(), c.Value)
+	sess, err := d.svc.Access.Session(q.r.Context(), c.Value)
 	if err != nil {
 		if tenure.KindOf(err) != tenure.KindUnauthorized {
 			d.log.Error("dashboard session", "err", err)
 		}
 		return false
 	}
-	t, err := d.svc.Tenant(q.r.Context(), sess.Staff.TenantID)
+	t, err := d.svc.Tenants.Get(q.r.Context(), sess.Staff.TenantID)
 	if err != nil {
 		d.log.Error("dashboard tenant", "err", err)
 		return false
@@ -209,7 +209,7 @@ func (d *Dashboard) login(q *req) error {
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		previous = old.Value
 	}
-	res, err := d.svc.SignIn(r.Context(), service.SignInRequest{Email: data.Email, Password: r.PostFormValue("password"),
+	res, err := d.svc.Access.SignIn(r.Context(), service.SignInRequest{Email: data.Email, Password: r.PostFormValue("password"),
 		TenantID: r.PostFormValue("tenant"), Previous: previous})
 	if tenure.KindOf(err) == tenure.KindUnauthorized {
 		if err := d.limiter.failed(r.Context(), emailKey, addrKey); err != nil {
@@ -238,7 +238,7 @@ func (d *Dashboard) login(q *req) error {
 }
 
 func (d *Dashboard) logout(q *req) error {
-	if err := d.svc.SignOut(q.r.Context(), q.secret); err != nil {
+	if err := d.svc.Access.SignOut(q.r.Context(), q.secret); err != nil {
 		return err
 	}
 	setCookie(q.w, q.r, sessionCookie, "", -1, http.SameSiteLaxMode)

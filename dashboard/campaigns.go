@@ -51,7 +51,7 @@ func (d *Dashboard) campaigns(q *req) error {
 }
 
 func (d *Dashboard) showCampaigns(q *req, status int, form campaignForm) error {
-	set, err := d.svc.Rules(q.r.Context(), q.tenant.ID)
+	set, err := d.svc.Rules.Current(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (d *Dashboard) createCampaign(q *req) error {
 		FromHour: strings.TrimSpace(r.PostFormValue("from_hour")), ToHour: strings.TrimSpace(r.PostFormValue("to_hour")),
 		Budget: strings.TrimSpace(r.PostFormValue("budget")), Holdout: strings.TrimSpace(r.PostFormValue("holdout")),
 		Days: r.PostForm["days"], Errors: map[string]string{}}
-	set, err := d.svc.Rules(r.Context(), q.tenant.ID)
+	set, err := d.svc.Rules.Current(r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (d *Dashboard) createCampaign(q *req) error {
 		// Added to the rules current when the write runs, so a campaign someone else adds at
 		// the same moment is kept too.
 		at := 0
-		_, err := d.svc.UpdateRules(r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
+		_, err := d.svc.Rules.Update(r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
 			loc := setLocation(cur, q.tenant)
 			next := cur
 			next.Rules = append(slices.Clone(cur.Rules), f.rule(loc, cur))
@@ -338,7 +338,7 @@ func (d *Dashboard) endCampaign(q *req) error {
 	id := q.r.PathValue("id")
 	now := d.svc.Clock.Now().UTC().Truncate(time.Second)
 	cancelled := false
-	_, err := d.svc.UpdateRules(q.r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
+	_, err := d.svc.Rules.Update(q.r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
 		i := slices.IndexFunc(cur.Rules, func(r rules.Rule) bool { return r.ID == id })
 		if i < 0 || !isCampaign(cur.Rules[i]) {
 			return cur, tenure.NotFound("dashboard.endCampaign", "campaign", id)

@@ -41,7 +41,7 @@ func TestCampaigns(t *testing.T) {
 		})
 
 		t.Run("bad campaigns name their fields and save nothing", func(t *testing.T) {
-			before, _ := svc.Rules(ctx, tid)
+			before, _ := svc.Rules.Current(ctx, tid)
 			for name, tc := range map[string]struct {
 				form  url.Values
 				field string
@@ -59,13 +59,13 @@ func TestCampaigns(t *testing.T) {
 					t.Errorf("%s: %d, want 422 with an error on %s: %.300s", name, p.Status, tc.field, section(t, p.Body, `id="new-title"`, "</form>"))
 				}
 			}
-			if after, _ := svc.Rules(ctx, tid); after.Version != before.Version {
+			if after, _ := svc.Rules.Current(ctx, tid); after.Version != before.Version {
 				t.Fatalf("rules went from version %d to %d", before.Version, after.Version)
 			}
 		})
 
 		t.Run("a multiplier and a bonus campaign are added as rules", func(t *testing.T) {
-			before, _ := svc.Rules(ctx, tid)
+			before, _ := svc.Rules.Current(ctx, tid)
 			p := c.do("POST", "/admin/campaigns", url.Values{"csrf": {token}, "name": {"Black Friday"}, "effect": {"multiplier"}, "multiplier": {"3"},
 				"starts": {local(now.Add(-time.Hour))}, "ends": {local(now.Add(72 * time.Hour))}})
 			if p.Status != http.StatusSeeOther {
@@ -76,7 +76,7 @@ func TestCampaigns(t *testing.T) {
 			if p.Status != http.StatusSeeOther {
 				t.Fatalf("bonus: %d %.300s", p.Status, p.Body)
 			}
-			after, _ := svc.Rules(ctx, tid)
+			after, _ := svc.Rules.Current(ctx, tid)
 			if after.Version != before.Version+2 || len(after.Rules) != len(before.Rules)+2 {
 				t.Fatalf("version %d -> %d, rules %d -> %d", before.Version, after.Version, len(before.Rules), len(after.Rules))
 			}
@@ -111,7 +111,7 @@ func TestCampaigns(t *testing.T) {
 		})
 
 		t.Run("cancelling a scheduled campaign keeps its window in the history", func(t *testing.T) {
-			before, _ := svc.Rules(ctx, tid)
+			before, _ := svc.Rules.Current(ctx, tid)
 			if row := section(t, c.get("/admin/campaigns").Body, `id="campaign-campaign.spring-bonus"`, "</tr>"); !strings.Contains(row, ">Cancel</button>") || strings.Contains(row, "End now") {
 				t.Fatalf("a scheduled campaign offers: %s", row)
 			}
@@ -119,7 +119,7 @@ func TestCampaigns(t *testing.T) {
 			if p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "campaign-cancelled") {
 				t.Fatalf("cancel: %d %s", p.Status, p.Location)
 			}
-			after, _ := svc.Rules(ctx, tid)
+			after, _ := svc.Rules.Current(ctx, tid)
 			if after.Version != before.Version+1 || len(after.Rules) != len(before.Rules)-1 {
 				t.Fatalf("version %d -> %d, rules %d -> %d", before.Version, after.Version, len(before.Rules), len(after.Rules))
 			}

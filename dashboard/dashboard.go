@@ -52,7 +52,7 @@ func New(svc *service.Service, log *slog.Logger) *Dashboard {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dashboard{svc: svc, log: log, mux: http.NewServeMux(), assets: map[string]string{}, limiter: &signInLimiter{counts: svc}}
+	d := &Dashboard{svc: svc, log: log, mux: http.NewServeMux(), assets: map[string]string{}, limiter: &signInLimiter{counts: svc.Access}}
 	d.loadAssets()
 	d.loadTemplates()
 	d.routes = d.table()

@@ -44,13 +44,13 @@ func start(t testing.TB, e storagetest.Engine) *server {
 	s := &server{t: t, app: a, url: d.URL, tenant: d.Tenant, key: d.Key, staff: map[service.Role]string{}}
 	for _, r := range service.Roles {
 		email := strings.ReplaceAll(string(r), "_", "-") + "@shop.example"
-		if _, _, err := a.Service.CreateStaff(ctx, d.Tenant.ID, "test", service.NewStaff{Email: email, Name: "Test " + string(r), Role: r, Password: password}); err != nil {
+		if _, _, err := a.Service.Access.CreateStaff(ctx, d.Tenant.ID, "test", service.NewStaff{Email: email, Name: "Test " + string(r), Role: r, Password: password}); err != nil {
 			t.Fatal(err)
 		}
 		s.staff[r] = email
 	}
 	vip := []string{"vip"}
-	if _, err := a.Service.UpdateMember(ctx, d.Tenant.ID, "test", "cust-00002", tenure.MemberPatch{Tags: &vip}); err != nil {
+	if _, err := a.Service.Members.Update(ctx, d.Tenant.ID, "test", "cust-00002", tenure.MemberPatch{Tags: &vip}); err != nil {
 		t.Fatal(err)
 	}
 	return s

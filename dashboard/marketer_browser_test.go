@@ -40,7 +40,7 @@ func audit(t *testing.T, b *browser, page string) {
 func storefront(t *testing.T, s *server) string {
 	t.Helper()
 	ctx := context.Background()
-	_, secret, err := s.app.Service.RotateWidgetSecret(ctx, s.tenant.ID, "test")
+	_, secret, err := s.app.Service.Widget.RotateSecret(ctx, s.tenant.ID, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func storefront(t *testing.T, s *server) string {
 	mux.Handle("GET /demo/shop", &widget.Storefront{Shop: "Kawa & Herbata", TenantID: s.tenant.ID, Secret: secret, Clock: s.app.Service.Clock, API: s.url})
 	front := httptest.NewServer(mux)
 	t.Cleanup(front.Close)
-	if _, err := s.app.Service.SetWidgetOrigins(ctx, s.tenant.ID, "test", []string{front.URL}); err != nil {
+	if _, err := s.app.Service.Widget.SetOrigins(ctx, s.tenant.ID, "test", []string{front.URL}); err != nil {
 		t.Fatal(err)
 	}
 	return front.URL + "/demo/shop"
@@ -86,7 +86,7 @@ func TestBrowserRewardForm(t *testing.T) {
 			if got := b.Text(t, "#reward-value-error"); !strings.Contains(got, "did you mean 15,00\u00a0zł?") {
 				t.Fatalf("the guard says %q", got)
 			}
-			rs, _, err := svc.Rewards(ctx, tid, false, "", 100)
+			rs, _, err := svc.Rewards.List(ctx, tid, false, "", 100)
 			if err != nil || len(rs) != 3 {
 				t.Fatalf("the guard saved something: %d rewards, %v", len(rs), err)
 			}
@@ -107,7 +107,7 @@ func TestBrowserRewardForm(t *testing.T) {
 		var reward rewards.Reward
 		t.Run("the reward is stored once, in grosze, and a reload adds nothing", func(t *testing.T) {
 			b.Do(t, chromedp.Reload())
-			rs, _, err := svc.Rewards(ctx, tid, false, "", 100)
+			rs, _, err := svc.Rewards.List(ctx, tid, false, "", 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestBrowserRewardForm(t *testing.T) {
 			if st := b.Submit(t, `#reward-form button[type=submit]:not([name])`); st != http.StatusOK {
 				t.Fatalf("saving: %d", st)
 			}
-			got, err := svc.Reward(ctx, tid, reward.ID)
+			got, err := svc.Rewards.Get(ctx, tid, reward.ID)
 			if err != nil || got.Stock == nil || *got.Stock != 40 || got.PerMemberLimit != 2 || got.MinOrder != 10000 || got.Value != 1500 {
 				t.Fatalf("after editing: %+v %v", got, err)
 			}
@@ -144,7 +144,7 @@ func TestBrowserRewardForm(t *testing.T) {
 			member := ""
 			for i := 1; i <= 120 && member == ""; i++ {
 				id := fmt.Sprintf("cust-%05d", i)
-				if bal, err := svc.Balance(ctx, tid, id); err == nil && bal.Points.Available >= 150 {
+				if bal, err := svc.Members.Balance(ctx, tid, id); err == nil && bal.Points.Available >= 150 {
 					member = id
 				}
 			}
@@ -159,7 +159,7 @@ func TestBrowserRewardForm(t *testing.T) {
 			b.Do(t, chromedp.Click(chromedp.JSPath(`document.querySelector('#tenure-widget').shadowRoot.querySelector('.tw-confirm .tw-btn')`)))
 			b.Wait(t, "the code", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=code]'); return !!e && e.textContent.length >= 8 })()`)
 			code := apptest.Eval[string](t, b, `document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=code]').textContent`)
-			cs, _, err := svc.MemberCoupons(ctx, tid, member, "", "", 1)
+			cs, _, err := svc.Rewards.MemberCoupons(ctx, tid, member, "", "", 1)
 			if err != nil || len(cs) != 1 || cs[0].Code != code || cs[0].RewardID != reward.ID || cs[0].Value != 1500 || cs[0].MinOrder != 10000 {
 				t.Fatalf("the widget shows %q; the member's newest coupon is %+v (%v)", code, cs, err)
 			}

@@ -25,12 +25,12 @@ func TestMemberPage(t *testing.T) {
 		var found tenure.Member
 		var bal service.Balances
 		for after := ""; found.ID == ""; {
-			ms, next, err := svc.Members(ctx, tid, tenure.MemberFilter{After: after, Limit: 100})
+			ms, next, err := svc.Members.List(ctx, tid, tenure.MemberFilter{After: after, Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, m := range ms {
-				if b, err := svc.Balance(ctx, tid, m.ID); err == nil && b.Points.Reversed > 0 && b.Points.Spent == 0 {
+				if b, err := svc.Members.Balance(ctx, tid, m.ID); err == nil && b.Points.Reversed > 0 && b.Points.Spent == 0 {
 					found, bal = m, b
 					break
 				}
@@ -67,12 +67,12 @@ func TestMemberPage(t *testing.T) {
 		// The member with the most events.
 		var best tenure.Member
 		most := 0
-		ms, _, err := svc.Members(ctx, tid, tenure.MemberFilter{Limit: 100})
+		ms, _, err := svc.Members.List(ctx, tid, tenure.MemberFilter{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range ms {
-			evs, _, err := svc.MemberEvents(ctx, tid, m.ID, "", 200)
+			evs, _, err := svc.Members.Events(ctx, tid, m.ID, "", 200)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,11 +83,11 @@ func TestMemberPage(t *testing.T) {
 		// A member with more than a page of events: add custom events until there are.
 		for i := most; i <= 25; i++ {
 			ev := tenure.Event{ID: "timeline-" + strconv.Itoa(i), Type: tenure.CustomAction, CustomerID: best.ExternalID, Action: "visit"}
-			if _, err := svc.Ingest(ctx, tid, []tenure.Event{ev}, service.IngestOptions{}); err != nil {
+			if _, err := svc.Intake.Ingest(ctx, tid, []tenure.Event{ev}, service.IngestOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		all, _, err := svc.MemberEvents(ctx, tid, best.ID, "", 200)
+		all, _, err := svc.Members.Events(ctx, tid, best.ID, "", 200)
 		if err != nil {
 			t.Fatal(err)
 		}

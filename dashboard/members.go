@@ -39,11 +39,11 @@ func (d *Dashboard) members(q *req) error {
 	if !slices.Contains([]string{"email", "id", "tag"}, data.By) {
 		data.By = "any"
 	}
-	cfg, err := d.svc.Tiers(ctx, q.tenant.ID)
+	cfg, err := d.svc.Tiers.Config(ctx, q.tenant.ID)
 	if err != nil {
 		return err
 	}
-	if data.Segments, err = d.svc.Segments(ctx, q.tenant.ID); err != nil {
+	if data.Segments, err = d.svc.Segments.List(ctx, q.tenant.ID); err != nil {
 		return err
 	}
 	data.Tiers = cfg.Tiers
@@ -51,13 +51,13 @@ func (d *Dashboard) members(q *req) error {
 	var next string
 	switch {
 	case data.Query == "":
-		data.Members, next, err = d.svc.Members(ctx, q.tenant.ID, f)
+		data.Members, next, err = d.svc.Members.List(ctx, q.tenant.ID, f)
 		if data.Tier != "" || data.Segment != "" {
 			data.MatchedBy = "filter"
 		}
 	case data.By == "any" && tenure.HasPrefix(data.Query, tenure.PrefixMember):
 		var m tenure.Member
-		if m, err = d.svc.Member(ctx, q.tenant.ID, data.Query); err == nil {
+		if m, err = d.svc.Members.Get(ctx, q.tenant.ID, data.Query); err == nil {
 			data.Members, data.MatchedBy = []tenure.Member{m}, "Tenure id"
 		} else if tenure.KindOf(err) == tenure.KindNotFound {
 			err = nil
@@ -72,7 +72,7 @@ func (d *Dashboard) members(q *req) error {
 	for i, m := range data.Members {
 		ids[i] = m.ID
 	}
-	if data.Glances, err = d.svc.MemberGlances(ctx, q.tenant.ID, ids); err != nil {
+	if data.Glances, err = d.svc.Members.Glances(ctx, q.tenant.ID, ids); err != nil {
 		return err
 	}
 	data.TierNames = map[string]string{}
@@ -121,7 +121,7 @@ func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by strin
 		case "tag":
 			g.Tag = query
 		}
-		ms, next, err := d.svc.Members(ctx, tenantID, g)
+		ms, next, err := d.svc.Members.List(ctx, tenantID, g)
 		if err != nil || len(ms) > 0 {
 			return ms, next, names[how], err
 		}
@@ -191,22 +191,22 @@ func memberTitle(m tenure.Member) string {
 func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data memberData, err error) {
 	tid := q.tenant.ID
 	data.Currency = q.tenant.Program.Currency
-	if data.Member, err = d.svc.Member(ctx, tid, ref); err != nil {
+	if data.Member, err = d.svc.Members.Get(ctx, tid, ref); err != nil {
 		return data, err
 	}
 	m := data.Member
-	if data.Balances, err = d.svc.Balance(ctx, tid, m.ID); err != nil {
+	if data.Balances, err = d.svc.Members.Balance(ctx, tid, m.ID); err != nil {
 		return data, err
 	}
 	before := q.r.URL.Query().Get("before")
-	entries, next, err := d.svc.History(ctx, tid, m.ID, tenure.Points, before, 50)
+	entries, next, err := d.svc.Members.History(ctx, tid, m.ID, tenure.Points, before, 50)
 	if err != nil {
 		return data, err
 	}
 	if next != "" {
 		data.OlderURL = "/admin/members/" + url.PathEscape(m.ID) + "?before=" + url.QueryEscape(next) + "#ledger"
 	}
-	if data.Events, _, err = d.svc.MemberEvents(ctx, tid, m.ID, "", 200); err != nil {
+	if data.Events, _, err = d.svc.Members.Events(ctx, tid, m.ID, "", 200); err != nil {
 		return data, err
 	}
 	byID := map[string]*tenure.EventResult{}
@@ -224,17 +224,17 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 	if err = d.timeline(ctx, q, &data); err != nil {
 		return data, err
 	}
-	if data.Orders, data.OrderCount, err = d.svc.MemberOrders(ctx, tid, m.ID, 10); err != nil {
+	if data.Orders, data.OrderCount, err = d.svc.Members.Orders(ctx, tid, m.ID, 10); err != nil {
 		return data, err
 	}
-	if data.Coupons, _, err = d.svc.MemberCoupons(ctx, tid, m.ID, "", "", 20); err != nil {
+	if data.Coupons, _, err = d.svc.Rewards.MemberCoupons(ctx, tid, m.ID, "", "", 20); err != nil {
 		return data, err
 	}
-	if data.Standing, err = d.svc.MemberStanding(ctx, tid, m.ID); err != nil {
+	if data.Standing, err = d.svc.Members.Standing(ctx, tid, m.ID); err != nil {
 		return data, err
 	}
 	if q.staff.Role.Can(service.PermAdjustPoints) {
-		cfg, err := d.svc.Tiers(ctx, tid)
+		cfg, err := d.svc.Tiers.Config(ctx, tid)
 		if err != nil {
 			return data, err
 		}
@@ -243,7 +243,7 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 			data.TierForm.Tier = t.Manual.Tier
 		}
 	}
-	staff, err := d.svc.StaffList(ctx, tid)
+	staff, err := d.svc.Access.StaffList(ctx, tid)
 	if err != nil {
 		return data, err
 	}
@@ -285,7 +285,7 @@ func (d *Dashboard) adjust(q *req) error {
 		if form.Key != "" {
 			key = "dashboard-adjust-" + form.Key
 		}
-		_, err = d.svc.Adjust(r.Context(), q.tenant.ID, q.actor(), id, key, op)
+		_, err = d.svc.Intake.Adjust(r.Context(), q.tenant.ID, q.actor(), id, key, op)
 	}
 	if err == nil {
 		redirect(q, "/admin/members/"+url.PathEscape(id), "adjusted")
@@ -317,7 +317,7 @@ const timelinePage = 20
 func (d *Dashboard) timeline(ctx context.Context, q *req, data *memberData) error {
 	v := q.r.URL.Query()
 	cursor := v.Get("events")
-	evs, next, err := d.svc.MemberEvents(ctx, q.tenant.ID, data.Member.ID, cursor, timelinePage)
+	evs, next, err := d.svc.Members.Events(ctx, q.tenant.ID, data.Member.ID, cursor, timelinePage)
 	if err != nil {
 		return err
 	}

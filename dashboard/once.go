@@ -22,7 +22,7 @@ func (d *Dashboard) onceOnly(q *req, rt route) (answered bool) {
 	if key == "" { // a script or an older page: nothing to claim
 		return false
 	}
-	fresh, err := d.svc.ClaimFormKey(q.r.Context(), q.tenant.ID, key)
+	fresh, err := d.svc.Access.ClaimFormKey(q.r.Context(), q.tenant.ID, key)
 	if err != nil {
 		d.fail(q, err)
 		return true
@@ -35,7 +35,7 @@ func (d *Dashboard) onceOnly(q *req, rt route) (answered bool) {
 	q.w = rec
 	q.release = func() {
 		if rec.status >= 400 {
-			if err := d.svc.ReleaseFormKey(q.r.Context(), q.tenant.ID, key); err != nil {
+			if err := d.svc.Access.ReleaseFormKey(q.r.Context(), q.tenant.ID, key); err != nil {
 				d.log.Error("dashboard: give back a form key", "path", q.r.URL.Path, "err", err)
 			}
 		}

@@ -74,19 +74,19 @@ func TestFormsOnce(t *testing.T) {
 		}{
 			{"add a reward", "/admin/rewards", "/admin/rewards",
 				url.Values{"name": {"Tea sample"}, "type": {"free_shipping"}, "cost": {"100"}, "valid_days": {"30"}},
-				func() int { rs, _, _ := svc.Rewards(ctx, tid, true, "", 200); return len(rs) }},
+				func() int { rs, _, _ := svc.Rewards.List(ctx, tid, true, "", 200); return len(rs) }},
 			{"add a campaign", "/admin/campaigns", "/admin/campaigns",
 				url.Values{"name": {"Once only"}, "effect": {"multiplier"}, "multiplier": {"2"}},
-				func() int { rs, _ := svc.Rules(ctx, tid); return int(rs.Version) }},
+				func() int { rs, _ := svc.Rules.Current(ctx, tid); return int(rs.Version) }},
 			{"save a segment", "/admin/segments", "/admin/segments",
 				url.Values{"key": {"once"}, "name": {"Once"}, "condition": {"member.m >= 2"}},
-				func() int { ss, _ := svc.Segments(ctx, tid); return len(ss) }},
+				func() int { ss, _ := svc.Segments.List(ctx, tid); return len(ss) }},
 			{"add an API key", "/admin/settings/keys", "/admin/settings/keys",
 				url.Values{"name": {"Shop"}, "scope": {string(tenure.ScopeIntegration)}},
-				func() int { ks, _ := svc.Keys(ctx, tid); return len(ks) }},
+				func() int { ks, _ := svc.Access.Keys(ctx, tid); return len(ks) }},
 			{"add staff", "/admin/settings/staff", "/admin/settings/staff",
 				url.Values{"email": {"new@shop.example"}, "name": {"New"}, "role": {"support"}},
-				func() int { ss, _ := svc.StaffList(ctx, tid); return len(ss) }},
+				func() int { ss, _ := svc.Access.StaffList(ctx, tid); return len(ss) }},
 		} {
 			t.Run(tc.name+" is done once when sent twice", func(t *testing.T) {
 				form := url.Values{}

@@ -62,7 +62,7 @@ func (d *Dashboard) overview(q *req) error {
 	}
 	// The retention trend comes from the analytics snapshot the Analytics page shows.
 	// It never holds the landing page: until a first snapshot exists the chart is left out.
-	if sn := d.svc.ReadySnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge); sn != nil {
+	if sn := d.svc.Reports.ReadySnapshot(q.r.Context(), q.tenant.ID, analyticsMaxAge); sn != nil {
 		if c, ok := ratesChart(sn.Monthly); ok {
 			data.Charts = append(data.Charts, c)
 		}
@@ -87,7 +87,7 @@ func (d *Dashboard) overviewData(ctx context.Context, t tenure.Tenant) (overview
 	if monthStart.Before(ledgerFrom) {
 		ledgerFrom = monthStart
 	}
-	ov, err := d.svc.Overview(ctx, t.ID, ledgerFrom, monthStart, now.Add(time.Second))
+	ov, err := d.svc.Reports.Overview(ctx, t.ID, ledgerFrom, monthStart, now.Add(time.Second))
 	if err != nil {
 		return out, err
 	}

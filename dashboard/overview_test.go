@@ -19,7 +19,7 @@ func TestOverviewNumbers(t *testing.T) {
 		clock := tenure.NewManualClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)) // a Monday
 		db := storagetest.Open(t, e, clock)
 		svc := service.New(db, nil)
-		tn, _, err := svc.CreateTenant(ctx, "Numbers")
+		tn, _, err := svc.Tenants.Create(ctx, "Numbers")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +29,7 @@ func TestOverviewNumbers(t *testing.T) {
 		}
 		ingest := func(evs ...tenure.Event) {
 			t.Helper()
-			if _, err := svc.Ingest(ctx, tn.ID, evs, service.IngestOptions{}); err != nil {
+			if _, err := svc.Intake.Ingest(ctx, tn.ID, evs, service.IngestOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -37,15 +37,15 @@ func TestOverviewNumbers(t *testing.T) {
 		clock.Advance(24 * time.Hour)                             // day 2
 		ingest(order("o2", "c1", 5000), order("o3", "c2", 20000)) // 50 + 200 points; c2 joins
 		for _, amount := range []int64{30, -10} {
-			if _, err := svc.Adjust(ctx, tn.ID, "test", "c1", "", service.LedgerOp{Amount: amount, Reason: "test"}); err != nil {
+			if _, err := svc.Intake.Adjust(ctx, tn.ID, "test", "c1", "", service.LedgerOp{Amount: amount, Reason: "test"}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := svc.Spend(ctx, tn.ID, "test", "c1", "", service.LedgerOp{Amount: 5, Reason: "test"}); err != nil {
+		if _, err := svc.Intake.Spend(ctx, tn.ID, "test", "c1", "", service.LedgerOp{Amount: 5, Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(7 * 24 * time.Hour) // the weekly chart shows complete weeks: let the week of 2 March end
-		if tn, err = svc.Tenant(ctx, tn.ID); err != nil {
+		if tn, err = svc.Tenants.Get(ctx, tn.ID); err != nil {
 			t.Fatal(err)
 		}
 
@@ -94,7 +94,7 @@ func TestOverviewNumbers(t *testing.T) {
 
 		// The overview and the API's program metrics are one definition: the same period
 		// gives the same figures.
-		pm, err := svc.ProgramMetrics(ctx, tn.ID, got.From, got.To.Add(time.Second))
+		pm, err := svc.Reports.ProgramMetrics(ctx, tn.ID, got.From, got.To.Add(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

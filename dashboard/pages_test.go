@@ -17,7 +17,7 @@ import (
 func TestPages(t *testing.T) {
 	s := start(t, storagetest.Engines(t)[0])
 	ctx := context.Background()
-	hook, err := s.app.Service.CreateWebhook(ctx, s.tenant.ID, "test", service.WebhookInput{URL: "http://127.0.0.1:9/hook"})
+	hook, err := s.app.Service.Webhooks.Create(ctx, s.tenant.ID, "test", service.WebhookInput{URL: "http://127.0.0.1:9/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestPages(t *testing.T) {
 				t.Errorf("%s is on both pages", m[1])
 			}
 		}
-		m, err := s.app.Service.Member(ctx, s.tenant.ID, "cust-00007")
+		m, err := s.app.Service.Members.Get(ctx, s.tenant.ID, "cust-00007")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,11 +101,11 @@ func TestPages(t *testing.T) {
 	})
 
 	t.Run("a store's first overview does not wait for its analytics", func(t *testing.T) {
-		tn, _, err := s.app.Service.CreateTenant(ctx, "Fresh store")
+		tn, _, err := s.app.Service.Tenants.Create(ctx, "Fresh store")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.app.Service.CreateStaff(ctx, tn.ID, "test", service.NewStaff{Email: "fresh@shop.example", Name: "Fresh", Role: service.RoleOwner, Password: password}); err != nil {
+		if _, _, err := s.app.Service.Access.CreateStaff(ctx, tn.ID, "test", service.NewStaff{Email: "fresh@shop.example", Name: "Fresh", Role: service.RoleOwner, Password: password}); err != nil {
 			t.Fatal(err)
 		}
 		c := s.client(t)
@@ -114,7 +114,7 @@ func TestPages(t *testing.T) {
 			t.Fatalf("first overview: %d, no note that analytics are on their way", p.Status)
 		}
 		// The background computation lands; then the note goes.
-		for deadline := time.Now().Add(time.Minute); s.app.Service.ReadySnapshot(ctx, tn.ID, time.Hour) == nil; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); s.app.Service.Reports.ReadySnapshot(ctx, tn.ID, time.Hour) == nil; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("no snapshot within a minute")
 			}

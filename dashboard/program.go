@@ -75,10 +75,10 @@ func (d *Dashboard) program(q *req) error {
 // programData loads the current rule set and the posted form, if any.
 func (d *Dashboard) programData(q *req) (data programData, err error) {
 	ctx := q.r.Context()
-	if data.Current, err = d.svc.Rules(ctx, q.tenant.ID); err != nil {
+	if data.Current, err = d.svc.Rules.Current(ctx, q.tenant.ID); err != nil {
 		return data, err
 	}
-	if data.Versions, err = d.svc.RuleVersions(ctx, q.tenant.ID); err != nil {
+	if data.Versions, err = d.svc.Rules.Versions(ctx, q.tenant.ID); err != nil {
 		return data, err
 	}
 	if len(data.Versions) > 10 {
@@ -173,7 +173,7 @@ func (d *Dashboard) saveRules(q *req) error {
 				return tenure.Invalid("dashboard.saveRules", "version", "must be the rules version the editor was opened at")
 			}
 		}
-		if _, err := d.svc.SaveRulesIf(q.r.Context(), q.tenant.ID, q.actor(), base, set); err != nil {
+		if _, err := d.svc.Rules.SaveIf(q.r.Context(), q.tenant.ID, q.actor(), base, set); err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
 			}
@@ -201,7 +201,7 @@ func (d *Dashboard) dryRun(q *req) error {
 		errs = decodeStrict("event", data.Event, &req.Event)
 	}
 	if errs == nil {
-		res, err := d.svc.EvaluateRules(q.r.Context(), q.tenant.ID, req)
+		res, err := d.svc.Rules.Evaluate(q.r.Context(), q.tenant.ID, req)
 		if err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
@@ -236,7 +236,7 @@ func (d *Dashboard) backtest(q *req) error {
 		errs = append(errs, ruleError{Area: "range", Location: "to", Message: "a backtest covers at most three years"})
 	}
 	if errs == nil {
-		rep, err := d.svc.Backtest(q.r.Context(), q.tenant.ID, service.BacktestRequest{Rules: set, From: from, To: to.AddDate(0, 0, 1), Top: 10})
+		rep, err := d.svc.Rules.Backtest(q.r.Context(), q.tenant.ID, service.BacktestRequest{Rules: set, From: from, To: to.AddDate(0, 0, 1), Top: 10})
 		if err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
@@ -337,13 +337,13 @@ func (d *Dashboard) restoreRules(q *req) error {
 	if err != nil {
 		return tenure.NotFound("dashboard.restoreRules", "rule set version", q.r.PathValue("version"))
 	}
-	versions, err := d.svc.RuleVersions(q.r.Context(), q.tenant.ID)
+	versions, err := d.svc.Rules.Versions(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
 	for _, old := range versions {
 		if old.Version == v {
-			if _, err := d.svc.SaveRules(q.r.Context(), q.tenant.ID, q.actor(), old.Set); err != nil {
+			if _, err := d.svc.Rules.Save(q.r.Context(), q.tenant.ID, q.actor(), old.Set); err != nil {
 				return err
 			}
 			redirect(q, "/admin/program", "rules-restored")

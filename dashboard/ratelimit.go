@@ -25,7 +25,7 @@ const (
 	signInLockMessage = "Too many failed sign-ins. Please wait a few minutes and try again."
 )
 
-// failureCounts keeps windowed counts shared by every node (*service.Service).
+// failureCounts keeps windowed counts shared by every node (service.Access).
 type failureCounts interface {
 	RecentCounts(ctx context.Context, keys []string, window time.Duration) (map[string][]service.WindowCount, time.Time, error)
 	AddCount(ctx context.Context, keys []string, window time.Duration) error

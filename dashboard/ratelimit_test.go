@@ -30,7 +30,7 @@ func limiterOn(t *testing.T, e storagetest.Engine, clock tenure.Clock) (*signInL
 		if first == nil {
 			first = db
 		}
-		ls = append(ls, &signInLimiter{counts: service.New(db, nil)})
+		ls = append(ls, &signInLimiter{counts: service.New(db, nil).Access})
 	}
 	return ls[0], ls[1], first
 }

@@ -54,7 +54,7 @@ func (d *Dashboard) rewards(q *req) error {
 
 // editReward shows the form filled with a reward's definition.
 func (d *Dashboard) editReward(q *req) error {
-	rw, err := d.svc.Reward(q.r.Context(), q.tenant.ID, q.r.PathValue("id"))
+	rw, err := d.svc.Rewards.Get(q.r.Context(), q.tenant.ID, q.r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -63,15 +63,15 @@ func (d *Dashboard) editReward(q *req) error {
 
 func (d *Dashboard) showRewards(q *req, status int, data rewardsData) error {
 	ctx := q.r.Context()
-	rs, _, err := d.svc.Rewards(ctx, q.tenant.ID, false, "", 200)
+	rs, _, err := d.svc.Rewards.List(ctx, q.tenant.ID, false, "", 200)
 	if err != nil {
 		return err
 	}
-	cfg, err := d.svc.Tiers(ctx, q.tenant.ID)
+	cfg, err := d.svc.Tiers.Config(ctx, q.tenant.ID)
 	if err != nil {
 		return err
 	}
-	if data.Segments, err = d.svc.Segments(ctx, q.tenant.ID); err != nil {
+	if data.Segments, err = d.svc.Segments.List(ctx, q.tenant.ID); err != nil {
 		return err
 	}
 	data.Rewards, data.Types, data.Tiers = rs, rewards.Types, cfg.Tiers
@@ -96,7 +96,7 @@ func (d *Dashboard) saveReward(q *req, id string) error {
 	r := q.r
 	var editing *rewards.Reward
 	if id != "" {
-		rw, err := d.svc.Reward(r.Context(), q.tenant.ID, id)
+		rw, err := d.svc.Rewards.Get(r.Context(), q.tenant.ID, id)
 		if err != nil {
 			return err
 		}
@@ -118,9 +118,15 @@ func (d *Dashboard) saveReward(q *req, id string) error {
 		var rw rewards.Reward
 		var err error
 		if editing != nil {
-			rw, err = d.svc.UpdateReward(r.Context(), q.tenant.ID, q.actor(), id, def)
+			// The editor started from the version in the form: saving over a newer one
+			// would lose someone else's change (409, reload).
+			base := editing.Version
+			if v, perr := strconv.ParseInt(r.PostFormValue("version"), 10, 64); perr == nil {
+				base = v
+			}
+			rw, err = d.svc.Rewards.UpdateIf(r.Context(), q.tenant.ID, q.actor(), id, base, def)
 		} else {
-			rw, err = d.svc.CreateReward(r.Context(), q.tenant.ID, q.actor(), def)
+			rw, err = d.svc.Rewards.Create(r.Context(), q.tenant.ID, q.actor(), def)
 		}
 		if err == nil {
 			done := "reward-created"
@@ -130,6 +136,10 @@ func (d *Dashboard) saveReward(q *req, id string) error {
 			_ = rw
 			redirect(q, "/admin/rewards", done)
 			return nil
+		}
+		if tenure.KindOf(err) == tenure.KindConflict && editing != nil {
+			return &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.saveReward",
+				Message: "someone saved this reward after you opened it; open it again to see their change, then make yours"}
 		}
 		msgs, err := fieldErrors(err)
 		if err != nil {
@@ -300,7 +310,7 @@ func formOfReward(def rewards.RewardDefinition, t tenure.Tenant) rewardForm {
 // archiveReward takes a reward out of the catalog: members can no longer redeem it; the
 // coupons already issued stay valid.
 func (d *Dashboard) archiveReward(q *req) error {
-	if _, err := d.svc.ArchiveReward(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
+	if _, err := d.svc.Rewards.Archive(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
 		return err
 	}
 	redirect(q, "/admin/rewards", "reward-archived")

@@ -16,7 +16,7 @@ func TestArchiveReward(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := start(t, e)
 		ctx := context.Background()
-		catalog, _, err := s.app.Service.Rewards(ctx, s.tenant.ID, false, "", 10)
+		catalog, _, err := s.app.Service.Rewards.List(ctx, s.tenant.ID, false, "", 10)
 		if err != nil || len(catalog) != 3 {
 			t.Fatalf("catalog: %v, %d", err, len(catalog))
 		}
@@ -34,7 +34,7 @@ func TestArchiveReward(t *testing.T) {
 		if p := c.do("POST", "/admin/rewards/"+mug.ID+"/archive", url.Values{"csrf": {token}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("archive: %d %.300s", p.Status, p.Body)
 		}
-		r, err := s.app.Service.Reward(ctx, s.tenant.ID, mug.ID)
+		r, err := s.app.Service.Rewards.Get(ctx, s.tenant.ID, mug.ID)
 		if err != nil || r.ArchivedAt == nil {
 			t.Fatalf("after archiving: %v, %+v", err, r.ArchivedAt)
 		}

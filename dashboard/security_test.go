@@ -52,7 +52,7 @@ func TestSecurity(t *testing.T) {
 		t.Run("repeated wrong passwords lock the email out, even with the right one", func(t *testing.T) {
 			ctx := context.Background()
 			email := "guessed-" + e.Name + "@shop.example"
-			if _, _, err := s.app.Service.CreateStaff(ctx, s.tenant.ID, "test", service.NewStaff{Email: email, Name: "Guessed", Role: service.RoleSupport, Password: password}); err != nil {
+			if _, _, err := s.app.Service.Access.CreateStaff(ctx, s.tenant.ID, "test", service.NewStaff{Email: email, Name: "Guessed", Role: service.RoleSupport, Password: password}); err != nil {
 				t.Fatal(err)
 			}
 			c := s.client(t)
@@ -233,15 +233,15 @@ func TestSecurity(t *testing.T) {
 func walkMutatingRoutes(t *testing.T, s *server) {
 	ctx := context.Background()
 	tid := s.tenant.ID
-	keys, err := s.app.Service.Keys(ctx, tid)
+	keys, err := s.app.Service.Access.Keys(ctx, tid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook, err := s.app.Service.CreateWebhook(ctx, tid, "test", service.WebhookInput{URL: "http://127.0.0.1:9/hook"})
+	hook, err := s.app.Service.Webhooks.Create(ctx, tid, "test", service.WebhookInput{URL: "http://127.0.0.1:9/hook"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	staff, err := s.app.Service.StaffList(ctx, tid)
+	staff, err := s.app.Service.Access.StaffList(ctx, tid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,23 +251,23 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 			support = st.ID
 		}
 	}
-	member, err := s.app.Service.Member(ctx, tid, "cust-00003")
+	member, err := s.app.Service.Members.Get(ctx, tid, "cust-00003")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := s.app.Service.Rules(ctx, tid)
+	rules, err := s.app.Service.Rules.Current(ctx, tid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rulesJSON := mustJSON(t, rules.Set)
-	catalog, _, err := s.app.Service.Rewards(ctx, tid, false, "", 10)
+	catalog, _, err := s.app.Service.Rewards.List(ctx, tid, false, "", 10)
 	if err != nil || len(catalog) == 0 {
 		t.Fatalf("the demo catalog: %v, %d rewards", err, len(catalog))
 	}
-	if _, err := s.app.Service.SaveSegment(ctx, tid, "test", segments.Definition{Key: "walk-doomed", Name: "Doomed", Condition: "member.frequency >= 1"}); err != nil {
+	if _, err := s.app.Service.Segments.Save(ctx, tid, "test", segments.Definition{Key: "walk-doomed", Name: "Doomed", Condition: "member.frequency >= 1"}); err != nil {
 		t.Fatal(err)
 	}
-	ladder, err := s.app.Service.Tiers(ctx, tid)
+	ladder, err := s.app.Service.Tiers.Config(ctx, tid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 	if _, _, err := s.app.Tick(ctx); err != nil { // deliver (and fail) the webhook's messages
 		t.Fatal(err)
 	}
-	ds, _, err := s.app.Service.Deliveries(ctx, tid, hook.ID, "", "", 1)
+	ds, _, err := s.app.Service.Webhooks.Deliveries(ctx, tid, hook.ID, "", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestSegments(t *testing.T) {
 					t.Errorf("%s: the page does not suggest at_risk: %.400s", name, section(t, p.Body, `id="err-condition"`, "</p>"))
 				}
 			}
-			if list, _ := svc.Segments(ctx, tid); len(list) != 0 {
+			if list, _ := svc.Segments.List(ctx, tid); len(list) != 0 {
 				t.Fatalf("%d segments saved", len(list))
 			}
 		})
@@ -58,7 +58,7 @@ func TestSegments(t *testing.T) {
 			if p := c.do("POST", "/admin/segments/refresh", url.Values{"csrf": {token}}); p.Status != http.StatusSeeOther {
 				t.Fatalf("recount: %d", p.Status)
 			}
-			list, _ := svc.Segments(ctx, tid)
+			list, _ := svc.Segments.List(ctx, tid)
 			if len(list) != 1 || list[0].Members == 0 || list[0].Members >= 120 {
 				t.Fatalf("tea buyers among 120 members: %+v", list)
 			}
@@ -84,7 +84,7 @@ func TestSegments(t *testing.T) {
 			if p := c.do("POST", "/admin/segments/tea-buyers/delete", url.Values{"csrf": {token}}); p.Status != http.StatusSeeOther {
 				t.Fatalf("delete: %d", p.Status)
 			}
-			if list, _ := svc.Segments(ctx, tid); len(list) != 0 {
+			if list, _ := svc.Segments.List(ctx, tid); len(list) != 0 {
 				t.Fatalf("still there: %+v", list)
 			}
 		})

@@ -26,7 +26,7 @@ func (d *Dashboard) keys(q *req) error {
 }
 
 func (d *Dashboard) showKeys(q *req, status int, data keysData) error {
-	ks, err := d.svc.Keys(q.r.Context(), q.tenant.ID)
+	ks, err := d.svc.Access.Keys(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (d *Dashboard) showKeys(q *req, status int, data keysData) error {
 
 func (d *Dashboard) createKey(q *req) error {
 	data := keysData{Name: strings.TrimSpace(q.r.PostFormValue("name")), Scope: q.r.PostFormValue("scope")}
-	k, secret, err := d.svc.CreateKey(q.r.Context(), q.tenant.ID, q.actor(), data.Name, tenure.Scope(data.Scope))
+	k, secret, err := d.svc.Access.CreateKey(q.r.Context(), q.tenant.ID, q.actor(), data.Name, tenure.Scope(data.Scope))
 	if err != nil {
 		if data.Errors, err = fieldErrors(err); err != nil {
 			return err
@@ -49,7 +49,7 @@ func (d *Dashboard) createKey(q *req) error {
 }
 
 func (d *Dashboard) revokeKey(q *req) error {
-	if _, err := d.svc.RevokeKey(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
+	if _, err := d.svc.Access.RevokeKey(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id")); err != nil {
 		return err
 	}
 	redirect(q, "/admin/settings/keys", "revoked")
@@ -75,11 +75,11 @@ func (d *Dashboard) webhooks(q *req) error {
 }
 
 func (d *Dashboard) showWebhooks(q *req, status int, data webhooksData) error {
-	ws, err := d.svc.Webhooks(q.r.Context(), q.tenant.ID)
+	ws, err := d.svc.Webhooks.List(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
-	if data.Circuits, err = d.svc.WebhookCircuits(q.r.Context(), q.tenant.ID); err != nil {
+	if data.Circuits, err = d.svc.Webhooks.Circuits(q.r.Context(), q.tenant.ID); err != nil {
 		return err
 	}
 	data.Webhooks, data.Settings, data.Breaker = ws, d.settingsLinks(q), d.Breaker
@@ -95,7 +95,7 @@ func (d *Dashboard) createWebhook(q *req) error {
 	for _, t := range strings.FieldsFunc(data.Types, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
 		in.EventTypes = append(in.EventTypes, t)
 	}
-	created, err := d.svc.CreateWebhook(r.Context(), q.tenant.ID, q.actor(), in)
+	created, err := d.svc.Webhooks.Create(r.Context(), q.tenant.ID, q.actor(), in)
 	if err != nil {
 		if data.Errors, err = fieldErrors(err); err != nil {
 			return err
@@ -120,20 +120,20 @@ func (d *Dashboard) webhook(q *req) error {
 	ctx, id := q.r.Context(), q.r.PathValue("id")
 	data := webhookData{State: q.r.URL.Query().Get("state"), Settings: d.settingsLinks(q)}
 	var err error
-	if data.Webhook, err = d.svc.Webhook(ctx, q.tenant.ID, id); err != nil {
+	if data.Webhook, err = d.svc.Webhooks.Get(ctx, q.tenant.ID, id); err != nil {
 		return err
 	}
-	cs, err := d.svc.WebhookCircuits(ctx, q.tenant.ID)
+	cs, err := d.svc.Webhooks.Circuits(ctx, q.tenant.ID)
 	if err != nil {
 		return err
 	}
 	data.Circuit = cs[id]
-	ds, next, err := d.svc.Deliveries(ctx, q.tenant.ID, id, data.State, q.r.URL.Query().Get("before"), 50)
+	ds, next, err := d.svc.Webhooks.Deliveries(ctx, q.tenant.ID, id, data.State, q.r.URL.Query().Get("before"), 50)
 	if err != nil {
 		return err
 	}
 	for _, dl := range ds {
-		full, err := d.svc.Delivery(ctx, q.tenant.ID, dl.ID)
+		full, err := d.svc.Webhooks.Delivery(ctx, q.tenant.ID, dl.ID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (d *Dashboard) webhook(q *req) error {
 }
 
 func (d *Dashboard) replayDelivery(q *req) error {
-	dl, err := d.svc.ReplayDelivery(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
+	dl, err := d.svc.Webhooks.ReplayDelivery(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ type auditData struct {
 
 func (d *Dashboard) audit(q *req) error {
 	ctx := q.r.Context()
-	es, err := d.svc.AuditLog(ctx, q.tenant.ID, q.r.URL.Query().Get("before"), 51)
+	es, err := d.svc.Tenants.AuditLog(ctx, q.tenant.ID, q.r.URL.Query().Get("before"), 51)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (d *Dashboard) audit(q *req) error {
 		data.Next = "/admin/settings/audit?before=" + url.QueryEscape(es[49].ID)
 	}
 	data.Entries = es
-	staff, err := d.svc.StaffList(ctx, q.tenant.ID)
+	staff, err := d.svc.Access.StaffList(ctx, q.tenant.ID)
 	if err != nil {
 		return err
 	}

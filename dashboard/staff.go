@@ -29,7 +29,7 @@ func (d *Dashboard) staffPage(q *req) error {
 }
 
 func (d *Dashboard) showStaff(q *req, status int, data staffData) error {
-	list, err := d.svc.StaffList(q.r.Context(), q.tenant.ID)
+	list, err := d.svc.Access.StaffList(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (d *Dashboard) createStaff(q *req) error {
 	r := q.r
 	data := staffData{Email: strings.TrimSpace(r.PostFormValue("email")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Role: r.PostFormValue("role")}
-	st, password, err := d.svc.CreateStaff(r.Context(), q.tenant.ID, q.actor(), service.NewStaff{Email: data.Email, Name: data.Name,
+	st, password, err := d.svc.Access.CreateStaff(r.Context(), q.tenant.ID, q.actor(), service.NewStaff{Email: data.Email, Name: data.Name,
 		Role: service.Role(data.Role), Password: r.PostFormValue("password")})
 	if err != nil {
 		if data.Errors, err = fieldErrors(err); err != nil {
@@ -58,12 +58,12 @@ func (d *Dashboard) createStaff(q *req) error {
 }
 
 func (d *Dashboard) setRole(q *req) error {
-	_, err := d.svc.SetStaffRole(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"), service.Role(q.r.PostFormValue("role")))
+	_, err := d.svc.Access.SetStaffRole(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"), service.Role(q.r.PostFormValue("role")))
 	return d.staffChanged(q, err, "role")
 }
 
 func (d *Dashboard) deactivate(q *req) error {
-	_, err := d.svc.DeactivateStaff(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
+	_, err := d.svc.Access.DeactivateStaff(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
 	if err == nil && q.r.PathValue("id") == q.staff.ID {
 		setCookie(q.w, q.r, sessionCookie, "", -1, http.SameSiteLaxMode)
 		http.Redirect(q.w, q.r, "/admin/login?done=deactivated", http.StatusSeeOther)
@@ -73,7 +73,7 @@ func (d *Dashboard) deactivate(q *req) error {
 }
 
 func (d *Dashboard) resetPassword(q *req) error {
-	st, password, err := d.svc.ResetStaffPassword(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
+	st, password, err := d.svc.Access.ResetStaffPassword(q.r.Context(), q.tenant.ID, q.actor(), q.r.PathValue("id"))
 	if err != nil {
 		return d.staffChanged(q, err, "")
 	}

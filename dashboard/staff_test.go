@@ -27,7 +27,7 @@ func newStaffEnv(t *testing.T, e storagetest.Engine) *staffEnv {
 	clock := tenure.NewManualClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	db := storagetest.Open(t, fresh(t, e), clock)
 	svc := service.New(db, nil)
-	tn, _, err := svc.CreateTenant(context.Background(), "Test store")
+	tn, _, err := svc.Tenants.Create(context.Background(), "Test store")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func fresh(t *testing.T, e storagetest.Engine) storagetest.Engine {
 
 func (e *staffEnv) create(t *testing.T, email string, role service.Role) service.Staff {
 	t.Helper()
-	st, _, err := e.svc.CreateStaff(context.Background(), e.tenant, "test", service.NewStaff{Email: email, Role: role, Password: password})
+	st, _, err := e.svc.Access.CreateStaff(context.Background(), e.tenant, "test", service.NewStaff{Email: email, Role: role, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func (e *staffEnv) create(t *testing.T, email string, role service.Role) service
 
 func (e *staffEnv) signIn(t *testing.T, email, previous string) service.SignIn {
 	t.Helper()
-	res, err := e.svc.SignIn(context.Background(), service.SignInRequest{Email: email, Password: password, Previous: previous})
+	res, err := e.svc.Access.SignIn(context.Background(), service.SignInRequest{Email: email, Password: password, Previous: previous})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,23 +109,23 @@ func TestStaff(t *testing.T) {
 
 		t.Run("validation names the fields; an email is unique in a tenant only", func(t *testing.T) {
 			e := newStaffEnv(t, eng)
-			_, _, err := e.svc.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "not an email", Role: "boss", Password: "short"})
+			_, _, err := e.svc.Access.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "not an email", Role: "boss", Password: "short"})
 			if tenure.KindOf(err) != tenure.KindInvalid || fieldsOf(err) != "email,role,password" {
 				t.Fatalf("got %v (fields %s)", err, fieldsOf(err))
 			}
 			e.create(t, "ola@shop.example", service.RoleOwner)
-			if _, _, err := e.svc.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "OLA@shop.example", Role: service.RoleSupport, Password: password}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, _, err := e.svc.Access.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "OLA@shop.example", Role: service.RoleSupport, Password: password}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("duplicate email: %v", err)
 			}
-			other, _, _ := e.svc.CreateTenant(ctx, "Other store")
-			if _, _, err := e.svc.CreateStaff(ctx, other.ID, "test", service.NewStaff{Email: "ola@shop.example", Role: service.RoleOwner, Password: password}); err != nil {
+			other, _, _ := e.svc.Tenants.Create(ctx, "Other store")
+			if _, _, err := e.svc.Access.CreateStaff(ctx, other.ID, "test", service.NewStaff{Email: "ola@shop.example", Role: service.RoleOwner, Password: password}); err != nil {
 				t.Fatalf("the same email in another store: %v", err)
 			}
-			st, generated, err := e.svc.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "new@shop.example", Role: service.RoleReadOnly})
+			st, generated, err := e.svc.Access.CreateStaff(ctx, e.tenant, "test", service.NewStaff{Email: "new@shop.example", Role: service.RoleReadOnly})
 			if err != nil || len(generated) < service.MinPasswordLength || st.Role != service.RoleReadOnly {
 				t.Fatalf("generated password %q: %v", generated, err)
 			}
-			if _, err := e.svc.SignIn(ctx, service.SignInRequest{Email: "new@shop.example", Password: generated}); err != nil {
+			if _, err := e.svc.Access.SignIn(ctx, service.SignInRequest{Email: "new@shop.example", Password: generated}); err != nil {
 				t.Fatalf("sign in with the generated password: %v", err)
 			}
 		})
@@ -138,10 +138,10 @@ func TestStaff(t *testing.T) {
 			if first.Secret == second.Secret || len(second.Secret) < 43 {
 				t.Fatalf("secrets %q %q", first.Secret, second.Secret)
 			}
-			if _, err := e.svc.Session(ctx, first.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
+			if _, err := e.svc.Access.Session(ctx, first.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
 				t.Fatalf("the previous session still works: %v", err)
 			}
-			sess, err := e.svc.Session(ctx, second.Secret)
+			sess, err := e.svc.Access.Session(ctx, second.Secret)
 			if err != nil || sess.Staff.Email != "ola@shop.example" || sess.Staff.LastLoginAt == nil {
 				t.Fatalf("session: %+v %v", sess, err)
 			}
@@ -149,10 +149,10 @@ func TestStaff(t *testing.T) {
 			if err := e.db.Raw().QueryRow(`SELECT COUNT(*) FROM staff_sessions WHERE id_hash = $1`, second.Secret).Scan(&stored); err != nil || stored != 0 {
 				t.Fatalf("the session secret is stored in the clear (%d, %v)", stored, err)
 			}
-			if err := e.svc.SignOut(ctx, second.Secret); err != nil {
+			if err := e.svc.Access.SignOut(ctx, second.Secret); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.svc.Session(ctx, second.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
+			if _, err := e.svc.Access.Session(ctx, second.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
 				t.Fatalf("signed out, still in: %v", err)
 			}
 		})
@@ -161,7 +161,7 @@ func TestStaff(t *testing.T) {
 			e := newStaffEnv(t, eng)
 			e.create(t, "owner@shop.example", service.RoleOwner)
 			gone := e.create(t, "gone@shop.example", service.RoleSupport)
-			if _, err := e.svc.DeactivateStaff(ctx, e.tenant, "test", gone.ID); err != nil {
+			if _, err := e.svc.Access.DeactivateStaff(ctx, e.tenant, "test", gone.ID); err != nil {
 				t.Fatal(err)
 			}
 			for _, in := range []service.SignInRequest{
@@ -169,7 +169,7 @@ func TestStaff(t *testing.T) {
 				{Email: "nobody@shop.example", Password: password},
 				{Email: "gone@shop.example", Password: password},
 			} {
-				if _, err := e.svc.SignIn(ctx, in); tenure.KindOf(err) != tenure.KindUnauthorized || err.Error() != "service.SignIn: wrong email or password" {
+				if _, err := e.svc.Access.SignIn(ctx, in); tenure.KindOf(err) != tenure.KindUnauthorized || err.Error() != "service.SignIn: wrong email or password" {
 					t.Errorf("%s: %v", in.Email, err)
 				}
 			}
@@ -180,11 +180,11 @@ func TestStaff(t *testing.T) {
 			e.create(t, "ola@shop.example", service.RoleOwner)
 			s := e.signIn(t, "ola@shop.example", "")
 			e.clock.Advance(service.SessionLifetime - time.Minute)
-			if _, err := e.svc.Session(ctx, s.Secret); err != nil {
+			if _, err := e.svc.Access.Session(ctx, s.Secret); err != nil {
 				t.Fatalf("before expiry: %v", err)
 			}
 			e.clock.Advance(2 * time.Minute)
-			if _, err := e.svc.Session(ctx, s.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
+			if _, err := e.svc.Access.Session(ctx, s.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
 				t.Fatalf("after expiry: %v", err)
 			}
 		})
@@ -194,22 +194,22 @@ func TestStaff(t *testing.T) {
 			e.create(t, "owner@shop.example", service.RoleOwner)
 			m := e.create(t, "mia@shop.example", service.RoleMarketer)
 			s := e.signIn(t, "mia@shop.example", "")
-			if _, err := e.svc.SetStaffRole(ctx, e.tenant, "test", m.ID, service.RoleReadOnly); err != nil {
+			if _, err := e.svc.Access.SetStaffRole(ctx, e.tenant, "test", m.ID, service.RoleReadOnly); err != nil {
 				t.Fatal(err)
 			}
-			if sess, _ := e.svc.Session(ctx, s.Secret); sess.Staff.Role != service.RoleReadOnly {
+			if sess, _ := e.svc.Access.Session(ctx, s.Secret); sess.Staff.Role != service.RoleReadOnly {
 				t.Fatalf("role after the change: %q", sess.Staff.Role)
 			}
-			if _, _, err := e.svc.ResetStaffPassword(ctx, e.tenant, "test", m.ID); err != nil {
+			if _, _, err := e.svc.Access.ResetStaffPassword(ctx, e.tenant, "test", m.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.svc.Session(ctx, s.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
+			if _, err := e.svc.Access.Session(ctx, s.Secret); tenure.KindOf(err) != tenure.KindUnauthorized {
 				t.Fatalf("a password reset left the session: %v", err)
 			}
-			if _, err := e.svc.SignIn(ctx, service.SignInRequest{Email: "mia@shop.example", Password: password}); err == nil {
+			if _, err := e.svc.Access.SignIn(ctx, service.SignInRequest{Email: "mia@shop.example", Password: password}); err == nil {
 				t.Fatal("the old password still works after a reset")
 			}
-			if _, err := e.svc.SetStaffRole(ctx, e.tenant, "test", m.ID, "boss"); tenure.KindOf(err) != tenure.KindInvalid {
+			if _, err := e.svc.Access.SetStaffRole(ctx, e.tenant, "test", m.ID, "boss"); tenure.KindOf(err) != tenure.KindInvalid {
 				t.Fatalf("unknown role: %v", err)
 			}
 		})
@@ -217,20 +217,20 @@ func TestStaff(t *testing.T) {
 		t.Run("the last active owner can be neither demoted nor deactivated", func(t *testing.T) {
 			e := newStaffEnv(t, eng)
 			a := e.create(t, "a@shop.example", service.RoleOwner)
-			if _, err := e.svc.SetStaffRole(ctx, e.tenant, "test", a.ID, service.RoleSupport); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := e.svc.Access.SetStaffRole(ctx, e.tenant, "test", a.ID, service.RoleSupport); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("demote the only owner: %v", err)
 			}
-			if _, err := e.svc.DeactivateStaff(ctx, e.tenant, "test", a.ID); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := e.svc.Access.DeactivateStaff(ctx, e.tenant, "test", a.ID); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("deactivate the only owner: %v", err)
 			}
 			b := e.create(t, "b@shop.example", service.RoleOwner)
-			if _, err := e.svc.SetStaffRole(ctx, e.tenant, "test", a.ID, service.RoleSupport); err != nil {
+			if _, err := e.svc.Access.SetStaffRole(ctx, e.tenant, "test", a.ID, service.RoleSupport); err != nil {
 				t.Fatalf("demote one of two owners: %v", err)
 			}
-			if _, err := e.svc.DeactivateStaff(ctx, e.tenant, "test", b.ID); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := e.svc.Access.DeactivateStaff(ctx, e.tenant, "test", b.ID); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("deactivate the remaining owner: %v", err)
 			}
-			if _, err := e.svc.DeactivateStaff(ctx, e.tenant, "test", "stf_unknown"); tenure.KindOf(err) != tenure.KindNotFound {
+			if _, err := e.svc.Access.DeactivateStaff(ctx, e.tenant, "test", "stf_unknown"); tenure.KindOf(err) != tenure.KindNotFound {
 				t.Fatalf("unknown staff: %v", err)
 			}
 		})
@@ -238,15 +238,15 @@ func TestStaff(t *testing.T) {
 		t.Run("the same email in two stores asks which store", func(t *testing.T) {
 			e := newStaffEnv(t, eng)
 			e.create(t, "ola@shop.example", service.RoleOwner)
-			other, _, _ := e.svc.CreateTenant(ctx, "Second store")
-			if _, _, err := e.svc.CreateStaff(ctx, other.ID, "test", service.NewStaff{Email: "ola@shop.example", Role: service.RoleSupport, Password: password}); err != nil {
+			other, _, _ := e.svc.Tenants.Create(ctx, "Second store")
+			if _, _, err := e.svc.Access.CreateStaff(ctx, other.ID, "test", service.NewStaff{Email: "ola@shop.example", Role: service.RoleSupport, Password: password}); err != nil {
 				t.Fatal(err)
 			}
 			res := e.signIn(t, "ola@shop.example", "")
 			if res.Secret != "" || len(res.Choices) != 2 {
 				t.Fatalf("want a choice of two stores, got %+v", res)
 			}
-			res, err := e.svc.SignIn(ctx, service.SignInRequest{Email: "ola@shop.example", Password: password, TenantID: other.ID})
+			res, err := e.svc.Access.SignIn(ctx, service.SignInRequest{Email: "ola@shop.example", Password: password, TenantID: other.ID})
 			if err != nil || res.Session.Staff.TenantID != other.ID || res.Session.Staff.Role != service.RoleSupport {
 				t.Fatalf("sign in to the second store: %+v %v", res.Session, err)
 			}

@@ -24,6 +24,7 @@ type tiersData struct {
 	Members  int64
 	Text     string
 	Errors   []ruleError
+	Base     string // the version the editor started from
 }
 
 // tierRow is one rung of the ladder as the table shows it.
@@ -50,12 +51,16 @@ func (d *Dashboard) tiers(q *req) error {
 
 func (d *Dashboard) tiersData(q *req) (data tiersData, err error) {
 	ctx := q.r.Context()
-	if data.Config, err = d.svc.Tiers(ctx, q.tenant.ID); err != nil {
+	if data.Config, err = d.svc.Tiers.Config(ctx, q.tenant.ID); err != nil {
 		return data, err
 	}
-	counts, err := d.svc.TierMembership(ctx, q.tenant.ID)
+	counts, err := d.svc.Tiers.Membership(ctx, q.tenant.ID)
 	if err != nil {
 		return data, err
+	}
+	data.Base = strconv.FormatInt(data.Config.Version, 10)
+	if q.r.Method == http.MethodPost {
+		data.Base = q.r.PostFormValue("version")
 	}
 	data.Currency = q.tenant.Program.Currency
 	l := data.Config.Ladder
@@ -76,13 +81,18 @@ func (d *Dashboard) tiersData(q *req) (data tiersData, err error) {
 }
 
 // saveTiers stores the ladder typed in the editor as a new version; every member it may
-// move is re-evaluated by a job. Problems are shown with their line and nothing is saved.
+// move is re-evaluated by a job. Problems are shown with their line and nothing is saved;
+// a ladder saved by someone else since the editor opened is a conflict (409).
 func (d *Dashboard) saveTiers(q *req) error {
 	text := q.r.PostFormValue("tiers")
+	base, err := formVersion("dashboard.saveTiers", q.r.PostFormValue("version"))
+	if err != nil {
+		return err
+	}
 	var ladder tiers.Ladder
 	errs := decodeStrict("tiers", text, &ladder)
 	if errs == nil {
-		if _, err := d.svc.SaveTiers(q.r.Context(), q.tenant.ID, q.actor(), ladder); err != nil {
+		if _, err := d.svc.Tiers.SaveIf(q.r.Context(), q.tenant.ID, q.actor(), base, ladder); err != nil {
 			if tenure.KindOf(err) != tenure.KindInvalid {
 				return err
 			}
@@ -128,7 +138,7 @@ func (d *Dashboard) assignTier(q *req) error {
 		a.ExpiresAt = &day
 	}
 	if err == nil {
-		_, err = d.svc.AssignTier(r.Context(), q.tenant.ID, q.actor(), id, a)
+		_, err = d.svc.Tiers.Assign(r.Context(), q.tenant.ID, q.actor(), id, a)
 	}
 	if err == nil {
 		done := "tier-assigned"

@@ -48,7 +48,7 @@ func TestTiers(t *testing.T) {
 		t.Run("the member list filters by tier", func(t *testing.T) {
 			c := s.client(t)
 			c.signIn(s.staff[service.RoleSupport])
-			counts, err := svc.TierMembership(ctx, tid)
+			counts, err := svc.Tiers.Membership(ctx, tid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestTiers(t *testing.T) {
 		t.Run("a bad ladder is refused with its problems and nothing is saved", func(t *testing.T) {
 			c := s.client(t)
 			token := c.signIn(s.staff[service.RoleMarketer])
-			before, _ := svc.Tiers(ctx, tid)
+			before, _ := svc.Tiers.Config(ctx, tid)
 			for name, tc := range map[string]struct{ text, want string }{
 				"thresholds out of order": {strings.Replace(mustJSON(t, before.Ladder), `"threshold": 3000`, `"threshold": 500`, 1), "tiers[2].threshold"},
 				"an unknown field":        {strings.Replace(mustJSON(t, before.Ladder), `"grace_days"`, `"grace_dayz"`, 1), "unknown field"},
@@ -87,7 +87,7 @@ func TestTiers(t *testing.T) {
 					t.Errorf("%s: %d, want 422 naming %q: %.400s", name, p.Status, tc.want, section(t, p.Body, "<main", "</form>"))
 				}
 			}
-			if after, _ := svc.Tiers(ctx, tid); after.Version != before.Version {
+			if after, _ := svc.Tiers.Config(ctx, tid); after.Version != before.Version {
 				t.Fatalf("version went from %d to %d", before.Version, after.Version)
 			}
 		})
@@ -95,13 +95,13 @@ func TestTiers(t *testing.T) {
 		t.Run("a good ladder is saved as a new version", func(t *testing.T) {
 			c := s.client(t)
 			token := c.signIn(s.staff[service.RoleMarketer])
-			before, _ := svc.Tiers(ctx, tid)
+			before, _ := svc.Tiers.Config(ctx, tid)
 			text := strings.Replace(mustJSON(t, before.Ladder), `"threshold": 3000`, `"threshold": 2500`, 1)
 			p := c.do("POST", "/admin/tiers", url.Values{"csrf": {token}, "tiers": {text}})
 			if p.Status != http.StatusSeeOther {
 				t.Fatalf("save: %d %.300s", p.Status, p.Body)
 			}
-			after, _ := svc.Tiers(ctx, tid)
+			after, _ := svc.Tiers.Config(ctx, tid)
 			if after.Version != before.Version+1 || after.Tiers[2].Threshold != 2500 {
 				t.Fatalf("after saving: version %d, gold from %d", after.Version, after.Tiers[2].Threshold)
 			}
@@ -118,14 +118,14 @@ func TestTiers(t *testing.T) {
 			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="tier-reason-error"`) {
 				t.Fatalf("without a reason: %d", p.Status)
 			}
-			if st, _ := svc.MemberTierStatus(ctx, tid, "cust-00004"); st.Manual != nil {
+			if st, _ := svc.Tiers.MemberStatus(ctx, tid, "cust-00004"); st.Manual != nil {
 				t.Fatal("a refused assignment was saved")
 			}
 			p = c.do("POST", "/admin/members/cust-00004/tier", url.Values{"csrf": {token}, "tier": {"gold"}, "expires": {"2099-01-31"}, "reason": {"Press partner"}})
 			if p.Status != http.StatusSeeOther {
 				t.Fatalf("assign: %d %.300s", p.Status, p.Body)
 			}
-			st, _ := svc.MemberTierStatus(ctx, tid, "cust-00004")
+			st, _ := svc.Tiers.MemberStatus(ctx, tid, "cust-00004")
 			if st.Tier != "gold" || st.Manual == nil || st.Manual.Until == nil || st.Manual.Until.Year() != 2099 {
 				t.Fatalf("status after assigning: %+v", st)
 			}
@@ -133,7 +133,7 @@ func TestTiers(t *testing.T) {
 			if !strings.Contains(body, "Gold (x1.5)") || !strings.Contains(body, "Press partner") {
 				t.Errorf("the member page does not show the manual Gold tier")
 			}
-			entries, err := svc.AuditLog(ctx, tid, "", 20)
+			entries, err := svc.Tenants.AuditLog(ctx, tid, "", 20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestTiers(t *testing.T) {
 			}
 			// Removing it brings back the earned tier.
 			p = c.do("POST", "/admin/members/cust-00004/tier", url.Values{"csrf": {token}, "tier": {""}, "reason": {"Partnership over"}})
-			if st, _ := svc.MemberTierStatus(ctx, tid, "cust-00004"); p.Status != http.StatusSeeOther || st.Manual != nil {
+			if st, _ := svc.Tiers.MemberStatus(ctx, tid, "cust-00004"); p.Status != http.StatusSeeOther || st.Manual != nil {
 				t.Fatalf("remove: %d, manual %+v", p.Status, st.Manual)
 			}
 		})

@@ -22,7 +22,7 @@ func TestRestoreRules(t *testing.T) {
 		svc, tid := s.app.Service, s.tenant.ID
 		c := s.client(t)
 		token := c.signIn(s.staff[service.RoleMarketer])
-		v1, err := svc.Rules(ctx, tid)
+		v1, err := svc.Rules.Current(ctx, tid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestRestoreRules(t *testing.T) {
 		if p.Status != http.StatusSeeOther {
 			t.Fatalf("restore: %d %.300s", p.Status, p.Body)
 		}
-		now, _ := svc.Rules(ctx, tid)
+		now, _ := svc.Rules.Current(ctx, tid)
 		if now.Version != v1.Version+2 || !reflect.DeepEqual(now.Rules, v1.Rules) {
 			t.Fatalf("after restoring: version %d, %d rules (version 1 had %d)", now.Version, len(now.Rules), len(v1.Rules))
 		}

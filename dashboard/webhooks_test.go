@@ -35,7 +35,7 @@ func TestWebhookHealthAndDeadLetterReplay(t *testing.T) {
 			w.WriteHeader(int(status.Load()))
 		}))
 		defer rc.Close()
-		hook, err := s.app.Service.CreateWebhook(ctx, s.tenant.ID, "test", service.WebhookInput{URL: rc.URL + "/tenure", EventTypes: []string{"member.created"}, Description: "Shop backend"})
+		hook, err := s.app.Service.Webhooks.Create(ctx, s.tenant.ID, "test", service.WebhookInput{URL: rc.URL + "/tenure", EventTypes: []string{"member.created"}, Description: "Shop backend"})
 		if err != nil {
 			t.Fatal(err)
 		}

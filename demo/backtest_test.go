@@ -36,7 +36,7 @@ func TestBacktestReplaysLiveEarning(t *testing.T) {
 		}
 		_, set := demo.Program()
 		var orders, withLot, tierBoosted, heldOut, weekend int
-		rep, err := svc.BacktestEach(ctx, tn.ID, service.BacktestRequest{Rules: set, From: h.Start, To: end.Add(24 * 3600e9)}, func(b service.BacktestOrder) error {
+		rep, err := svc.Rules.BacktestEach(ctx, tn.ID, service.BacktestRequest{Rules: set, From: h.Start, To: end.Add(24 * 3600e9)}, func(b service.BacktestOrder) error {
 			o := b.Order
 			orders++
 			if !b.Recorded || !o.Points.Evaluated {
@@ -81,7 +81,7 @@ func TestBacktestReplaysLiveEarning(t *testing.T) {
 		// entries were made, and still gives every order its recorded points.
 		forgetBasis(t, db)
 		var reconstructed int
-		_, err = svc.BacktestEach(ctx, tn.ID, service.BacktestRequest{Rules: set, From: h.Start, To: end.Add(24 * 3600e9)}, func(b service.BacktestOrder) error {
+		_, err = svc.Rules.BacktestEach(ctx, tn.ID, service.BacktestRequest{Rules: set, From: h.Start, To: end.Add(24 * 3600e9)}, func(b service.BacktestOrder) error {
 			if !b.Recorded {
 				reconstructed++
 			}

@@ -57,7 +57,7 @@ func TestReplay(t *testing.T) {
 			}
 			return err
 		})
-		pm, err := svc.ProgramMetrics(ctx, tn.ID, h.Start, end)
+		pm, err := svc.Reports.ProgramMetrics(ctx, tn.ID, h.Start, end)
 		if err != nil || members != 150 || len(bad) > 0 || pm.Issued == 0 || pm.Redeemed == 0 {
 			t.Fatalf("members %d, mismatches %v, program %+v, err %v", members, bad, pm, err)
 		}
@@ -73,7 +73,7 @@ func replayed(t *testing.T, e storagetest.Engine, o demo.Options) (demo.History,
 	db := storagetest.Open(t, e, clock)
 	svc := service.New(db, nil)
 	ctx := context.Background()
-	tn, _, err := svc.CreateTenant(ctx, "demo")
+	tn, _, err := svc.Tenants.Create(ctx, "demo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,17 +109,17 @@ func Segments() []segments.Definition {
 // the Catalog. It returns the catalog's reward ids, cheapest first, for Replay.
 func Setup(ctx context.Context, svc *service.Service, tenantID, actor string) (rewardIDs []string, err error) {
 	prog, set := Program()
-	if _, err := svc.UpdateProgram(ctx, tenantID, actor, prog); err != nil {
+	if _, err := svc.Tenants.UpdateProgram(ctx, tenantID, actor, prog); err != nil {
 		return nil, err
 	}
-	if _, err := svc.SaveRules(ctx, tenantID, actor, set); err != nil {
+	if _, err := svc.Rules.Save(ctx, tenantID, actor, set); err != nil {
 		return nil, err
 	}
-	if _, err := svc.SaveTiers(ctx, tenantID, actor, Ladder()); err != nil {
+	if _, err := svc.Tiers.Save(ctx, tenantID, actor, Ladder()); err != nil {
 		return nil, err
 	}
 	for _, d := range Catalog() {
-		r, err := svc.CreateReward(ctx, tenantID, actor, d)
+		r, err := svc.Rewards.Create(ctx, tenantID, actor, d)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +149,7 @@ func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID st
 		clock.Set(day.Add(-time.Second))
 		for k := i; k < j; k += service.MaxBatch {
 			batch := events[k:min(k+service.MaxBatch, j)]
-			if _, err := svc.Ingest(ctx, tenantID, batch, service.IngestOptions{Batch: true}); err != nil {
+			if _, err := svc.Intake.Ingest(ctx, tenantID, batch, service.IngestOptions{Batch: true}); err != nil {
 				return err
 			}
 		}
@@ -183,13 +183,13 @@ func redeem(ctx context.Context, svc *service.Service, tenantID string, day []te
 		if e.Type != tenure.OrderFulfilled || fnv(e.ID)%3 != 0 {
 			continue
 		}
-		b, err := svc.Balance(ctx, tenantID, e.CustomerID)
+		b, err := svc.Members.Balance(ctx, tenantID, e.CustomerID)
 		if err != nil {
 			return err
 		}
 		for k := len(rewardIDs) - 1; k >= 0; k-- {
 			if b.Points.Available >= costs[k] && b.Points.Available >= 200 {
-				if _, err := svc.Redeem(ctx, tenantID, "demo", e.CustomerID, "demo:"+e.ID, service.RedeemRequest{RewardID: rewardIDs[k]}); err != nil && tenure.KindOf(err) != tenure.KindConflict {
+				if _, err := svc.Rewards.Redeem(ctx, tenantID, "demo", e.CustomerID, "demo:"+e.ID, service.RedeemRequest{RewardID: rewardIDs[k]}); err != nil && tenure.KindOf(err) != tenure.KindConflict {
 					return err
 				}
 				break

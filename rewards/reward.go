@@ -88,6 +88,7 @@ type Reward struct {
 	ArchivedAt     *time.Time `json:"archived_at,omitempty" doc:"Archived rewards are no longer redeemable; their coupons live on"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	Version        int64      `json:"version" doc:"Goes up with every change of the definition; send it as If-Match to update only this version"`
 }
 
 // Normalize fills defaults and tidies free text and audience lists.

@@ -124,4 +124,5 @@ type Segment struct {
 	Members     int64      `json:"members"`
 	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
 	UpdatedAt   time.Time  `json:"updated_at"`
+	Version     int64      `json:"version" doc:"Goes up with every save; send it as If-Match to save only over this version"`
 }

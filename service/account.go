@@ -44,7 +44,7 @@ type unit struct {
 	usageKeys []string
 }
 
-func (s *Service) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
+func (s *core) newUnit(ctx context.Context, tx *storage.Tx, tenantID string) (*unit, error) {
 	t, err := tx.Tenant(ctx, tenantID)
 	if err != nil {
 		return nil, err

@@ -15,10 +15,10 @@ import (
 
 // history loads the tenant's paid, uncancelled orders (net of refunds) as the analytics
 // see them, keyed by member id. It reads only the orders table.
-func (s *Service) history(ctx context.Context, tenantID string) (*analytics.History, []clv.Transaction, error) {
+func (s *core) history(ctx context.Context, tenantID string) (*analytics.History, []clv.Transaction, error) {
 	var orders []analytics.Order
 	var txns []clv.Transaction
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
 			net := max(f.Net, 0)
 			orders = append(orders, analytics.Order{Customer: f.MemberID, At: f.PaidAt, Amount: net, Items: f.Items})
@@ -46,7 +46,7 @@ func span(h *analytics.History, from, to time.Time) (time.Time, time.Time) {
 }
 
 // CustomerMetrics returns the customer metrics per period (definitions in docs/metrics.md).
-func (s *Service) CustomerMetrics(ctx context.Context, tenantID string, g analytics.Granularity, from, to time.Time) ([]analytics.PeriodMetrics, error) {
+func (s *Reports) CustomerMetrics(ctx context.Context, tenantID string, g analytics.Granularity, from, to time.Time) ([]analytics.PeriodMetrics, error) {
 	h, _, err := s.history(ctx, tenantID)
 	if err != nil || h.Orders() == 0 {
 		return nil, err
@@ -56,7 +56,7 @@ func (s *Service) CustomerMetrics(ctx context.Context, tenantID string, g analyt
 }
 
 // Cohorts returns the retention matrix by first-order month.
-func (s *Service) Cohorts(ctx context.Context, tenantID string, from, to time.Time) (analytics.CohortTable, error) {
+func (s *Reports) Cohorts(ctx context.Context, tenantID string, from, to time.Time) (analytics.CohortTable, error) {
 	h, _, err := s.history(ctx, tenantID)
 	if err != nil || h.Orders() == 0 {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *Service) Cohorts(ctx context.Context, tenantID string, from, to time.Ti
 }
 
 // RFM scores every member with an order before asOf (now when zero).
-func (s *Service) RFM(ctx context.Context, tenantID string, asOf time.Time) ([]analytics.CustomerRFM, error) {
+func (s *Reports) RFM(ctx context.Context, tenantID string, asOf time.Time) ([]analytics.CustomerRFM, error) {
 	h, _, err := s.history(ctx, tenantID)
 	if err != nil || h.Orders() == 0 {
 		return nil, err
@@ -99,14 +99,14 @@ type ProgramMetrics struct {
 // ProgramMetrics sums the ledger over [from, to) (the last 365 days by default). It is the
 // one definition of the program's figures: the API, the analytics page and the overview all
 // show these numbers.
-func (s *Service) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
+func (s *Reports) ProgramMetrics(ctx context.Context, tenantID string, from, to time.Time) (pm ProgramMetrics, err error) {
 	if to.IsZero() {
 		to = s.Clock.Now()
 	}
 	if from.IsZero() {
 		from = to.AddDate(-1, 0, 0)
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		pm, err = programMetrics(ctx, tx, tenantID, from, to)
 		return err
 	})
@@ -213,14 +213,14 @@ type MemberCLV struct {
 
 // CLV fits the models on orders up to asOf (now when zero), in weeks, and predicts each
 // member's purchases and value over horizonMonths with a monthly discount rate.
-func (s *Service) CLV(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top int) (CLVReport, error) {
+func (s *Reports) CLV(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top int) (CLVReport, error) {
 	return s.CLVWithHoldout(ctx, tenantID, asOf, horizonMonths, discount, top, 0)
 }
 
 // CLVWithHoldout is CLV plus, with holdoutWeeks > 0, a calibration/holdout check of the
 // purchase model: fitted on orders up to asOf minus the holdout, compared with the
 // purchases customers made in the holdout.
-func (s *Service) CLVWithHoldout(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top, holdoutWeeks int) (CLVReport, error) {
+func (s *Reports) CLVWithHoldout(ctx context.Context, tenantID string, asOf time.Time, horizonMonths int, discount float64, top, holdoutWeeks int) (CLVReport, error) {
 	if asOf.IsZero() {
 		asOf = s.Clock.Now()
 	}

@@ -62,7 +62,7 @@ type BacktestOrder struct {
 
 // Backtest replays req.Rules, and the current rules, over every order paid in the period
 // (see BacktestEach).
-func (s *Service) Backtest(ctx context.Context, tenantID string, req BacktestRequest) (BacktestReport, error) {
+func (s *Rules) Backtest(ctx context.Context, tenantID string, req BacktestRequest) (BacktestReport, error) {
 	return s.BacktestEach(ctx, tenantID, req, nil)
 }
 
@@ -77,7 +77,7 @@ func (s *Service) Backtest(ctx context.Context, tenantID string, req BacktestReq
 // unknown (0). Caps, limits and budgets are simulated in memory from the start of the
 // period. Cancelled orders are judged (they consumed caps and budgets live) but not
 // counted in the totals. Nothing live is touched.
-func (s *Service) BacktestEach(ctx context.Context, tenantID string, req BacktestRequest, each func(BacktestOrder) error) (BacktestReport, error) {
+func (s *Rules) BacktestEach(ctx context.Context, tenantID string, req BacktestRequest, each func(BacktestOrder) error) (BacktestReport, error) {
 	start := time.Now()
 	var rep BacktestReport
 	if req.Top <= 0 {
@@ -96,7 +96,7 @@ func (s *Service) BacktestEach(ctx context.Context, tenantID string, req Backtes
 	members := map[string]*acc{}
 	simCand, simCur := newSimulation(), newSimulation()
 	var pointValue int64
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		t, err := tx.Tenant(ctx, tenantID)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ type history struct {
 
 // loadHistory reads the member profiles and, for the parts of the member state the rule
 // books read, what reconstructs them.
-func (s *Service) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time, books ...*ruleBook) (*history, error) {
+func (s *Rules) loadHistory(ctx context.Context, tx *storage.Tx, tenantID string, from, to time.Time, books ...*ruleBook) (*history, error) {
 	h := &history{members: map[string]tenure.Member{}, tiers: map[string][]storage.TierChange{}}
 	var stats, tier, segs, metrics bool
 	for _, rb := range books {

@@ -7,7 +7,7 @@ import (
 )
 
 // BalanceCacheTTL is a backstop. The balance cache is used only where every change
-// reaches it before the write returns (ChangeFeed.Synchronous: one node, SQLite): each
+// reaches it before the write returns (changeFeed.Synchronous: one node, SQLite): each
 // ledger write announces the member's change (storage.Tx.Notify), which drops the cached
 // balance when the transaction commits. Only a write made by another process on the same
 // SQLite file (the CLI) waits for the TTL. With several nodes (PostgreSQL) a notification

@@ -34,7 +34,7 @@ func TestCampaignBudgets(t *testing.T) {
 					defer wg.Done()
 					for i := range next {
 						ev := orderEvent(fmt.Sprint("n", i), tenure.OrderPaid, fmt.Sprint("nc", i%40), fmt.Sprint("no", i), 5000)
-						_, err := nodes[w%2].Ingest(ctx, v.tenant, []tenure.Event{ev}, service.IngestOptions{})
+						_, err := nodes[w%2].Intake.Ingest(ctx, v.tenant, []tenure.Event{ev}, service.IngestOptions{})
 						errs <- err
 					}
 				}()
@@ -97,7 +97,7 @@ func TestCampaignBudgets(t *testing.T) {
 			// A lock wait would last until the holder ends: the deadline turns it into an error.
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			rs, err := v.svc.Ingest(wctx, v.tenant, []tenure.Event{{ID: "r1", Type: tenure.ReviewPosted, CustomerID: "c1"}}, service.IngestOptions{})
+			rs, err := v.svc.Intake.Ingest(wctx, v.tenant, []tenure.Event{{ID: "r1", Type: tenure.ReviewPosted, CustomerID: "c1"}}, service.IngestOptions{})
 			if err != nil {
 				t.Fatalf("a review, which takes only from the reviews budget, failed while the launch budget was held: %v", err)
 			}

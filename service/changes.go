@@ -8,10 +8,10 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// ChangeFeed tells the service's caches what changed, on this node and on every other
+// changeFeed tells the service's caches what changed, on this node and on every other
 // node sharing the database. *storage.DB implements it: on SQLite in process only (one
 // node), on PostgreSQL also through LISTEN/NOTIFY.
-type ChangeFeed interface {
+type changeFeed interface {
 	// Subscribe calls fn for every committed change: this process's at once, other
 	// nodes' as they arrive. storage.ChangeAll means changes may have been missed.
 	Subscribe(fn func(storage.Change))
@@ -26,7 +26,7 @@ type ChangeFeed interface {
 }
 
 // invalidate drops what a change makes stale.
-func (s *Service) invalidate(c storage.Change) {
+func (s *core) invalidate(c storage.Change) {
 	switch c.Kind {
 	case storage.ChangeBalance:
 		s.balances.forget(c.ID)

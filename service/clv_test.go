@@ -19,7 +19,7 @@ func TestCLVOnAStore(t *testing.T) {
 		for i := 0; i < len(h.Events); i += 1000 {
 			v.ingest(h.Events[i:min(i+1000, len(h.Events))]...)
 		}
-		rep, err := v.svc.CLVWithHoldout(ctx, v.tenant, end.Add(time.Hour), 12, 0.01, 5, 8)
+		rep, err := v.svc.Reports.CLVWithHoldout(ctx, v.tenant, end.Add(time.Hour), 12, 0.01, 5, 8)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ func TestConcurrentRuleEdits(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		v := newEnv(t, e, nil)
 		base := rules.Set{Rules: []rules.Rule{rules.FromProgram(tenure.DefaultProgram())}}
-		saved, err := v.svc.SaveRules(ctx, v.tenant, "test", base)
+		saved, err := v.svc.Rules.Save(ctx, v.tenant, "test", base)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,7 +28,7 @@ func TestConcurrentRuleEdits(t *testing.T) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = v.svc.UpdateRules(ctx, v.tenant, "test", service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
+				_, errs[i] = v.svc.Rules.Update(ctx, v.tenant, "test", service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
 					next := cur
 					next.Rules = append(slices.Clone(cur.Rules), rules.Rule{ID: fmt.Sprintf("double-%d", i), Name: "Double",
 						Kind: rules.KindMultiplier, Multiplier: 20000})
@@ -42,7 +42,7 @@ func TestConcurrentRuleEdits(t *testing.T) {
 				t.Errorf("edit %d: %v", i, err)
 			}
 		}
-		cur, err := v.svc.Rules(ctx, v.tenant)
+		cur, err := v.svc.Rules.Current(ctx, v.tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,15 +51,15 @@ func TestConcurrentRuleEdits(t *testing.T) {
 		}
 
 		// Two editors opened the same version; the first save wins, the second is refused.
-		first, err := v.svc.SaveRulesIf(ctx, v.tenant, "a", cur.Version, base)
+		first, err := v.svc.Rules.SaveIf(ctx, v.tenant, "a", cur.Version, base)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = v.svc.SaveRulesIf(ctx, v.tenant, "b", cur.Version, cur.Set)
+		_, err = v.svc.Rules.SaveIf(ctx, v.tenant, "b", cur.Version, cur.Set)
 		if tenure.KindOf(err) != tenure.KindConflict {
 			t.Fatalf("stale save: %v, want a conflict", err)
 		}
-		now, err := v.svc.Rules(ctx, v.tenant)
+		now, err := v.svc.Rules.Current(ctx, v.tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,11 +76,11 @@ func TestMemberOrdersNewestFirst(t *testing.T) {
 		for i := 1; i <= 13; i++ {
 			v.ingest(orderEvent(fmt.Sprintf("e%02d", i), tenure.OrderPaid, "c1", fmt.Sprintf("o%02d", i), 1000))
 		}
-		m, err := v.svc.Member(ctx, v.tenant, "c1")
+		m, err := v.svc.Members.Get(ctx, v.tenant, "c1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		orders, total, err := v.svc.MemberOrders(ctx, v.tenant, m.ID, 10)
+		orders, total, err := v.svc.Members.Orders(ctx, v.tenant, m.ID, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,9 +21,9 @@ var ExportKinds = []string{"ledger", "members"}
 
 // WriteExport writes the tenant's ledger or members as CSV. Amounts are points, or minor
 // units for the credit wallet; times are RFC 3339 in UTC.
-func (s *Service) WriteExport(ctx context.Context, tenantID, kind string, w io.Writer) error {
+func (s *Reports) WriteExport(ctx context.Context, tenantID, kind string, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}

@@ -22,16 +22,16 @@ func TestExport(t *testing.T) {
 		v.ingest(tenure.Event{ID: "e3", Type: tenure.OrderFulfilled, CustomerID: "anna", Order: &tenure.OrderData{ID: "o1"}})
 		v.clock.Advance(15 * 24 * time.Hour) // anna's points are released after the return window; bartek's stay pending
 		v.runJobs()
-		if _, err := v.svc.Adjust(ctx, v.tenant, "test", "anna", "", service.LedgerOp{Amount: -20, Reason: "correction, export test"}); err != nil {
+		if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "test", "anna", "", service.LedgerOp{Amount: -20, Reason: "correction, export test"}); err != nil {
 			t.Fatal(err)
 		}
 		v.clock.Advance(time.Hour)
 
 		var ledger, members bytes.Buffer
-		if err := v.svc.WriteExport(ctx, v.tenant, "ledger", &ledger); err != nil {
+		if err := v.svc.Reports.WriteExport(ctx, v.tenant, "ledger", &ledger); err != nil {
 			t.Fatal(err)
 		}
-		if err := v.svc.WriteExport(ctx, v.tenant, "members", &members); err != nil {
+		if err := v.svc.Reports.WriteExport(ctx, v.tenant, "members", &members); err != nil {
 			t.Fatal(err)
 		}
 		entries, _ := csv.NewReader(&ledger).ReadAll()
@@ -62,7 +62,7 @@ func TestExport(t *testing.T) {
 				t.Errorf("member %s: the exported ledger sums to %v, the balance is %d/%d", r[1], d, b.Available, b.Pending)
 			}
 		}
-		if err := v.svc.WriteExport(ctx, v.tenant, "orders", &bytes.Buffer{}); tenure.KindOf(err) != tenure.KindInvalid {
+		if err := v.svc.Reports.WriteExport(ctx, v.tenant, "orders", &bytes.Buffer{}); tenure.KindOf(err) != tenure.KindInvalid {
 			t.Fatalf("an unknown export: %v", err)
 		}
 	})

@@ -15,11 +15,11 @@ const formKeyOp = "dashboard.form"
 // of the page a POST answered, the back button, a double click), whose change must not be
 // made twice. Two claims of one key at once are settled by the key's unique index: one of
 // them is fresh.
-func (s *Service) ClaimFormKey(ctx context.Context, tenantID, key string) (fresh bool, err error) {
+func (s *Access) ClaimFormKey(ctx context.Context, tenantID, key string) (fresh bool, err error) {
 	if key == "" || len(key) > 128 {
 		return false, tenure.Invalid("service.ClaimFormKey", "form_key", "must be the key the form was served with")
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		_, found, err := tx.Idempotency(ctx, tenantID, "form:"+key)
 		if err != nil || found {
 			fresh = false
@@ -33,8 +33,8 @@ func (s *Service) ClaimFormKey(ctx context.Context, tenantID, key string) (fresh
 
 // ReleaseFormKey gives back a claimed form key whose request was refused and changed
 // nothing, so that the same form may be corrected and sent again.
-func (s *Service) ReleaseFormKey(ctx context.Context, tenantID, key string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+func (s *Access) ReleaseFormKey(ctx context.Context, tenantID, key string) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		return tx.DeleteIdempotency(ctx, tenantID, "form:"+key)
 	})
 }

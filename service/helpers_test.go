@@ -28,14 +28,14 @@ func newEnv(t *testing.T, e storagetest.Engine, program func(*tenure.Program)) *
 	clock := tenure.NewManualClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	db := storagetest.Open(t, e, clock)
 	svc := service.New(db, nil)
-	tn, _, err := svc.CreateTenant(ctx, "Test store")
+	tn, _, err := svc.Tenants.Create(ctx, "Test store")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if program != nil {
 		p := tn.Program
 		program(&p)
-		if _, err := svc.UpdateProgram(ctx, tn.ID, "test", p); err != nil {
+		if _, err := svc.Tenants.UpdateProgram(ctx, tn.ID, "test", p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +44,7 @@ func newEnv(t *testing.T, e storagetest.Engine, program func(*tenure.Program)) *
 
 func (v *env) ingest(evs ...tenure.Event) []tenure.EventResult {
 	v.t.Helper()
-	rs, err := v.svc.Ingest(ctx, v.tenant, evs, service.IngestOptions{Batch: len(evs) > 1})
+	rs, err := v.svc.Intake.Ingest(ctx, v.tenant, evs, service.IngestOptions{Batch: len(evs) > 1})
 	if err != nil {
 		v.t.Fatalf("ingest: %v", err)
 	}
@@ -53,7 +53,7 @@ func (v *env) ingest(evs ...tenure.Event) []tenure.EventResult {
 
 func (v *env) points(ref string) tenure.Balance {
 	v.t.Helper()
-	b, err := v.svc.Balance(ctx, v.tenant, ref)
+	b, err := v.svc.Members.Balance(ctx, v.tenant, ref)
 	if err != nil {
 		v.t.Fatalf("balance of %s: %v", ref, err)
 	}

@@ -62,7 +62,7 @@ func TestHotPathPlans(t *testing.T) {
 				for i := start; i < min(start+service.MaxBatch, members); i++ {
 					evs = append(evs, order(fmt.Sprint(round, "-", i), fmt.Sprint("cust-", i), i+round))
 				}
-				if _, err := v.svc.Ingest(ctx, v.tenant, evs, service.IngestOptions{Batch: true}); err != nil {
+				if _, err := v.svc.Intake.Ingest(ctx, v.tenant, evs, service.IngestOptions{Batch: true}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -15,15 +15,20 @@ type ImportOptions struct {
 	// points, as if they had been sent live; otherwise orders are recorded for analytics
 	// and earn nothing.
 	GrantPoints bool
+	// viaIntake sends history that earns nothing through the event intake too, as every
+	// import did before the bulk path: the tests compare the two.
+	viaIntake bool
 }
 
 // ImportOrders streams an order-line CSV (see package importer) into the tenant: each
 // member invoice becomes an order paid and fulfilled at its date, each matched
 // cancellation a refund of those lines; guests are counted, not enrolled. Event ids are
 // derived from invoice numbers, so importing the same file again changes nothing. The
-// program's currency must be the file's.
-func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Reader, cfg importer.Config, opt ImportOptions) (*importer.Summary, error) {
-	t, err := s.Tenant(ctx, tenantID)
+// program's currency must be the file's. History that earns nothing is written in large
+// chunks beside the intake (see historyWriter); with GrantPoints every order goes through
+// the intake and its earning rules.
+func (s *Intake) ImportOrders(ctx context.Context, tenantID string, src io.Reader, cfg importer.Config, opt ImportOptions) (*importer.Summary, error) {
+	t, err := s.svc.Tenants.Get(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +39,12 @@ func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Read
 	if currency != t.Program.Currency {
 		return nil, tenure.Invalid("service.ImportOrders", "currency", "the file is in %s but the program's currency is %s; change one of them", currency, t.Program.Currency)
 	}
-	ing := &batcher{s: s, ctx: ctx, tenantID: tenantID, opt: IngestOptions{Batch: true, History: true, GrantPoints: opt.GrantPoints}}
+	if !opt.GrantPoints && !opt.viaIntake {
+		w := s.newHistoryWriter(ctx, tenantID)
+		sum, err := importer.Import(ctx, src, cfg, w.sink())
+		return sum, w.finish(err)
+	}
+	ing := &batcher{s: s.core, ctx: ctx, tenantID: tenantID, opt: IngestOptions{Batch: true, History: true, GrantPoints: opt.GrantPoints}}
 	sink := importer.SinkFuncs{
 		OnOrder: func(o *importer.Order) error {
 			at := o.PlacedAt
@@ -58,7 +68,7 @@ func (s *Service) ImportOrders(ctx context.Context, tenantID string, src io.Read
 
 // batcher groups events into intake batches of MaxBatch.
 type batcher struct {
-	s        *Service
+	s        *core
 	ctx      context.Context
 	tenantID string
 	opt      IngestOptions
@@ -77,7 +87,7 @@ func (b *batcher) flush() error {
 	if len(b.pending) == 0 {
 		return nil
 	}
-	_, err := b.s.Ingest(b.ctx, b.tenantID, b.pending, b.opt)
+	_, err := b.s.svc.Intake.Ingest(b.ctx, b.tenantID, b.pending, b.opt)
 	if err != nil {
 		return fmt.Errorf("importing events %s..%s: %w", b.pending[0].ID, b.pending[len(b.pending)-1].ID, err)
 	}

@@ -49,7 +49,7 @@ var errDryRun = errors.New("dry run")
 // any error, none (the transaction may be shared with concurrent writes, each in a
 // savepoint of its own: see storage.DB.WriteGrouped). An event whose id was seen before is not applied again; its original
 // result is returned with Replay set. The same id with a different body is a conflict.
-func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.Event, opt IngestOptions) ([]tenure.EventResult, error) {
+func (s *Intake) Ingest(ctx context.Context, tenantID string, events []tenure.Event, opt IngestOptions) ([]tenure.EventResult, error) {
 	const op = "service.Ingest"
 	if len(events) == 0 {
 		return nil, tenure.Invalid(op, "events", "at least one event is required")
@@ -72,8 +72,8 @@ func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.E
 		return nil, err
 	}
 	var results []tenure.EventResult
-	err := s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
-		in := &intake{s: s, ctx: ctx, opt: opt}
+	err := s.db.WriteGrouped(ctx, func(tx *storage.Tx) error {
+		in := &intake{s: s.core, ctx: ctx, opt: opt}
 		var err error
 		if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
 			return err
@@ -104,13 +104,13 @@ func (s *Service) Ingest(ctx context.Context, tenantID string, events []tenure.E
 	return results, nil
 }
 
-func (s *Service) observe(t tenure.EventType, outcome string) {
+func (s *core) observe(t tenure.EventType, outcome string) {
 	if s.Metrics != nil {
 		s.Metrics.EventIngested(t, outcome)
 	}
 }
 
-func (s *Service) observeAll(events []tenure.Event, outcome string) {
+func (s *Intake) observeAll(events []tenure.Event, outcome string) {
 	for _, e := range events {
 		s.observe(e.Type, outcome)
 	}
@@ -125,7 +125,7 @@ func prefix(batch bool, i int) string {
 
 // intake is one Ingest transaction.
 type intake struct {
-	s       *Service
+	s       *core
 	ctx     context.Context
 	opt     IngestOptions
 	u       *unit
@@ -407,7 +407,7 @@ func (in *intake) applyAwarded(e *tenure.Event, m tenure.Member, res rules.Resul
 }
 
 // announce writes the notifications and the release job that follow an order settlement.
-func (s *Service) announce(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member, book *ledger.Book, o *tenure.Order, out tenure.PointsOutcome, eventID string) error {
+func (s *core) announce(ctx context.Context, tx *storage.Tx, tenantID string, m tenure.Member, book *ledger.Book, o *tenure.Order, out tenure.PointsOutcome, eventID string) error {
 	msg := pointsMessage{MemberID: m.ID, ExternalID: m.ExternalID, Wallet: tenure.Points, OrderID: o.ExternalID, EventID: eventID,
 		Balance: book.Balance.Available, BalancePend: book.Balance.Pending}
 	emit := func(typ string, amount, uncollected int64, pending bool) error {

@@ -93,7 +93,7 @@ func TestIntake(t *testing.T) {
 				if b.Available != want.Available || b.Pending != want.Pending {
 					t.Fatalf("order %v: available/pending %d/%d, in order %d/%d", perm, b.Available, b.Pending, want.Available, want.Pending)
 				}
-				o, err := v.svc.Order(ctx, v.tenant, order)
+				o, err := v.svc.Members.Order(ctx, v.tenant, order)
 				if err != nil || o.Points.Credited != 130 {
 					t.Fatalf("order %v: %+v %v", perm, o, err)
 				}
@@ -127,7 +127,7 @@ func TestIntake(t *testing.T) {
 					{ID: "y2", Type: tenure.OrderPaid, CustomerID: "known", Order: &tenure.OrderData{ID: "o6", Lines: []tenure.LineData{{Quantity: 0, UnitPrice: 1}}}}}, tenure.KindInvalid, "events[1].order.lines[0].quantity"},
 			}
 			for _, c := range cases {
-				_, err := v.svc.Ingest(ctx, v.tenant, c.evs, serviceOpts(len(c.evs) > 1))
+				_, err := v.svc.Intake.Ingest(ctx, v.tenant, c.evs, serviceOpts(len(c.evs) > 1))
 				var te *tenure.Error
 				if !asErr(err, &te) || te.Kind != c.kind || !hasField(te, c.field) {
 					t.Errorf("%s: got %v, want %s naming %s", c.name, err, c.kind, c.field)
@@ -139,7 +139,7 @@ func TestIntake(t *testing.T) {
 		t.Run("a dry run returns the effects and writes nothing", func(t *testing.T) {
 			v := newEnv(t, e, nil)
 			before := v.counts()
-			rs, err := v.svc.Ingest(ctx, v.tenant, []tenure.Event{orderEvent("d1", tenure.OrderPaid, "c1", "o1", 50000)}, dryRunOpts())
+			rs, err := v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{orderEvent("d1", tenure.OrderPaid, "c1", "o1", 50000)}, dryRunOpts())
 			if err != nil || rs[0].Points.Earned != 500 {
 				t.Fatalf("dry run: %+v %v", rs, err)
 			}
@@ -183,14 +183,14 @@ func TestIntake(t *testing.T) {
 
 		t.Run("lots expire by job and spending uses the soonest-expiring first", func(t *testing.T) {
 			v := newEnv(t, e, func(p *tenure.Program) { p.Expiry = tenure.ExpiryPolicy{Mode: "days", Days: 30} })
-			if _, err := v.svc.Adjust(ctx, v.tenant, "staff", "c1", "", adjust(100, "welcome")); err == nil {
+			if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "c1", "", adjust(100, "welcome")); err == nil {
 				t.Fatal("adjusting an unknown member succeeded")
 			}
 			v.ingest(tenure.Event{ID: "m", Type: tenure.CustomerCreated, CustomerID: "c1"})
 			mustAdjust(t, v, "c1", 100, "early lot")
 			v.clock.Advance(10 * 24 * time.Hour)
 			mustAdjust(t, v, "c1", 100, "later lot")
-			if _, err := v.svc.Spend(ctx, v.tenant, "shop", "c1", "", spend(60)); err != nil {
+			if _, err := v.svc.Intake.Spend(ctx, v.tenant, "shop", "c1", "", spend(60)); err != nil {
 				t.Fatal(err)
 			}
 			v.clock.Advance(21 * 24 * time.Hour) // the first lot (40 left) is past 30 days

@@ -27,7 +27,7 @@ const JobLease = 30 * time.Second
 // cannot hold back the others. It returns how many jobs completed.
 func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int, error) {
 	var jobs []storage.Job
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		jobs, err = tx.ClaimJobs(ctx, owner, tx.Now.Add(JobLease), limit)
 		return err
 	})
@@ -35,7 +35,7 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 		return 0, err
 	}
 	if len(jobs) > 1 {
-		err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		err := s.db.Write(ctx, func(tx *storage.Tx) error {
 			for _, j := range jobs {
 				if err := s.runJob(ctx, tx, j); err != nil {
 					return err
@@ -53,7 +53,7 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 	}
 	done := 0
 	for _, j := range jobs {
-		err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+		err := s.db.Write(ctx, func(tx *storage.Tx) error {
 			if err := s.runJob(ctx, tx, j); err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 			state = "dead"
 		}
 		s.Log.Error("job failed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempt, "err", err)
-		if ferr := s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.FailJob(ctx, j.ID, owner, state, err.Error(), retry) }); ferr != nil {
+		if ferr := s.db.Write(ctx, func(tx *storage.Tx) error { return tx.FailJob(ctx, j.ID, owner, state, err.Error(), retry) }); ferr != nil {
 			return done, ferr
 		}
 	}
@@ -85,7 +85,7 @@ func backoff(n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-func (s *Service) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
+func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error {
 	if handled, err := s.runRewardJob(ctx, tx, j); handled {
 		return err
 	}

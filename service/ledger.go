@@ -22,14 +22,14 @@ type Balances struct {
 // Balance reads both balances from their cached rows: one indexed statement, no ledger
 // scan, no transaction; on one node (SQLite) from memory when nothing changed since. Never
 // older than the last write that returned, on any node.
-func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
+func (s *Members) Balance(ctx context.Context, tenantID, memberRef string) (out Balances, err error) {
 	now := time.Now()
 	cached := s.changes.Synchronous() && s.changes.Live()
 	b, epoch, ok := s.balances.get(tenantID, memberRef, now)
 	if ok && cached {
 		return b, nil
 	}
-	out.ExternalID, out.Points, out.Credit, err = s.DB.MemberBalances(ctx, tenantID, memberRef)
+	out.ExternalID, out.Points, out.Credit, err = s.db.MemberBalances(ctx, tenantID, memberRef)
 	out.MemberID = out.Points.MemberID
 	if err == nil && cached {
 		s.balances.put(tenantID, memberRef, out, now, epoch)
@@ -38,9 +38,9 @@ func (s *Service) Balance(ctx context.Context, tenantID, memberRef string) (out 
 }
 
 // History lists a member's ledger entries in one wallet, newest first.
-func (s *Service) History(ctx context.Context, tenantID, memberRef string, w tenure.Wallet, before string, limit int) (es []tenure.Entry, next string, err error) {
+func (s *Members) History(ctx context.Context, tenantID, memberRef string, w tenure.Wallet, before string, limit int) (es []tenure.Entry, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func (op *LedgerOp) validate(adjust bool) error {
 }
 
 // Adjust applies a manual correction with a reason, recorded in the audit log.
-func (s *Service) Adjust(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp) (OpResult, error) {
+func (s *Intake) Adjust(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp) (OpResult, error) {
 	if err := op.validate(true); err != nil {
 		return OpResult{}, err
 	}
@@ -105,7 +105,7 @@ func (s *Service) Adjust(ctx context.Context, tenantID, actor, memberRef, idemKe
 // Spend takes points or credit from the available balance; KindConflict if short. Two
 // concurrent spends of the same member are serialised by the member's row lock, so they
 // can never overdraw.
-func (s *Service) Spend(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp) (OpResult, error) {
+func (s *Intake) Spend(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp) (OpResult, error) {
 	if err := op.validate(false); err != nil {
 		return OpResult{}, err
 	}
@@ -114,9 +114,9 @@ func (s *Service) Spend(ctx context.Context, tenantID, actor, memberRef, idemKey
 	})
 }
 
-func (s *Service) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp, verb string,
+func (s *Intake) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idemKey string, op LedgerOp, verb string,
 	decide func(*unit, *ledger.Book, ledger.Cause) error) (res OpResult, err error) {
-	err = s.DB.WriteGrouped(ctx, func(tx *storage.Tx) error {
+	err = s.db.WriteGrouped(ctx, func(tx *storage.Tx) error {
 		res, err = idempotent(ctx, tx, tenantID, idemKey, "ledger."+verb+"/"+memberRef, op, func() (OpResult, error) {
 			return s.applyLedgerOp(ctx, tx, tenantID, actor, memberRef, op, verb, decide)
 		})
@@ -125,7 +125,7 @@ func (s *Service) ledgerOp(ctx context.Context, tenantID, actor, memberRef, idem
 	return res, err
 }
 
-func (s *Service) applyLedgerOp(ctx context.Context, tx *storage.Tx, tenantID, actor, memberRef string, op LedgerOp, verb string,
+func (s *core) applyLedgerOp(ctx context.Context, tx *storage.Tx, tenantID, actor, memberRef string, op LedgerOp, verb string,
 	decide func(*unit, *ledger.Book, ledger.Cause) error) (res OpResult, err error) {
 	u, err := s.newUnit(ctx, tx, tenantID)
 	if err != nil {
@@ -180,7 +180,7 @@ type TransferResult struct {
 
 // Transfer moves an amount atomically: the sender's soonest-expiring lots are debited and
 // the receiver gets lots with the same expiries. Both members are locked in id order.
-func (s *Service) Transfer(ctx context.Context, tenantID, actor, idemKey string, r TransferRequest) (res TransferResult, err error) {
+func (s *Intake) Transfer(ctx context.Context, tenantID, actor, idemKey string, r TransferRequest) (res TransferResult, err error) {
 	op := LedgerOp{Wallet: r.Wallet, Amount: r.Amount, Reason: r.Reason}
 	if err := op.validate(false); err != nil {
 		return res, err
@@ -188,7 +188,7 @@ func (s *Service) Transfer(ctx context.Context, tenantID, actor, idemKey string,
 	if r.From == r.To {
 		return res, tenure.Invalid("service.Transfer", "to", "must differ from from")
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		res, err = idempotent(ctx, tx, tenantID, idemKey, "transfer", r, func() (TransferResult, error) {
 			return s.applyTransfer(ctx, tx, tenantID, actor, r, op)
 		})
@@ -197,7 +197,7 @@ func (s *Service) Transfer(ctx context.Context, tenantID, actor, idemKey string,
 	return res, err
 }
 
-func (s *Service) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, actor string, r TransferRequest, op LedgerOp) (res TransferResult, err error) {
+func (s *Intake) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, actor string, r TransferRequest, op LedgerOp) (res TransferResult, err error) {
 	err = func() error {
 		u, err := s.newUnit(ctx, tx, tenantID)
 		if err != nil {
@@ -252,8 +252,8 @@ func (s *Service) applyTransfer(ctx context.Context, tx *storage.Tx, tenantID, a
 }
 
 // Order loads an order with its lines and points account.
-func (s *Service) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Members) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		var found bool
 		o, found, err = tx.Order(ctx, tenantID, id)
 		if err == nil && !found {
@@ -265,8 +265,8 @@ func (s *Service) Order(ctx context.Context, tenantID, id string) (o *tenure.Ord
 }
 
 // Event loads a stored event and the result it produced.
-func (s *Service) Event(ctx context.Context, tenantID, id string) (res tenure.EventResult, ev tenure.Event, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Members) Event(ctx context.Context, tenantID, id string) (res tenure.EventResult, ev tenure.Event, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		st, e, err := tx.Event(ctx, tenantID, id)
 		res, ev = st.Result, e
 		return err

@@ -35,7 +35,7 @@ func spend(n int64) service.LedgerOp { return service.LedgerOp{Amount: n} }
 
 func mustAdjust(t *testing.T, v *env, ref string, n int64, reason string) {
 	t.Helper()
-	if _, err := v.svc.Adjust(ctx, v.tenant, "staff", ref, "", adjust(n, reason)); err != nil {
+	if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", ref, "", adjust(n, reason)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -53,7 +53,7 @@ func TestLedgerOperations(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := v.svc.Spend(ctx, v.tenant, "shop", "c1", "", spend(30))
+					_, err := v.svc.Intake.Spend(ctx, v.tenant, "shop", "c1", "", spend(30))
 					mu.Lock()
 					defer mu.Unlock()
 					switch tenure.KindOf(err) {
@@ -81,15 +81,15 @@ func TestLedgerOperations(t *testing.T) {
 		t.Run("an Idempotency-Key makes a retried adjustment count once", func(t *testing.T) {
 			v := newEnv(t, e, nil)
 			v.ingest(tenure.Event{ID: "m", Type: tenure.CustomerCreated, CustomerID: "c1"})
-			r1, err := v.svc.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(50, "goodwill"))
+			r1, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(50, "goodwill"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			r2, err := v.svc.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(50, "goodwill"))
+			r2, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(50, "goodwill"))
 			if err != nil || r2.Balance.Available != r1.Balance.Available || v.points("c1").Available != 50 {
 				t.Fatalf("retry: %+v %v", r2, err)
 			}
-			if _, err := v.svc.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(70, "goodwill")); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "c1", "k-1", adjust(70, "goodwill")); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("reused key with another body: %v", err)
 			}
 		})
@@ -99,11 +99,11 @@ func TestLedgerOperations(t *testing.T) {
 			v.ingest(tenure.Event{ID: "a", Type: tenure.CustomerCreated, CustomerID: "mum"}, tenure.Event{ID: "b", Type: tenure.CustomerCreated, CustomerID: "kid"})
 			mustAdjust(t, v, "kid", 80, "pocket points")
 			before := v.counts()
-			if _, err := v.svc.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: "kid", To: "mum", Amount: 81}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Intake.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: "kid", To: "mum", Amount: 81}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("overdrawing transfer: %v", err)
 			}
 			sameCounts(t, before, v.counts())
-			if _, err := v.svc.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: "kid", To: "mum", Amount: 80, Reason: "family pool"}); err != nil {
+			if _, err := v.svc.Intake.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: "kid", To: "mum", Amount: 80, Reason: "family pool"}); err != nil {
 				t.Fatal(err)
 			}
 			if k, m := v.points("kid"), v.points("mum"); k.Available != 0 || m.Available != 80 || m.TransferredIn != 80 {
@@ -115,13 +115,13 @@ func TestLedgerOperations(t *testing.T) {
 		t.Run("store credit is a separate wallet with the same rules", func(t *testing.T) {
 			v := newEnv(t, e, nil)
 			v.ingest(tenure.Event{ID: "m", Type: tenure.CustomerCreated, CustomerID: "c1"})
-			if _, err := v.svc.Adjust(ctx, v.tenant, "staff", "c1", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 2500, Reason: "cashback"}); err != nil {
+			if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "c1", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 2500, Reason: "cashback"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := v.svc.Spend(ctx, v.tenant, "shop", "c1", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 2600}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Intake.Spend(ctx, v.tenant, "shop", "c1", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 2600}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("overspend of credit: %v", err)
 			}
-			b, _ := v.svc.Balance(ctx, v.tenant, "c1")
+			b, _ := v.svc.Members.Balance(ctx, v.tenant, "c1")
 			if b.Credit.Available != 2500 || b.Points.Available != 0 {
 				t.Fatalf("%+v", b)
 			}
@@ -131,7 +131,7 @@ func TestLedgerOperations(t *testing.T) {
 			t.Run("a refund of spent points follows the "+policy+" policy", func(t *testing.T) {
 				v := newEnv(t, e, func(p *tenure.Program) { p.NegativeBalance = policy })
 				v.ingest(orderEvent("p", tenure.OrderPaid, "c1", "o1", 20000), tenure.Event{ID: "f", Type: tenure.OrderFulfilled, CustomerID: "c1", Order: &tenure.OrderData{ID: "o1"}})
-				if _, err := v.svc.Spend(ctx, v.tenant, "shop", "c1", "", spend(150)); err != nil {
+				if _, err := v.svc.Intake.Spend(ctx, v.tenant, "shop", "c1", "", spend(150)); err != nil {
 					t.Fatal(err)
 				}
 				r := v.ingest(tenure.Event{ID: "r", Type: tenure.OrderRefunded, CustomerID: "c1", Refund: &tenure.RefundData{OrderID: "o1", Full: true}})[0]
@@ -150,7 +150,7 @@ func TestLedgerOperations(t *testing.T) {
 			v := newEnv(t, e, nil)
 			v.ingest(tenure.Event{ID: "m", Type: tenure.CustomerCreated, CustomerID: "c1"})
 			mustAdjust(t, v, "c1", 100, "seed")
-			m, _ := v.svc.Member(ctx, v.tenant, "c1")
+			m, _ := v.svc.Members.Get(ctx, v.tenant, "c1")
 			if _, err := v.db.Raw().Exec(`UPDATE balances SET available = available + 1 WHERE wallet = 'points' AND member_id = $1`, m.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -196,21 +196,21 @@ func randomWalk(t *testing.T, v *env, rng *rand.Rand, policy string, steps int) 
 		case k <= 1 || len(orders) == 0:
 			o := fmt.Sprintf("o-%d", step)
 			orders = append(orders, o+"|"+cust)
-			_, err = v.svc.Ingest(ctx, v.tenant, []tenure.Event{orderEvent(id, tenure.OrderPaid, cust, o, rng.Int64N(40000)+100, rng.Int64N(9000)+100)}, service.IngestOptions{})
+			_, err = v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{orderEvent(id, tenure.OrderPaid, cust, o, rng.Int64N(40000)+100, rng.Int64N(9000)+100)}, service.IngestOptions{})
 		case k == 2:
 			o, c := splitOrder(orders[rng.IntN(len(orders))])
-			_, err = v.svc.Ingest(ctx, v.tenant, []tenure.Event{refundEvent(id, c, o, rng.Int64N(8000)+1)}, service.IngestOptions{})
+			_, err = v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{refundEvent(id, c, o, rng.Int64N(8000)+1)}, service.IngestOptions{})
 		case k == 3:
 			o, c := splitOrder(orders[rng.IntN(len(orders))])
-			_, err = v.svc.Ingest(ctx, v.tenant, []tenure.Event{{ID: id, Type: tenure.OrderCancelled, CustomerID: c, Order: &tenure.OrderData{ID: o}}}, service.IngestOptions{})
+			_, err = v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{{ID: id, Type: tenure.OrderCancelled, CustomerID: c, Order: &tenure.OrderData{ID: o}}}, service.IngestOptions{})
 		case k == 4:
-			_, err = v.svc.Spend(ctx, v.tenant, "shop", cust, "", spend(rng.Int64N(300)+1))
+			_, err = v.svc.Intake.Spend(ctx, v.tenant, "shop", cust, "", spend(rng.Int64N(300)+1))
 		case k == 5:
-			_, err = v.svc.Adjust(ctx, v.tenant, "staff", cust, "", adjust(rng.Int64N(300)-150+1, "random"))
+			_, err = v.svc.Intake.Adjust(ctx, v.tenant, "staff", cust, "", adjust(rng.Int64N(300)-150+1, "random"))
 		case k == 6:
 			to := customers[rng.IntN(len(customers))]
 			if to != cust {
-				_, err = v.svc.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: cust, To: to, Amount: rng.Int64N(200) + 1})
+				_, err = v.svc.Intake.Transfer(ctx, v.tenant, "shop", "", service.TransferRequest{From: cust, To: to, Amount: rng.Int64N(200) + 1})
 			}
 		default:
 			v.clock.Advance(time.Duration(rng.IntN(6*24)) * time.Hour)
@@ -223,7 +223,7 @@ func randomWalk(t *testing.T, v *env, rng *rand.Rand, policy string, steps int) 
 			v.verify()
 		}
 		for _, c := range customers {
-			b, err := v.svc.Balance(ctx, v.tenant, c)
+			b, err := v.svc.Members.Balance(ctx, v.tenant, c)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,11 +21,11 @@ type LiftReport struct {
 // member's first exposure (orders at the exposure instant itself are the trigger, not the
 // outcome, and are left out). Reward cost is the points the rule gave, at the program's
 // point value.
-func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays int) (LiftReport, error) {
+func (s *Reports) Lift(ctx context.Context, tenantID, ruleID string, windowDays int) (LiftReport, error) {
 	rep := LiftReport{RuleID: ruleID, WindowDays: windowDays}
 	var exps []storage.Exposure
 	var pointValue int64
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		t, err := tx.Tenant(ctx, tenantID)
 		if err != nil {
 			return err
@@ -41,7 +41,7 @@ func (s *Service) Lift(ctx context.Context, tenantID, ruleID string, windowDays 
 		return rep, tenure.NotFound("service.Lift", "exposures of rule", ruleID)
 	}
 	orders := map[string][]storage.OrderFact{}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		return tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
 			orders[f.MemberID] = append(orders[f.MemberID], f)
 			return nil

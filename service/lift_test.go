@@ -24,12 +24,12 @@ func TestHoldoutLift(t *testing.T) {
 		v.clock.Advance(10 * 24 * time.Hour)
 		// Treated members come back more often: every treated member, every third held-out one.
 		for i := 0; i < n; i++ {
-			m, _ := v.svc.Member(ctx, v.tenant, fmt.Sprint("m", i))
+			m, _ := v.svc.Members.Get(ctx, v.tenant, fmt.Sprint("m", i))
 			if !rules.InHoldout("comeback", m.ID, 3000) || i%3 == 0 {
 				v.ingest(orderEvent(fmt.Sprint("b", i), tenure.OrderPaid, fmt.Sprint("m", i), fmt.Sprint("ob", i), 20000))
 			}
 		}
-		rep, err := v.svc.Lift(ctx, v.tenant, "comeback", 90)
+		rep, err := v.svc.Reports.Lift(ctx, v.tenant, "comeback", 90)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestHoldoutLift(t *testing.T) {
 		}
 		// Held-out members never got the bonus.
 		for i := 0; i < n; i++ {
-			m, _ := v.svc.Member(ctx, v.tenant, fmt.Sprint("m", i))
+			m, _ := v.svc.Members.Get(ctx, v.tenant, fmt.Sprint("m", i))
 			b := v.points(m.ID)
 			held := rules.InHoldout("comeback", m.ID, 3000)
 			orders := int64(1)

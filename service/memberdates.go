@@ -70,7 +70,7 @@ func scheduleMemberDates(ctx context.Context, tx *storage.Tx, tenantID string) e
 // events were emitted have none yet). Workers call it when they start; it is harmless to
 // call again.
 func (s *Service) StartMemberDates(ctx context.Context) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		ts, err := tx.Tenants(ctx)
 		if err != nil {
 			return err
@@ -91,7 +91,7 @@ func (s *Service) StartMemberDates(ctx context.Context) error {
 }
 
 // runMemberDatesJob runs member.dates jobs; handled is false for other kinds.
-func (s *Service) runMemberDatesJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
+func (s *core) runMemberDatesJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
 	if j.Kind != jobMemberDates {
 		return false, nil
 	}
@@ -278,7 +278,7 @@ func anniversaryEvents(ctx context.Context, tx *storage.Tx, tenantID string, pro
 
 // ingestScheduled runs events Tenure emits through the intake in the caller's
 // transaction. Events already received (an earlier run, another node) are skipped.
-func (s *Service) ingestScheduled(ctx context.Context, tx *storage.Tx, tenantID string, events []tenure.Event) error {
+func (s *core) ingestScheduled(ctx context.Context, tx *storage.Tx, tenantID string, events []tenure.Event) error {
 	for start := 0; start < len(events); start += MaxBatch {
 		batch := events[start:min(start+MaxBatch, len(events))]
 		ids := make([]string, len(batch))

@@ -32,7 +32,7 @@ func datesMembers(v *env) {
 	}
 	v.ingest(customer("waw", "1990-12-07", "Europe/Warsaw"), customer("nyc", "--12-07", "America/New_York"),
 		customer("home", "2001-12-07", ""), customer("late", "1980-01-01", "Europe/Warsaw"))
-	if _, err := v.svc.SaveRules(ctx, v.tenant, "test", datesRules); err != nil {
+	if _, err := v.svc.Rules.Save(ctx, v.tenant, "test", datesRules); err != nil {
 		v.t.Fatal(err)
 	}
 	v.clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
@@ -95,7 +95,7 @@ func TestBirthdayAwardsOnceAtLocalMidnight(t *testing.T) {
 		v.clock.Set(start)
 		db2 := storagetest.Open(t, e, v.clock)
 		svc2 := service.New(db2, nil)
-		if _, err := svc2.SaveRules(ctx, v.tenant, "test", datesRules); err != nil {
+		if _, err := svc2.Rules.Save(ctx, v.tenant, "test", datesRules); err != nil {
 			t.Fatal(err)
 		}
 		for at := start; !at.After(time.Date(2026, 12, 8, 12, 0, 0, 0, time.UTC)); at = at.Add(time.Hour) {
@@ -203,7 +203,7 @@ func TestAnniversaryOfEnrolment(t *testing.T) {
 func TestStoresCannotSendScheduledEvents(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		v := newEnv(t, e, nil)
-		if _, err := v.svc.SaveRules(ctx, v.tenant, "test", datesRules); err != nil {
+		if _, err := v.svc.Rules.Save(ctx, v.tenant, "test", datesRules); err != nil {
 			t.Fatal(err)
 		}
 		before := v.counts()
@@ -214,14 +214,14 @@ func TestStoresCannotSendScheduledEvents(t *testing.T) {
 			{tenure.Event{ID: "b1", Type: tenure.MemberBirthday, CustomerID: "c1"}, "type"},
 			{tenure.Event{ID: "tenure:member.birthday:x:2026", Type: tenure.ReviewPosted, CustomerID: "c1"}, "id"},
 		} {
-			_, err := v.svc.Ingest(ctx, v.tenant, []tenure.Event{c.ev}, service.IngestOptions{})
+			_, err := v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{c.ev}, service.IngestOptions{})
 			var te *tenure.Error
 			if !errors.As(err, &te) || te.Kind != tenure.KindInvalid || len(te.Fields) != 1 || te.Fields[0].Field != c.field {
 				t.Fatalf("%+v: got %v, want a problem naming %s", c.ev, err, c.field)
 			}
 		}
 		sameCounts(t, before, v.counts())
-		res, err := v.svc.EvaluateRules(ctx, v.tenant, service.EvaluateRequest{Event: tenure.Event{ID: "dry", Type: tenure.MemberBirthday, CustomerID: "c1"}})
+		res, err := v.svc.Rules.Evaluate(ctx, v.tenant, service.EvaluateRequest{Event: tenure.Event{ID: "dry", Type: tenure.MemberBirthday, CustomerID: "c1"}})
 		if err != nil || res.Points != 100 {
 			t.Fatalf("dry run of a birthday: %+v, %v", res, err)
 		}

@@ -10,9 +10,9 @@ import (
 // PendingLots returns how many points of each of a member's lots are still pending (lot
 // id -> points), for a history that shows an earning as pending until its points are
 // released. Lots with nothing pending are left out.
-func (s *Service) PendingLots(ctx context.Context, tenantID, memberRef string) (map[string]int64, error) {
+func (s *Members) PendingLots(ctx context.Context, tenantID, memberRef string) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err

@@ -13,12 +13,12 @@ type NewMember struct {
 	tenure.MemberPatch
 }
 
-// CreateMember enrols a customer. KindConflict if the external id is taken.
-func (s *Service) CreateMember(ctx context.Context, tenantID, actor string, in NewMember) (m tenure.Member, err error) {
+// Create enrols a customer. KindConflict if the external id is taken.
+func (s *Members) Create(ctx context.Context, tenantID, actor string, in NewMember) (m tenure.Member, err error) {
 	if fe := tenure.ValidateExternalID("external_id", in.ExternalID); fe != nil {
 		return m, &tenure.Error{Kind: tenure.KindInvalid, Op: "service.CreateMember", Message: "validation failed", Fields: []tenure.FieldError{*fe}}
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Member(ctx, tenantID, in.ExternalID, false); err == nil {
 			return &tenure.Error{Kind: tenure.KindConflict, Op: "service.CreateMember", Message: "a member with this external_id already exists",
 				Fields: []tenure.FieldError{{Field: "external_id", Message: "already exists"}}}
@@ -33,7 +33,7 @@ func (s *Service) CreateMember(ctx context.Context, tenantID, actor string, in N
 }
 
 // enrol creates a member in tx and emits member.created.
-func (s *Service) enrol(ctx context.Context, tx *storage.Tx, tenantID, externalID string, patch *tenure.MemberPatch, prefix string) (tenure.Member, error) {
+func (s *core) enrol(ctx context.Context, tx *storage.Tx, tenantID, externalID string, patch *tenure.MemberPatch, prefix string) (tenure.Member, error) {
 	m := tenure.Member{ID: tx.NewID(tenure.PrefixMember), ExternalID: externalID, EnrolledAt: tx.Now, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 	if patch != nil {
 		if err := patch.Apply(&m, tx.Now, prefix); err != nil {
@@ -47,9 +47,9 @@ func (s *Service) enrol(ctx context.Context, tx *storage.Tx, tenantID, externalI
 	return m, err
 }
 
-// UpdateMember applies a partial update.
-func (s *Service) UpdateMember(ctx context.Context, tenantID, actor, id string, patch tenure.MemberPatch) (m tenure.Member, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+// Update applies a partial update.
+func (s *Members) Update(ctx context.Context, tenantID, actor, id string, patch tenure.MemberPatch) (m tenure.Member, err error) {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if m, err = tx.Member(ctx, tenantID, id, true); err != nil {
 			return err
 		}
@@ -67,18 +67,18 @@ func (s *Service) UpdateMember(ctx context.Context, tenantID, actor, id string, 
 	return m, err
 }
 
-// Member loads a member by Tenure id or the store's id.
-func (s *Service) Member(ctx context.Context, tenantID, id string) (m tenure.Member, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, id, false); return err })
+// Get loads a member by Tenure id or the store's id.
+func (s *Members) Get(ctx context.Context, tenantID, id string) (m tenure.Member, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, id, false); return err })
 	return m, err
 }
 
-// Members lists members; the returned cursor is empty on the last page.
-func (s *Service) Members(ctx context.Context, tenantID string, f tenure.MemberFilter) (ms []tenure.Member, next string, err error) {
+// List lists members; the returned cursor is empty on the last page.
+func (s *Members) List(ctx context.Context, tenantID string, f tenure.MemberFilter) (ms []tenure.Member, next string, err error) {
 	f.Limit = clampLimit(f.Limit)
 	want := f.Limit
 	f.Limit++
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ms, err = tx.Members(ctx, tenantID, f); return err })
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ms, err = tx.Members(ctx, tenantID, f); return err })
 	if len(ms) > want {
 		ms = ms[:want]
 		next = ms[want-1].ID
@@ -93,11 +93,11 @@ func clampLimit(n int) int {
 	return min(n, 500)
 }
 
-// MemberEvents lists the results of a member's events, newest first.
-func (s *Service) MemberEvents(ctx context.Context, tenantID, memberRef, before string, limit int) (rs []tenure.EventResult, next string, err error) {
+// Events lists the results of a member's events, newest first.
+func (s *Members) Events(ctx context.Context, tenantID, memberRef, before string, limit int) (rs []tenure.EventResult, next string, err error) {
 	limit = clampLimit(limit)
 	var evs []storage.StoredEvent
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -115,10 +115,10 @@ func (s *Service) MemberEvents(ctx context.Context, tenantID, memberRef, before 
 	return rs, next, err
 }
 
-// MemberGlances returns the available points and current tier of the given members, for
+// Glances returns the available points and current tier of the given members, for
 // a member list.
-func (s *Service) MemberGlances(ctx context.Context, tenantID string, ids []string) (out map[string]tenure.MemberGlance, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Members) Glances(ctx context.Context, tenantID string, ids []string) (out map[string]tenure.MemberGlance, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		out, err = tx.MemberGlances(ctx, tenantID, ids)
 		return err
 	})

@@ -25,9 +25,9 @@ type Overview struct {
 }
 
 // Overview reads the overview of [from, to), with the ledger series from ledgerFrom.
-func (s *Service) Overview(ctx context.Context, tenantID string, ledgerFrom, from, to time.Time) (out Overview, err error) {
+func (s *Reports) Overview(ctx context.Context, tenantID string, ledgerFrom, from, to time.Time) (out Overview, err error) {
 	out.LedgerFrom = ledgerFrom
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		var err error
 		if out.Program, err = programMetrics(ctx, tx, tenantID, from, to); err != nil {
 			return err
@@ -47,10 +47,10 @@ func (s *Service) Overview(ctx context.Context, tenantID string, ledgerFrom, fro
 	return out, err
 }
 
-// MemberOrders returns a member's newest orders (at most limit, newest first, with their
+// Orders returns a member's newest orders (at most limit, newest first, with their
 // lines) and how many orders the member has in all.
-func (s *Service) MemberOrders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Members) Orders(ctx context.Context, tenantID, memberID string, limit int) (out []*tenure.Order, total int64, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		ids, err := tx.MemberOrderIDs(ctx, tenantID, memberID) // newest first
 		if err != nil {
 			return err
@@ -73,9 +73,9 @@ func (s *Service) MemberOrders(ctx context.Context, tenantID, memberID string, l
 	return out, total, err
 }
 
-// CountMembers counts a tenant's members.
-func (s *Service) CountMembers(ctx context.Context, tenantID string) (n int64, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+// Count counts a tenant's members.
+func (s *Members) Count(ctx context.Context, tenantID string) (n int64, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		n, err = tx.CountMembers(ctx, tenantID)
 		return err
 	})
@@ -85,7 +85,7 @@ func (s *Service) CountMembers(ctx context.Context, tenantID string) (n int64, e
 // Verify re-derives every balance and lot of every tenant from the ledger in one read
 // transaction and reports each difference to visit.
 func (s *Service) Verify(ctx context.Context, visit func(ledger.Mismatch)) (balances, entries int64, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		balances, entries, err = tx.Verify(ctx, visit)
 		return err
 	})

@@ -20,16 +20,16 @@ func TestRefundAfterRedemption(t *testing.T) {
 				v := newEnv(t, e, func(p *tenure.Program) { p.NegativeBalance = policy })
 				v.ingest(orderEvent("paid", tenure.OrderPaid, "ola", "o1", 20000),
 					tenure.Event{ID: "shipped", Type: tenure.OrderFulfilled, CustomerID: "ola", Order: &tenure.OrderData{ID: "o1"}})
-				rw, err := v.svc.CreateReward(ctx, v.tenant, "test", rewards.RewardDefinition{Name: "20 zł coupon", Type: rewards.Type("fixed_discount"), Value: 2000, Cost: 200})
+				rw, err := v.svc.Rewards.Create(ctx, v.tenant, "test", rewards.RewardDefinition{Name: "20 zł coupon", Type: rewards.Type("fixed_discount"), Value: 2000, Cost: 200})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: rw.ID}); err != nil {
+				if _, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: rw.ID}); err != nil {
 					t.Fatal(err)
 				}
 				refund := v.ingest(tenure.Event{ID: "refund", Type: tenure.OrderRefunded, CustomerID: "ola", Refund: &tenure.RefundData{OrderID: "o1", Full: true}})[0]
 				b := v.points("ola")
-				hist, _, err := v.svc.History(ctx, v.tenant, "ola", tenure.Points, "", 50)
+				hist, _, err := v.svc.Members.History(ctx, v.tenant, "ola", tenure.Points, "", 50)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -48,7 +48,7 @@ func TestRefundAfterRedemption(t *testing.T) {
 					if b.Available != 0 || refund.Points.Uncollected != 200 || refund.Points.Reversed != 0 {
 						t.Fatalf("cap: balance %+v, refund %+v", b, refund.Points)
 					}
-					o, _ := v.svc.Order(ctx, v.tenant, "o1")
+					o, _ := v.svc.Members.Order(ctx, v.tenant, "o1")
 					if o.Points.WrittenOff != 200 {
 						t.Fatalf("the uncollected points are not visible on the order: %+v", o.Points)
 					}

@@ -14,7 +14,7 @@ import (
 
 func (v *env) reward(d rewards.RewardDefinition) rewards.Reward {
 	v.t.Helper()
-	r, err := v.svc.CreateReward(ctx, v.tenant, "staff", d)
+	r, err := v.svc.Rewards.Create(ctx, v.tenant, "staff", d)
 	if err != nil {
 		v.t.Fatalf("create reward %s: %v", d.Name, err)
 	}
@@ -89,10 +89,10 @@ func TestRewardRedemption(t *testing.T) {
 				mustAdjust(t, v, fmt.Sprint("c", i), 200, "float")
 			}
 			issued, refused := race(t, 100, func(i int) error {
-				_, err := v.svc.Redeem(ctx, v.tenant, "shop", fmt.Sprint("c", i), "", service.RedeemRequest{RewardID: r.ID})
+				_, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", fmt.Sprint("c", i), "", service.RedeemRequest{RewardID: r.ID})
 				return err
 			})
-			after, _ := v.svc.Reward(ctx, v.tenant, r.ID)
+			after, _ := v.svc.Rewards.Get(ctx, v.tenant, r.ID)
 			if issued != 5 || refused != 95 || *after.Stock != 0 || after.Issued != 5 || v.rewardCounts()["coupons"] != 5 {
 				t.Fatalf("issued %d refused %d, reward %+v", issued, refused, after)
 			}
@@ -104,7 +104,7 @@ func TestRewardRedemption(t *testing.T) {
 			r := v.reward(coupon20)
 			v.member("ola", 250)
 			issued, refused := race(t, 20, func(int) error {
-				_, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
+				_, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
 				return err
 			})
 			if b := v.points("ola"); issued != 1 || refused != 19 || b.Available != 50 || b.Spent != 200 {
@@ -117,11 +117,11 @@ func TestRewardRedemption(t *testing.T) {
 			v := newEnv(t, e, nil)
 			r := v.reward(coupon20)
 			v.member("ola", 500)
-			c1, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "k1", service.RedeemRequest{RewardID: r.ID})
+			c1, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "k1", service.RedeemRequest{RewardID: r.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
-			c2, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "k1", service.RedeemRequest{RewardID: r.ID})
+			c2, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "k1", service.RedeemRequest{RewardID: r.ID})
 			if err != nil || c2.ID != c1.ID || c2.Code != c1.Code || v.points("ola").Available != 300 {
 				t.Fatalf("retry gave %+v (%v), balance %d", c2, err, v.points("ola").Available)
 			}
@@ -134,17 +134,17 @@ func TestRewardRedemption(t *testing.T) {
 			*d.Stock = 1
 			r := v.reward(d)
 			v.member("ola", 200)
-			c, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
+			c, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
 			v.clock.Advance(time.Hour)
 			for range 2 {
-				if c, err = v.svc.CancelCoupon(ctx, v.tenant, "shop", c.Code, service.CouponCancel{Reason: "order cancelled"}); err != nil {
+				if c, err = v.svc.Rewards.CancelCoupon(ctx, v.tenant, "shop", c.Code, service.CouponCancel{Reason: "order cancelled"}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			after, _ := v.svc.Reward(ctx, v.tenant, r.ID)
+			after, _ := v.svc.Rewards.Get(ctx, v.tenant, r.ID)
 			b := v.points("ola")
 			if c.State != rewards.Cancelled || c.PointsReturned != 200 || b.Available != 200 || b.Spent != 0 || *after.Stock != 1 {
 				t.Fatalf("coupon %+v balance %+v stock %d", c, b, *after.Stock)
@@ -152,11 +152,11 @@ func TestRewardRedemption(t *testing.T) {
 			if want := v.clock.Now().AddDate(0, 0, 90); b.NextExpiryAt == nil || !b.NextExpiryAt.Equal(want) {
 				t.Fatalf("restored points expire at %v, want %v", b.NextExpiryAt, want)
 			}
-			es, _, _ := v.svc.History(ctx, v.tenant, "ola", tenure.Points, "", 10)
+			es, _, _ := v.svc.Members.History(ctx, v.tenant, "ola", tenure.Points, "", 10)
 			if len(es) != 3 || es[0].Kind != tenure.EntryRestore || es[0].Amount != 200 || es[1].Kind != tenure.EntrySpend || es[1].CauseID != c.ID || es[0].CauseID != c.ID {
 				t.Fatalf("history %+v", es)
 			}
-			if _, err := v.svc.UseCoupon(ctx, v.tenant, "shop", c.ID, service.CouponUse{OrderID: "o1"}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Rewards.UseCoupon(ctx, v.tenant, "shop", c.ID, service.CouponUse{OrderID: "o1"}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("using a cancelled coupon: %v", err)
 			}
 			v.verify()
@@ -169,22 +169,22 @@ func TestRewardRedemption(t *testing.T) {
 				d.ValidDays, d.ReturnOnExpiry = 7, give
 				r := v.reward(d)
 				v.member("ola", 400)
-				unused, _ := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
-				used, _ := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
-				if _, err := v.svc.UseCoupon(ctx, v.tenant, "shop", used.ID, service.CouponUse{OrderID: "o1"}); err != nil {
+				unused, _ := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
+				used, _ := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
+				if _, err := v.svc.Rewards.UseCoupon(ctx, v.tenant, "shop", used.ID, service.CouponUse{OrderID: "o1"}); err != nil {
 					t.Fatal(err)
 				}
 				v.clock.Advance(7*24*time.Hour - time.Second)
 				v.runJobs()
-				if c, _ := v.svc.Coupon(ctx, v.tenant, unused.ID); c.State != rewards.Issued {
+				if c, _ := v.svc.Rewards.Coupon(ctx, v.tenant, unused.ID); c.State != rewards.Issued {
 					t.Fatalf("expired early: %+v", c)
 				}
 				v.clock.Advance(time.Second)
 				if n := v.runJobs(); n != 2 {
 					t.Fatalf("ran %d jobs, want 2 (one per coupon)", n)
 				}
-				c, _ := v.svc.Coupon(ctx, v.tenant, unused.ID)
-				u, _ := v.svc.Coupon(ctx, v.tenant, used.ID)
+				c, _ := v.svc.Rewards.Coupon(ctx, v.tenant, unused.ID)
+				u, _ := v.svc.Rewards.Coupon(ctx, v.tenant, used.ID)
 				want := map[bool]int64{false: 0, true: 200}[give]
 				if c.State != rewards.Expired || u.State != rewards.Used || c.PointsReturned != want || v.points("ola").Available != want {
 					t.Fatalf("expired %+v used %+v balance %d", c, u, v.points("ola").Available)
@@ -197,23 +197,23 @@ func TestRewardRedemption(t *testing.T) {
 			v := newEnv(t, e, nil)
 			r := v.reward(rewards.RewardDefinition{Name: "10 zł credit", Type: rewards.StoreCredit, Cost: 100, Value: 1000})
 			v.member("ola", 100)
-			c, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
-			if b, _ := v.svc.Balance(ctx, v.tenant, "ola"); err != nil || c.State != rewards.Used || b.Credit.Available != 1000 || b.Points.Available != 0 {
+			c, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID})
+			if b, _ := v.svc.Members.Balance(ctx, v.tenant, "ola"); err != nil || c.State != rewards.Used || b.Credit.Available != 1000 || b.Points.Available != 0 {
 				t.Fatalf("%+v %v %+v", c, err, b)
 			}
-			if _, err := v.svc.Spend(ctx, v.tenant, "shop", "ola", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 600}); err != nil {
+			if _, err := v.svc.Intake.Spend(ctx, v.tenant, "shop", "ola", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 600}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := v.svc.CancelCoupon(ctx, v.tenant, "shop", c.ID, service.CouponCancel{}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Rewards.CancelCoupon(ctx, v.tenant, "shop", c.ID, service.CouponCancel{}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("cancel after the credit was spent: %v", err)
 			}
-			if _, err := v.svc.Adjust(ctx, v.tenant, "staff", "ola", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 600, Reason: "order refunded"}); err != nil {
+			if _, err := v.svc.Intake.Adjust(ctx, v.tenant, "staff", "ola", "", service.LedgerOp{Wallet: tenure.Credit, Amount: 600, Reason: "order refunded"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := v.svc.CancelCoupon(ctx, v.tenant, "shop", c.ID, service.CouponCancel{}); err != nil {
+			if _, err := v.svc.Rewards.CancelCoupon(ctx, v.tenant, "shop", c.ID, service.CouponCancel{}); err != nil {
 				t.Fatal(err)
 			}
-			if b, _ := v.svc.Balance(ctx, v.tenant, "ola"); b.Credit.Available != 0 || b.Points.Available != 100 {
+			if b, _ := v.svc.Members.Balance(ctx, v.tenant, "ola"); b.Credit.Available != 0 || b.Points.Available != 100 {
 				t.Fatalf("after cancel %+v", b)
 			}
 			v.verify()
@@ -223,11 +223,11 @@ func TestRewardRedemption(t *testing.T) {
 			v := newEnv(t, e, nil)
 			r := v.reward(rewards.RewardDefinition{Name: "Pay with points", Type: rewards.PointsDiscount, Cost: 100, Value: 1000, MaxPoints: 500})
 			v.member("ola", 450)
-			c, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID, Points: 300})
+			c, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID, Points: 300})
 			if err != nil || c.Points != 300 || c.Value != 3000 || v.points("ola").Available != 150 {
 				t.Fatalf("%+v %v", c, err)
 			}
-			if _, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID, Points: 150}); tenure.KindOf(err) != tenure.KindInvalid {
+			if _, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID, Points: 150}); tenure.KindOf(err) != tenure.KindInvalid {
 				t.Fatalf("half a step: %v", err)
 			}
 		})
@@ -238,14 +238,14 @@ func TestRewardRedemption(t *testing.T) {
 			d.Tiers = []string{"Gold"}
 			r := v.reward(d)
 			v.member("ola", 500)
-			if _, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID}); tenure.KindOf(err) != tenure.KindConflict {
+			if _, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: r.ID}); tenure.KindOf(err) != tenure.KindConflict {
 				t.Fatalf("no tier: %v", err)
 			}
 			gold := "gold"
-			if _, err := v.svc.UpdateMember(ctx, v.tenant, "staff", "ola", tenure.MemberPatch{Attributes: map[string]any{"tier": gold}}); err != nil {
+			if _, err := v.svc.Members.Update(ctx, v.tenant, "staff", "ola", tenure.MemberPatch{Attributes: map[string]any{"tier": gold}}); err != nil {
 				t.Fatal(err)
 			}
-			offers, err := v.svc.AvailableRewards(ctx, v.tenant, "ola")
+			offers, err := v.svc.Rewards.Available(ctx, v.tenant, "ola")
 			if err != nil || len(offers) != 1 || !offers[0].Available {
 				t.Fatalf("gold member: %+v %v", offers, err)
 			}
@@ -253,11 +253,11 @@ func TestRewardRedemption(t *testing.T) {
 
 		t.Run("refused input writes nothing", func(t *testing.T) {
 			v := newEnv(t, e, nil)
-			other, _, err := v.svc.CreateTenant(ctx, "Another store")
+			other, _, err := v.svc.Tenants.Create(ctx, "Another store")
 			if err != nil {
 				t.Fatal(err)
 			}
-			foreign, err := v.svc.CreateReward(ctx, other.ID, "staff", coupon20)
+			foreign, err := v.svc.Rewards.Create(ctx, other.ID, "staff", coupon20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,16 +266,16 @@ func TestRewardRedemption(t *testing.T) {
 			before := v.rewardCounts()
 			for name, err := range map[string]error{
 				"negative cost": func() error {
-					_, err := v.svc.CreateReward(ctx, v.tenant, "staff", rewards.RewardDefinition{Name: "x", Type: rewards.FreeShipping, Cost: -1})
+					_, err := v.svc.Rewards.Create(ctx, v.tenant, "staff", rewards.RewardDefinition{Name: "x", Type: rewards.FreeShipping, Cost: -1})
 					return err
 				}(),
 				"another tenant's reward": func() error {
-					_, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: foreign.ID})
+					_, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: foreign.ID})
 					return err
 				}(),
-				"an empty pool upload": func() error { _, err := v.svc.AddRewardCodes(ctx, v.tenant, "staff", pool.ID, nil); return err }(),
+				"an empty pool upload": func() error { _, err := v.svc.Rewards.AddCodes(ctx, v.tenant, "staff", pool.ID, nil); return err }(),
 				"an empty pool": func() error {
-					_, err := v.svc.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: pool.ID})
+					_, err := v.svc.Rewards.Redeem(ctx, v.tenant, "shop", "ola", "", service.RedeemRequest{RewardID: pool.ID})
 					return err
 				}(),
 			} {

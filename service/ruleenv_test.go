@@ -55,7 +55,7 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 		h := demo.Generate(demo.Options{Customers: 150, Months: 6, Seed: 5, End: end})
 		clock := demo.NewClock(h.Start)
 		svc := service.New(storagetest.Open(t, e, clock), nil)
-		tn, _, err := svc.CreateTenant(ctx, "demo")
+		tn, _, err := svc.Tenants.Create(ctx, "demo")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,25 +67,25 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The analytics snapshot behind member.metrics, and a member it predicts a value for.
-		sn, err := svc.Snapshot(ctx, tn.ID, 0)
+		sn, err := svc.Reports.Snapshot(ctx, tn.ID, 0)
 		if err != nil || sn.CLV == nil || len(sn.CLV.Top) == 0 {
 			t.Fatalf("snapshot: %v (CLV error %q)", err, sn.CLVError)
 		}
 		best := sn.CLV.Top[0]
-		m, err := svc.Member(ctx, tn.ID, best.MemberID)
+		m, err := svc.Members.Get(ctx, tn.ID, best.MemberID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateMember(ctx, tn.ID, "test", m.ID, tenure.MemberPatch{Tags: &[]string{"vip"}, Attributes: map[string]any{"plan": "pro"}}); err != nil {
+		if _, err := svc.Members.Update(ctx, tn.ID, "test", m.ID, tenure.MemberPatch{Tags: &[]string{"vip"}, Attributes: map[string]any{"plan": "pro"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.AssignTier(ctx, tn.ID, "test", m.ID, service.TierAssignment{Tier: "gold", Reason: "test"}); err != nil {
+		if _, err := svc.Tiers.Assign(ctx, tn.ID, "test", m.ID, service.TierAssignment{Tier: "gold", Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.SaveSegment(ctx, tn.ID, "test", segments.Definition{Key: "buyers", Name: "Buyers", Condition: "member.frequency >= 1"}); err != nil {
+		if _, err := svc.Segments.Save(ctx, tn.ID, "test", segments.Definition{Key: "buyers", Name: "Buyers", Condition: "member.frequency >= 1"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.RefreshSegments(ctx, tn.ID); err != nil {
+		if _, err := svc.Segments.Refresh(ctx, tn.ID); err != nil {
 			t.Fatal(err)
 		}
 		now := clock.Now().Add(time.Minute)
@@ -154,11 +154,11 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		if _, err := svc.SaveRules(ctx, tn.ID, "test", set); err != nil {
+		if _, err := svc.Rules.Save(ctx, tn.ID, "test", set); err != nil {
 			t.Fatal(err)
 		}
 		props := map[string]any{"channel": "app"}
-		rs, err := svc.Ingest(ctx, tn.ID, []tenure.Event{
+		rs, err := svc.Intake.Ingest(ctx, tn.ID, []tenure.Event{
 			{ID: "env-paid", Type: tenure.OrderPaid, CustomerID: m.ExternalID, Properties: props, Order: &tenure.OrderData{ID: "env-order", Currency: "PLN",
 				Shipping: 1500, Discount: 500, Lines: []tenure.LineData{
 					{ID: "1", ProductID: "p-1", SKU: "SKU-1", Name: "Beans", Category: "coffee", Brand: "Moka", Quantity: 2, UnitPrice: 4000, Discount: 100},

@@ -42,7 +42,7 @@ type memberStats struct{ orders, spent int64 }
 // memberBasis loads, in the transaction, the changing part of a member that the rule
 // book reads: always the available balance, and the order statistics, tier, segments
 // and metrics when some rule reads them.
-func (s *Service) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenure.Member) (tenure.MemberBasis, error) {
+func (s *core) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenure.Member) (tenure.MemberBasis, error) {
 	tx := u.tx
 	var b tenure.MemberBasis
 	if rb.stats {
@@ -66,14 +66,12 @@ func (s *Service) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenu
 	}
 	if rb.tier {
 		tier, _ := m.Attributes["tier"].(string)
-		if s.MemberTier != nil {
-			t, err := s.MemberTier(ctx, tx, u.tenantID, m.ID)
-			if err != nil {
-				return b, err
-			}
-			if t != "" {
-				tier = t
-			}
+		t, _, err := s.tierOf(ctx, tx, u.tenantID, m.ID)
+		if err != nil {
+			return b, err
+		}
+		if t != "" {
+			tier = t
 		}
 		b.Tier = &tier
 	}
@@ -92,7 +90,7 @@ func (s *Service) memberBasis(ctx context.Context, u *unit, rb *ruleBook, m tenu
 // result consumed, in the transaction. The points themselves are written by the caller.
 // For an order's payment it keeps on the order the member state the rules read
 // (o.Points.Basis), which backtests replay.
-func (s *Service) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Event, o *tenure.Order, at time.Time) (rules.Result, *ruleBook, error) {
+func (s *core) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Event, o *tenure.Order, at time.Time) (rules.Result, *ruleBook, error) {
 	tx := u.tx
 	if u.rules == nil {
 		var err error
@@ -170,8 +168,8 @@ const metricsMaxAge = time.Hour
 // kept yet it starts the first computation and returns no metrics, and a snapshot older
 // than metricsMaxAge is refreshed in the background while its numbers are used. The keys
 // are documented in docs/rules.md.
-func (s *Service) memberMetrics(ctx context.Context, tenantID, memberID string) map[string]float64 {
-	sn := s.ReadySnapshot(ctx, tenantID, metricsMaxAge)
+func (s *core) memberMetrics(ctx context.Context, tenantID, memberID string) map[string]float64 {
+	sn := s.svc.Reports.ReadySnapshot(ctx, tenantID, metricsMaxAge)
 	if sn == nil {
 		return map[string]float64{}
 	}

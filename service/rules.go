@@ -74,7 +74,7 @@ func newRuleBook(version int64, set rules.Set, ladder []tiers.Tier) (*ruleBook, 
 
 // candidateRules compiles a rule set that is not saved (a dry run's or a backtest's) as
 // it would run if saved: with the tenant's tier multipliers.
-func (s *Service) candidateRules(ctx context.Context, tx *storage.Tx, tenantID string, set rules.Set) (*ruleBook, error) {
+func (s *Rules) candidateRules(ctx context.Context, tx *storage.Tx, tenantID string, set rules.Set) (*ruleBook, error) {
 	ladder, _, err := tx.TierLadder(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (s *Service) candidateRules(ctx context.Context, tx *storage.Tx, tenantID s
 }
 
 // rules returns the tenant's current compiled rule set, compiling it once per version.
-func (s *Service) rules(ctx context.Context, tx *storage.Tx, tenantID string, prog tenure.Program) (*ruleBook, error) {
+func (s *core) rules(ctx context.Context, tx *storage.Tx, tenantID string, prog tenure.Program) (*ruleBook, error) {
 	v, err := tx.RuleSetVersion(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -288,9 +288,9 @@ type RuleSetView struct {
 	Default bool `json:"default" doc:"True when no rule set was saved and the program's flat rate applies"`
 }
 
-// Rules returns the tenant's current rule set.
-func (s *Service) Rules(ctx context.Context, tenantID string) (out RuleSetView, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+// Current returns the tenant's current rule set.
+func (s *Rules) Current(ctx context.Context, tenantID string) (out RuleSetView, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		out, err = s.rulesIn(ctx, tx, tenantID)
 		return err
 	})
@@ -299,7 +299,7 @@ func (s *Service) Rules(ctx context.Context, tenantID string) (out RuleSetView, 
 
 // rulesIn reads the current rules in tx: the newest saved version, or the program's flat
 // rate as version 0.
-func (s *Service) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) (RuleSetView, error) {
+func (s *Rules) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) (RuleSetView, error) {
 	t, err := tx.Tenant(ctx, tenantID)
 	if err != nil {
 		return RuleSetView{}, err
@@ -311,30 +311,30 @@ func (s *Service) rulesIn(ctx context.Context, tx *storage.Tx, tenantID string) 
 	return RuleSetView{Version: rb.version, Set: rb.set, Default: rb.version == 0}, nil
 }
 
-// SaveRules validates and compiles a rule set and stores it as a new version. Errors name
+// Save validates and compiles a rule set and stores it as a new version. Errors name
 // each offending field with the position in a condition.
-func (s *Service) SaveRules(ctx context.Context, tenantID, actor string, set rules.Set) (RuleSetView, error) {
-	return s.UpdateRules(ctx, tenantID, actor, AnyVersion, func(rules.Set) (rules.Set, error) { return set, nil })
+func (s *Rules) Save(ctx context.Context, tenantID, actor string, set rules.Set) (RuleSetView, error) {
+	return s.Update(ctx, tenantID, actor, AnyVersion, func(rules.Set) (rules.Set, error) { return set, nil })
 }
 
 // AnyVersion is the base version of an unconditional save.
 const AnyVersion int64 = -1
 
-// SaveRulesIf saves set as a new version only if the current version is still base (the
+// SaveIf saves set as a new version only if the current version is still base (the
 // version the editor started from; 0 when none was saved): a concurrent save makes it a
 // KindConflict instead of a lost update. The API's If-Match and the dashboard's editor use it.
-func (s *Service) SaveRulesIf(ctx context.Context, tenantID, actor string, base int64, set rules.Set) (RuleSetView, error) {
-	return s.UpdateRules(ctx, tenantID, actor, base, func(rules.Set) (rules.Set, error) { return set, nil })
+func (s *Rules) SaveIf(ctx context.Context, tenantID, actor string, base int64, set rules.Set) (RuleSetView, error) {
+	return s.Update(ctx, tenantID, actor, base, func(rules.Set) (rules.Set, error) { return set, nil })
 }
 
-// UpdateRules reads the current rules, applies edit and saves the result as a new version,
+// Update reads the current rules, applies edit and saves the result as a new version,
 // all in one write transaction, so that edits made at the same time (two staff adding
 // campaigns) each see the other's. With base other than AnyVersion, the current version must
 // be base. Errors name the offending fields.
-func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base int64, edit func(rules.Set) (rules.Set, error)) (RuleSetView, error) {
+func (s *Rules) Update(ctx context.Context, tenantID, actor string, base int64, edit func(rules.Set) (rules.Set, error)) (RuleSetView, error) {
 	const op = "service.SaveRules"
 	var out RuleSetView
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err := s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.LockRuleSets(ctx, tenantID); err != nil {
 			return err
 		}
@@ -356,7 +356,7 @@ func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base 
 		doc, _ := json.Marshal(set)
 		v, err := tx.SaveRuleSet(ctx, tenantID, string(doc), actor)
 		if err != nil {
-			if s.DB.IsUniqueViolation(err) { // another node saved the same version number first
+			if s.db.IsUniqueViolation(err) { // another node saved the same version number first
 				return &tenure.Error{Kind: tenure.KindConflict, Op: op, Message: "the rules were saved by someone else at the same moment: reload them and try again"}
 			}
 			return err
@@ -372,9 +372,9 @@ func (s *Service) UpdateRules(ctx context.Context, tenantID, actor string, base 
 	return out, err
 }
 
-// RuleVersions lists saved versions, newest first.
-func (s *Service) RuleVersions(ctx context.Context, tenantID string) (out []RuleSetView, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+// Versions lists saved versions, newest first.
+func (s *Rules) Versions(ctx context.Context, tenantID string) (out []RuleSetView, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		recs, err := tx.RuleSetHistory(ctx, tenantID, 100)
 		for _, r := range recs {
 			var set rules.Set
@@ -423,14 +423,14 @@ func (sm *SampleMember) basis() (tenure.Member, tenure.MemberBasis) {
 		Tier: &tier, Segments: &segs, Metrics: sm.Metrics, MetricsSet: true}
 }
 
-// EvaluateRules runs the evaluator on a sample event and writes nothing: no usage, no
+// Evaluate runs the evaluator on a sample event and writes nothing: no usage, no
 // budget, no points. Caps, limits and budgets are judged as untouched.
-func (s *Service) EvaluateRules(ctx context.Context, tenantID string, req EvaluateRequest) (rules.Result, error) {
+func (s *Rules) Evaluate(ctx context.Context, tenantID string, req EvaluateRequest) (rules.Result, error) {
 	if probs := req.Event.Validate("event."); len(probs) > 0 {
 		return rules.Result{}, probs.Err("service.EvaluateRules")
 	}
 	var rb *ruleBook
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		if req.Rules != nil {
 			var err error
 			rb, err = s.candidateRules(ctx, tx, tenantID, *req.Rules)

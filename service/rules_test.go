@@ -16,7 +16,7 @@ import (
 
 func saveRules(t *testing.T, v *env, set rules.Set) {
 	t.Helper()
-	if _, err := v.svc.SaveRules(ctx, v.tenant, "test", set); err != nil {
+	if _, err := v.svc.Rules.Save(ctx, v.tenant, "test", set); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,7 +67,7 @@ func TestEarningRules(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := v.svc.Ingest(ctx, v.tenant, []tenure.Event{orderEvent(fmt.Sprint("b", i), tenure.OrderPaid, fmt.Sprint("bc", i%40), fmt.Sprint("bo", i), 5000)}, service.IngestOptions{})
+					_, err := v.svc.Intake.Ingest(ctx, v.tenant, []tenure.Event{orderEvent(fmt.Sprint("b", i), tenure.OrderPaid, fmt.Sprint("bc", i%40), fmt.Sprint("bo", i), 5000)}, service.IngestOptions{})
 					errs <- err
 				}()
 			}
@@ -101,7 +101,7 @@ func TestEarningRules(t *testing.T) {
 			if !strings.Contains(string(second.Explanations), "once") {
 				t.Fatalf("second review's explanation does not say the limit: %s", second.Explanations)
 			}
-			hist, _, err := v.svc.MemberEvents(ctx, v.tenant, "c1", "", 10)
+			hist, _, err := v.svc.Members.Events(ctx, v.tenant, "c1", "", 10)
 			if err != nil || len(hist) != 2 || len(hist[1].Explanations) == 0 {
 				t.Fatalf("history %+v %v", hist, err)
 			}
@@ -125,14 +125,14 @@ func TestEarningRules(t *testing.T) {
 				{"type mismatch", rules.Rule{ID: "x", Kind: rules.KindAction, Event: tenure.ReviewPosted, Points: 1, Condition: "order.total + \"x\" > 1"}, "rules[0].condition", "column"},
 				{"negative points", rules.Rule{ID: "x", Kind: rules.KindAction, Event: tenure.ReviewPosted, Points: -5}, "rules[0].points", ""},
 			} {
-				_, err := v.svc.SaveRules(ctx, v.tenant, "test", rules.Set{Rules: []rules.Rule{c.rule}})
+				_, err := v.svc.Rules.Save(ctx, v.tenant, "test", rules.Set{Rules: []rules.Rule{c.rule}})
 				var te *tenure.Error
 				if !asErr(err, &te) || te.Kind != tenure.KindInvalid || !hasField(te, c.field) || !strings.Contains(err.Error(), c.has) {
 					t.Errorf("%s: %v", c.name, err)
 				}
 			}
 			sameCounts(t, before, v.counts())
-			if cur, _ := v.svc.Rules(ctx, v.tenant); !cur.Default {
+			if cur, _ := v.svc.Rules.Current(ctx, v.tenant); !cur.Default {
 				t.Fatalf("a rejected set became current: %+v", cur)
 			}
 		})
@@ -145,7 +145,7 @@ func TestEarningRules(t *testing.T) {
 				v.ingest(ev)
 			}
 			before := v.counts()
-			rep, err := v.svc.Backtest(ctx, v.tenant, service.BacktestRequest{
+			rep, err := v.svc.Rules.Backtest(ctx, v.tenant, service.BacktestRequest{
 				Rules: rules.Set{Rules: []rules.Rule{{ID: "triple", Kind: rules.KindSpend, Spend: &rules.Spend{Points: 3}}}},
 				From:  v.clock.Now().AddDate(0, -2, 0), To: v.clock.Now().Add(time.Hour), Top: 3})
 			if err != nil {

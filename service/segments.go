@@ -17,9 +17,17 @@ import (
 // jobSegments refreshes a tenant's segment membership; payload: nothing.
 const jobSegments = "segments.refresh"
 
-// SaveSegment validates a segment (errors name the field and, for the condition, the
-// position) and stores it; its members are computed by a refresh job that runs at once.
-func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d segments.Definition) (segments.Segment, error) {
+// Save validates a segment (errors name the field and, for the condition, the
+// position) and stores it, whatever its version; its members are computed by a refresh
+// job that runs at once.
+func (s *Segments) Save(ctx context.Context, tenantID, actor string, d segments.Definition) (segments.Segment, error) {
+	return s.SaveIf(ctx, tenantID, actor, AnyVersion, d)
+}
+
+// SaveIf is Save only if the segment's version is still base (the one the editor started
+// from; 0 for a segment that must not exist yet): KindConflict, and nothing written, when
+// someone saved it since. KindInvalid names the offending fields.
+func (s *Segments) SaveIf(ctx context.Context, tenantID, actor string, base int64, d segments.Definition) (segments.Segment, error) {
 	if _, err := segments.Compile([]segments.Definition{d}); err != nil {
 		if e, ok := err.(*tenure.Error); ok {
 			for i := range e.Fields {
@@ -28,7 +36,11 @@ func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d seg
 		}
 		return segments.Segment{}, err
 	}
-	err := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	var version int64
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
+		if version, err = bumpVersion(ctx, tx, tenantID, storage.VersionSegment, d.Key, base, "the segment"); err != nil {
+			return err
+		}
 		if err := tx.SaveSegment(ctx, tenantID, d); err != nil {
 			return err
 		}
@@ -37,29 +49,41 @@ func (s *Service) SaveSegment(ctx context.Context, tenantID, actor string, d seg
 		}
 		return tx.Audit(ctx, tenantID, actor, "segment.saved", "segment", d.Key, map[string]any{"condition": d.Condition})
 	})
-	return segments.Segment{Definition: d}, err
+	return segments.Segment{Definition: d, Version: version}, err
 }
 
-// DeleteSegment removes a segment.
-func (s *Service) DeleteSegment(ctx context.Context, tenantID, actor, key string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+// Delete removes a segment.
+func (s *Segments) Delete(ctx context.Context, tenantID, actor, key string) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.DeleteSegment(ctx, tenantID, key); err != nil {
+			return err
+		}
+		if err := tx.DeleteConfigVersion(ctx, tenantID, storage.VersionSegment, key); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, tenantID, actor, "segment.deleted", "segment", key, nil)
 	})
 }
 
-// Segments lists a tenant's segments with their member counts.
-func (s *Service) Segments(ctx context.Context, tenantID string) (out []segments.Segment, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { out, err = tx.Segments(ctx, tenantID); return err })
+// List lists a tenant's segments with their member counts.
+func (s *Segments) List(ctx context.Context, tenantID string) (out []segments.Segment, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		if out, err = tx.Segments(ctx, tenantID); err != nil {
+			return err
+		}
+		versions, err := tx.ConfigVersions(ctx, tenantID, storage.VersionSegment)
+		for i := range out {
+			out[i].Version = versions[out[i].Key]
+		}
+		return err
+	})
 	return out, err
 }
 
-// SegmentMembers lists the members of a segment, in id order.
-func (s *Service) SegmentMembers(ctx context.Context, tenantID, key, after string, limit int) (ms []tenure.Member, next string, err error) {
+// Members lists the members of a segment, in id order.
+func (s *Segments) Members(ctx context.Context, tenantID, key, after string, limit int) (ms []tenure.Member, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		defs, err := tx.Segments(ctx, tenantID)
 		if err != nil {
 			return err
@@ -91,13 +115,13 @@ func (s *Service) SegmentMembers(ctx context.Context, tenantID, key, after strin
 	return ms, next, err
 }
 
-// WriteSegmentMembersCSV writes every member of a segment as CSV (member_id, customer_id,
+// WriteMembersCSV writes every member of a segment as CSV (member_id, customer_id,
 // email, first_name, last_name, country, city), in id order. It reads them all before
 // writing, so an unknown segment is an error and not a half-written file.
-func (s *Service) WriteSegmentMembersCSV(ctx context.Context, tenantID, key string, w io.Writer) error {
+func (s *Segments) WriteMembersCSV(ctx context.Context, tenantID, key string, w io.Writer) error {
 	var all []tenure.Member
 	for cursor := ""; ; {
-		ms, next, err := s.SegmentMembers(ctx, tenantID, key, cursor, 500)
+		ms, next, err := s.Members(ctx, tenantID, key, cursor, 500)
 		if err != nil {
 			return err
 		}
@@ -116,19 +140,19 @@ func (s *Service) WriteSegmentMembersCSV(ctx context.Context, tenantID, key stri
 	return cw.Error()
 }
 
-// RefreshSegments recomputes every segment's members from each member's profile: RFM and
+// Refresh recomputes every segment's members from each member's profile: RFM and
 // lifecycle from the orders, categories bought, points, tier, tags and attributes, and —
 // when a condition reads them — predicted CLV and P(alive). It returns members per segment.
-func (s *Service) RefreshSegments(ctx context.Context, tenantID string) (map[string]int, error) {
+func (s *Segments) Refresh(ctx context.Context, tenantID string) (map[string]int, error) {
 	var counts map[string]int
-	err := s.DB.Write(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		counts, err = s.refreshSegments(ctx, tx, tenantID)
 		return err
 	})
 	return counts, err
 }
 
-func (s *Service) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID string) (map[string]int, error) {
+func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID string) (map[string]int, error) {
 	recs, err := tx.Segments(ctx, tenantID)
 	if err != nil || len(recs) == 0 {
 		return map[string]int{}, err
@@ -165,13 +189,13 @@ func (s *Service) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID 
 	}
 	clvs := map[string]MemberCLV{}
 	if needCLV {
-		if rep, err := s.CLV(ctx, tenantID, now, 12, 0.01, 1<<30); err == nil && rep.Usable {
+		if rep, err := s.svc.Reports.CLV(ctx, tenantID, now, 12, 0.01, 1<<30); err == nil && rep.Usable {
 			for _, m := range rep.Top {
 				clvs[m.MemberID] = m
 			}
 		}
 	}
-	tierOf, err := s.TierKeys(ctx, tx, tenantID)
+	tierOf, err := s.tierKeys(ctx, tx, tenantID)
 	if err != nil {
 		return nil, err
 	}

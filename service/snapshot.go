@@ -98,7 +98,7 @@ const liftWindowDays = 30
 // node takes on a tenant's next snapshot.
 const snapshotTimeout = 15 * time.Minute
 
-func (s *Service) snapshotEntry(tenantID string) *snapshotEntry {
+func (s *core) snapshotEntry(tenantID string) *snapshotEntry {
 	s.snapshots.mu.Lock()
 	defer s.snapshots.mu.Unlock()
 	if s.snapshots.by == nil {
@@ -114,7 +114,7 @@ func (s *Service) snapshotEntry(tenantID string) *snapshotEntry {
 
 // goBackground runs fn in a goroutine that Close cancels and awaits; it returns false
 // (and runs nothing) once Close has begun.
-func (s *Service) goBackground(fn func(ctx context.Context)) bool {
+func (s *core) goBackground(fn func(ctx context.Context)) bool {
 	c := &s.snapshots
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -170,7 +170,7 @@ func (e *snapshotEntry) set(sn *Snapshot) {
 // in the database is younger than maxAge by the service clock (always, for maxAge 0). It
 // waits for the computation, which on a store of a million customers takes most of a
 // minute, and stores the result for every node.
-func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+func (s *Reports) Snapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
 	e := s.snapshotEntry(tenantID)
 	if sn := e.get(); fresh(sn, s.Clock.Now().UTC(), maxAge) {
 		return sn, nil
@@ -202,7 +202,7 @@ func (s *Service) Snapshot(ctx context.Context, tenantID string, maxAge time.Dur
 
 // SnapshotAt computes a snapshot with the given window, neither kept nor stored: a report
 // as of a chosen date.
-func (s *Service) SnapshotAt(ctx context.Context, tenantID string, opt SnapshotOptions) (*Snapshot, error) {
+func (s *Reports) SnapshotAt(ctx context.Context, tenantID string, opt SnapshotOptions) (*Snapshot, error) {
 	return s.computeSnapshot(ctx, tenantID, s.Clock.Now().UTC(), opt)
 }
 
@@ -210,7 +210,7 @@ func (s *Service) SnapshotAt(ctx context.Context, tenantID string, opt SnapshotO
 // than maxAge starts computing a new one in the background (one at a time per tenant, and
 // on one node at a time): pages show numbers as of the snapshot's ComputedAt and never
 // wait for a refit, except the first time a tenant is looked at.
-func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
+func (s *Reports) LatestSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) (*Snapshot, error) {
 	if sn := s.keptSnapshot(ctx, tenantID, maxAge, false); sn != nil {
 		return sn, nil
 	}
@@ -220,13 +220,13 @@ func (s *Service) LatestSnapshot(ctx context.Context, tenantID string, maxAge ti
 // ReadySnapshot is LatestSnapshot that never waits: with no snapshot kept yet it starts the
 // first computation in the background and returns nil, for pages that can do without
 // (the overview's retention trend, a member's RFM and predicted value).
-func (s *Service) ReadySnapshot(ctx context.Context, tenantID string, maxAge time.Duration) *Snapshot {
+func (s *Reports) ReadySnapshot(ctx context.Context, tenantID string, maxAge time.Duration) *Snapshot {
 	return s.keptSnapshot(ctx, tenantID, maxAge, true)
 }
 
 // keptSnapshot returns the kept snapshot (nil if none) and starts a background refresh
 // when it is older than maxAge, or when there is none and first is set.
-func (s *Service) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
+func (s *Reports) keptSnapshot(ctx context.Context, tenantID string, maxAge time.Duration, first bool) *Snapshot {
 	e := s.snapshotEntry(tenantID)
 	now := s.Clock.Now().UTC()
 	e.mu.Lock()
@@ -253,7 +253,7 @@ func (s *Service) keptSnapshot(ctx context.Context, tenantID string, maxAge time
 // refreshSnapshot brings the kept snapshot up to date in the background: from the
 // database when another node stored a fresh one, else by computing it under the tenant's
 // lease, else (another node is computing) by keeping the stored one, however old.
-func (s *Service) refreshSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) error {
+func (s *core) refreshSnapshot(ctx context.Context, tenantID string, maxAge time.Duration) error {
 	e := s.snapshotEntry(tenantID)
 	e.compute.Lock()
 	defer e.compute.Unlock()

@@ -46,7 +46,7 @@ func TestCloseMidSnapshot(t *testing.T) {
 			afterCancel = append(afterCancel, err)
 			mu.Unlock()
 		})
-		if sn := v.svc.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
+		if sn := v.svc.Reports.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
 			t.Fatal("a snapshot before any was computed")
 		}
 		select {
@@ -71,7 +71,7 @@ func TestCloseMidSnapshot(t *testing.T) {
 		if strings.Contains(logs.String(), "level=ERROR") {
 			t.Fatalf("errors logged during shutdown:\n%s", logs.String())
 		}
-		if sn := v.svc.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
+		if sn := v.svc.Reports.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
 			t.Fatal("an interrupted computation left a snapshot")
 		}
 	})

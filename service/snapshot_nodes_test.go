@@ -20,7 +20,7 @@ func TestSnapshotServedByEveryNode(t *testing.T) {
 		for i := 0; i < len(h.Events); i += 1000 {
 			v.ingest(h.Events[i:min(i+1000, len(h.Events))]...)
 		}
-		a, err := v.svc.Snapshot(ctx, v.tenant, time.Hour)
+		a, err := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestSnapshotServedByEveryNode(t *testing.T) {
 		other.Clock = v.clock
 		t.Cleanup(other.Close)
 		v.clock.Advance(time.Minute)
-		b, err := other.Snapshot(ctx, v.tenant, time.Hour)
+		b, err := other.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,14 +50,14 @@ func TestSnapshotServedByEveryNode(t *testing.T) {
 		}
 		// Older than maxAge: the other node computes a new one, and stores it.
 		v.clock.Advance(2 * time.Hour)
-		c, err := other.Snapshot(ctx, v.tenant, time.Hour)
+		c, err := other.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !c.ComputedAt.After(a.ComputedAt) {
 			t.Fatal("a stale stored snapshot was served")
 		}
-		if d, _ := v.svc.Snapshot(ctx, v.tenant, time.Hour); !d.ComputedAt.Equal(c.ComputedAt) {
+		if d, _ := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour); !d.ComputedAt.Equal(c.ComputedAt) {
 			t.Fatalf("the first node did not take the other's newer snapshot: %v, want %v", d.ComputedAt, c.ComputedAt)
 		}
 	})

@@ -61,14 +61,14 @@ func TestImportedAnalyticsRepeat(t *testing.T) {
 			// The first store imports the file twice: the second import changes nothing.
 			var sn *service.Snapshot
 			for range 2 - i {
-				sum, err := v.svc.ImportOrders(ctx, v.tenant, strings.NewReader(data), importer.Config{}, service.ImportOptions{})
+				sum, err := v.svc.Intake.ImportOrders(ctx, v.tenant, strings.NewReader(data), importer.Config{}, service.ImportOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if sum.Orders != 120 || sum.Refunds != 1 {
 					t.Fatalf("imported %d orders and %d refunds, want 120 and 1", sum.Orders, sum.Refunds)
 				}
-				again, err := v.svc.SnapshotAt(ctx, v.tenant, service.SnapshotOptions{AsOf: time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)})
+				again, err := v.svc.Reports.SnapshotAt(ctx, v.tenant, service.SnapshotOptions{AsOf: time.Date(2011, 3, 1, 0, 0, 0, 0, time.UTC)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -123,7 +123,7 @@ func byCustomer(t *testing.T, v *env, text string) string {
 		t.Fatal(err)
 	}
 	for _, r := range recs[1:] {
-		m, err := v.svc.Member(ctx, v.tenant, r[0])
+		m, err := v.svc.Members.Get(ctx, v.tenant, r[0])
 		if err != nil {
 			t.Fatal(err)
 		}

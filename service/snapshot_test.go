@@ -28,7 +28,7 @@ func TestSnapshot(t *testing.T) {
 		v.ingest(orderEvent("r2", tenure.OrderPaid, "refunder", "ro2", 8000), refundEvent("r3", "refunder", "ro2", 8000))
 		v.clock.Advance(time.Hour)
 
-		sn, err := v.svc.Snapshot(ctx, v.tenant, time.Hour)
+		sn, err := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestSnapshot(t *testing.T) {
 		if len(sn.Monthly) == 0 || sn.Monthly[0].CustomersToDate == 0 || len(sn.Monthly) > 12 {
 			t.Fatalf("monthly metrics: %d months, the first with %d customers to date", len(sn.Monthly), sn.Monthly[0].CustomersToDate)
 		}
-		m, err := v.svc.Member(ctx, v.tenant, "refunder")
+		m, err := v.svc.Members.Get(ctx, v.tenant, "refunder")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,16 +61,16 @@ func TestSnapshot(t *testing.T) {
 			t.Fatalf("program counts %d members for %d customers", sn.Program.Members, sn.Customers)
 		}
 
-		again, _ := v.svc.Snapshot(ctx, v.tenant, time.Hour)
+		again, _ := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		if again != sn {
 			t.Fatal("a snapshot younger than maxAge was recomputed")
 		}
-		if fresh, _ := v.svc.Snapshot(ctx, v.tenant, 0); fresh == sn {
+		if fresh, _ := v.svc.Reports.Snapshot(ctx, v.tenant, 0); fresh == sn {
 			t.Fatal("maxAge 0 returned the kept snapshot")
 		}
-		kept, _ := v.svc.Snapshot(ctx, v.tenant, time.Hour)
+		kept, _ := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour)
 		v.clock.Advance(2 * time.Hour)
-		if later, _ := v.svc.Snapshot(ctx, v.tenant, time.Hour); later == kept || !later.ComputedAt.After(kept.ComputedAt) {
+		if later, _ := v.svc.Reports.Snapshot(ctx, v.tenant, time.Hour); later == kept || !later.ComputedAt.After(kept.ComputedAt) {
 			t.Fatal("a snapshot older than maxAge was served")
 		}
 	})
@@ -83,7 +83,7 @@ func TestLatestSnapshot(t *testing.T) {
 		v := newEnv(t, e, nil)
 		v.ingest(orderEvent("o1", tenure.OrderPaid, "c1", "c1-1", 12000), orderEvent("o2", tenure.OrderPaid, "c2", "c2-1", 8000))
 		// Nothing kept: ReadySnapshot does not wait, it has the first one computed.
-		if sn := v.svc.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
+		if sn := v.svc.Reports.ReadySnapshot(ctx, v.tenant, time.Hour); sn != nil {
 			t.Fatal("a snapshot before any was computed")
 		}
 		var first *service.Snapshot
@@ -91,24 +91,24 @@ func TestLatestSnapshot(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatal("no first snapshot within a minute")
 			}
-			first = v.svc.ReadySnapshot(ctx, v.tenant, time.Hour)
+			first = v.svc.Reports.ReadySnapshot(ctx, v.tenant, time.Hour)
 		}
 		if first.Orders != 2 {
 			t.Fatalf("first snapshot: %+v", first)
 		}
 		v.ingest(orderEvent("o3", tenure.OrderPaid, "c1", "c1-2", 5000))
-		if again, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour); again != first {
+		if again, _ := v.svc.Reports.LatestSnapshot(ctx, v.tenant, time.Hour); again != first {
 			t.Fatal("a young snapshot was not served as it is")
 		}
 		v.clock.Advance(2 * time.Hour)
-		stale, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour)
+		stale, _ := v.svc.Reports.LatestSnapshot(ctx, v.tenant, time.Hour)
 		if stale != first {
 			t.Fatal("a stale snapshot was not served at once")
 		}
 		// The background computation replaces it; poll for it rather than time it.
 		deadline := time.Now().Add(time.Minute)
 		for {
-			sn, _ := v.svc.LatestSnapshot(ctx, v.tenant, time.Hour)
+			sn, _ := v.svc.Reports.LatestSnapshot(ctx, v.tenant, time.Hour)
 			if sn != first {
 				if sn.Orders != 3 {
 					t.Fatalf("the new snapshot has %d orders, want 3", sn.Orders)

@@ -28,7 +28,7 @@ type SnapshotOptions struct {
 const quietAfter = 31 * 24 * time.Hour
 
 // resolve fills in the defaults, and returns why AsOf is what it is.
-func (s *Service) resolve(ctx context.Context, tenantID string, now time.Time, opt SnapshotOptions) (SnapshotOptions, string, error) {
+func (s *core) resolve(ctx context.Context, tenantID string, now time.Time, opt SnapshotOptions) (SnapshotOptions, string, error) {
 	reason := "given"
 	switch {
 	case !opt.AsOf.IsZero():
@@ -36,7 +36,7 @@ func (s *Service) resolve(ctx context.Context, tenantID string, now time.Time, o
 		opt.AsOf, reason = opt.To, "the end of the window"
 	default:
 		var last time.Time
-		if err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		if err := s.db.Read(ctx, func(tx *storage.Tx) error {
 			var err error
 			last, err = tx.LastPaidAt(ctx, tenantID)
 			return err
@@ -71,14 +71,14 @@ func (s *Service) resolve(ctx context.Context, tenantID string, now time.Time, o
 // and matched with the member's rule exposures for lift, then dropped. Memory is that of
 // the results (a few rows per member) and of one member's orders; nothing holds all the
 // orders. The service, `tenure analytics` and `tenure bench analytics` all use it.
-func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time.Time, opt SnapshotOptions) (*Snapshot, error) {
+func (s *core) computeSnapshot(ctx context.Context, tenantID string, now time.Time, opt SnapshotOptions) (*Snapshot, error) {
 	opt, reason, err := s.resolve(ctx, tenantID, now, opt)
 	if err != nil {
 		return nil, err
 	}
 	asOf := opt.AsOf
 	sn := &Snapshot{ComputedAt: now, AsOf: asOf, AsOfReason: reason, From: opt.From, To: opt.To, LiftWindowDays: liftWindowDays}
-	if sn.Program, err = s.ProgramMetrics(ctx, tenantID, opt.From, asOf); err != nil {
+	if sn.Program, err = s.svc.Reports.ProgramMetrics(ctx, tenantID, opt.From, asOf); err != nil {
 		return nil, err
 	}
 	lifts, err := s.snapshotLifts(ctx, tenantID)
@@ -130,7 +130,7 @@ func (s *Service) computeSnapshot(ctx context.Context, tenantID string, now time
 		facts = facts[:0]
 		return nil
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		err := tx.EachOrderFact(ctx, tenantID, func(f storage.OrderFact) error {
 			if f.MemberID != member {
 				if err := flush(); err != nil {
@@ -190,8 +190,8 @@ func (l *liftAcc) add(member string, orders []storage.OrderFact) {
 
 // snapshotLifts loads the exposures of every rule of the current set that holds members
 // out; a member with no order keeps the outcome of no orders.
-func (s *Service) snapshotLifts(ctx context.Context, tenantID string) ([]*liftAcc, error) {
-	set, err := s.Rules(ctx, tenantID)
+func (s *core) snapshotLifts(ctx context.Context, tenantID string) ([]*liftAcc, error) {
+	set, err := s.svc.Rules.Current(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (s *Service) snapshotLifts(ctx context.Context, tenantID string) ([]*liftAc
 			continue
 		}
 		l := &liftAcc{ruleID: r.ID, at: map[string][]int{}}
-		err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err := s.db.Read(ctx, func(tx *storage.Tx) error {
 			t, err := tx.Tenant(ctx, tenantID)
 			if err != nil {
 				return err

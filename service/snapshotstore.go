@@ -36,7 +36,7 @@ type snapshotMember struct {
 }
 
 // storeSnapshot replaces the tenant's stored snapshot with sn, for every node.
-func (s *Service) storeSnapshot(ctx context.Context, tenantID string, sn *Snapshot) error {
+func (s *core) storeSnapshot(ctx context.Context, tenantID string, sn *Snapshot) error {
 	sum := snapshotSummary{AsOfReason: sn.AsOfReason, From: sn.From, To: sn.To, Customers: sn.Customers, Orders: sn.Orders,
 		Monthly: sn.Monthly, Cohorts: sn.Cohorts, Lifecycle: sn.Lifecycle, CLVError: sn.CLVError, Program: sn.Program,
 		Lifts: sn.Lifts, LiftWindowDays: sn.LiftWindowDays}
@@ -69,7 +69,7 @@ func (s *Service) storeSnapshot(ctx context.Context, tenantID string, sn *Snapsh
 			}
 		}
 	}
-	werr := s.DB.Write(ctx, func(tx *storage.Tx) error {
+	werr := s.db.Write(ctx, func(tx *storage.Tx) error {
 		return tx.SaveSnapshot(ctx, tenantID, storage.SnapshotHeader{AsOf: sn.AsOf, ComputedAt: sn.ComputedAt, Summary: string(body)}, members)
 	})
 	if werr != nil {
@@ -80,9 +80,9 @@ func (s *Service) storeSnapshot(ctx context.Context, tenantID string, sn *Snapsh
 
 // storedSnapshot loads the tenant's stored snapshot, or returns kept when the stored one
 // is not newer (or nil when there is none).
-func (s *Service) storedSnapshot(ctx context.Context, tenantID string, kept *Snapshot) (*Snapshot, error) {
+func (s *core) storedSnapshot(ctx context.Context, tenantID string, kept *Snapshot) (*Snapshot, error) {
 	var sn *Snapshot
-	err := s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err := s.db.Read(ctx, func(tx *storage.Tx) error {
 		at, err := tx.SnapshotComputedAt(ctx, tenantID)
 		if err != nil || at.IsZero() || (kept != nil && !at.After(kept.ComputedAt)) {
 			return err
@@ -134,8 +134,8 @@ func byValue(a, b MemberCLV) int {
 }
 
 // claimSnapshot takes the tenant's lease on computing the next snapshot.
-func (s *Service) claimSnapshot(ctx context.Context, tenantID string, now time.Time) (claimed bool, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+func (s *core) claimSnapshot(ctx context.Context, tenantID string, now time.Time) (claimed bool, err error) {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		claimed, err = tx.ClaimSnapshot(ctx, tenantID, now, now.Add(snapshotTimeout))
 		return err
 	})
@@ -143,6 +143,6 @@ func (s *Service) claimSnapshot(ctx context.Context, tenantID string, now time.T
 }
 
 // releaseSnapshot gives the lease up after a failed computation.
-func (s *Service) releaseSnapshot(ctx context.Context, tenantID string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.ReleaseSnapshot(ctx, tenantID) })
+func (s *core) releaseSnapshot(ctx context.Context, tenantID string) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.ReleaseSnapshot(ctx, tenantID) })
 }

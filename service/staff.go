@@ -192,7 +192,7 @@ func normalEmail(p *tenure.Problems, email string) string {
 // CreateStaff adds a staff account to a tenant and returns it with its password (the one
 // given, or a generated one to hand over once). KindConflict if the email is taken in the
 // tenant. The CLI uses it to create a tenant's first owner.
-func (s *Service) CreateStaff(ctx context.Context, tenantID, actor string, in NewStaff) (st Staff, password string, err error) {
+func (s *Access) CreateStaff(ctx context.Context, tenantID, actor string, in NewStaff) (st Staff, password string, err error) {
 	var p tenure.Problems
 	email := normalEmail(&p, in.Email)
 	name := strings.TrimSpace(in.Name)
@@ -211,7 +211,7 @@ func (s *Service) CreateStaff(ctx context.Context, tenantID, actor string, in Ne
 		return st, "", err
 	}
 	hash := hashPassword(password) // outside the transaction: it takes a tenth of a second
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}
@@ -235,8 +235,8 @@ func (s *Service) CreateStaff(ctx context.Context, tenantID, actor string, in Ne
 }
 
 // StaffList lists a tenant's staff accounts, oldest first.
-func (s *Service) StaffList(ctx context.Context, tenantID string) (out []Staff, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Access) StaffList(ctx context.Context, tenantID string) (out []Staff, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		rows, err := tx.StaffList(ctx, tenantID)
 		for _, r := range rows {
 			out = append(out, staffOf(r))
@@ -248,7 +248,7 @@ func (s *Service) StaffList(ctx context.Context, tenantID string) (out []Staff, 
 
 // SetStaffRole changes an account's role, effective on its next request. KindConflict if
 // it would leave the tenant without an active owner.
-func (s *Service) SetStaffRole(ctx context.Context, tenantID, actor, id string, role Role) (Staff, error) {
+func (s *Access) SetStaffRole(ctx context.Context, tenantID, actor, id string, role Role) (Staff, error) {
 	if !role.Valid() {
 		return Staff{}, tenure.Invalid("service.SetStaffRole", "role", "must be owner, marketer, support or read_only")
 	}
@@ -260,7 +260,7 @@ func (s *Service) SetStaffRole(ctx context.Context, tenantID, actor, id string, 
 
 // DeactivateStaff disables an account and ends its sessions. KindConflict for the last
 // active owner.
-func (s *Service) DeactivateStaff(ctx context.Context, tenantID, actor, id string) (Staff, error) {
+func (s *Access) DeactivateStaff(ctx context.Context, tenantID, actor, id string) (Staff, error) {
 	return s.changeStaff(ctx, tenantID, actor, id, "staff.deactivated", nil, func(r *storage.StaffRow) bool {
 		r.Active = false
 		return false
@@ -269,7 +269,7 @@ func (s *Service) DeactivateStaff(ctx context.Context, tenantID, actor, id strin
 
 // ResetStaffPassword gives an account a new generated password, returned once, and ends
 // its sessions.
-func (s *Service) ResetStaffPassword(ctx context.Context, tenantID, actor, id string) (st Staff, password string, err error) {
+func (s *Access) ResetStaffPassword(ctx context.Context, tenantID, actor, id string) (st Staff, password string, err error) {
 	password = NewPassword()
 	hash := hashPassword(password)
 	st, err = s.changeStaff(ctx, tenantID, actor, id, "staff.password_reset", nil, func(r *storage.StaffRow) bool {
@@ -282,8 +282,8 @@ func (s *Service) ResetStaffPassword(ctx context.Context, tenantID, actor, id st
 // changeStaff applies change to a locked account; change reports whether the account is an
 // active owner afterwards. Owners are locked first so that the last one cannot be removed
 // by two concurrent changes.
-func (s *Service) changeStaff(ctx context.Context, tenantID, actor, id, action string, details map[string]any, change func(*storage.StaffRow) (ownerAfter bool)) (st Staff, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+func (s *Access) changeStaff(ctx context.Context, tenantID, actor, id, action string, details map[string]any, change func(*storage.StaffRow) (ownerAfter bool)) (st Staff, err error) {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		owners, err := tx.LockOwners(ctx, tenantID)
 		if err != nil {
 			return err
@@ -342,14 +342,14 @@ type StaffSession struct {
 
 // SignIn checks an email and password. KindUnauthorized for an unknown email, a wrong
 // password or a deactivated account, without saying which.
-func (s *Service) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err error) {
+func (s *Access) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	denied := tenure.Errorf(tenure.KindUnauthorized, "service.SignIn", "wrong email or password")
 	if len(in.Password) > MaxPasswordLength {
 		return out, denied
 	}
 	var rows []storage.StaffRow
-	if err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) { rows, err = tx.StaffByEmail(ctx, in.TenantID, email); return err }); err != nil {
+	if err := s.db.Read(ctx, func(tx *storage.Tx) (err error) { rows, err = tx.StaffByEmail(ctx, in.TenantID, email); return err }); err != nil {
 		return out, err
 	}
 	var matched []storage.StaffRow
@@ -371,7 +371,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err
 		return out, denied
 	}
 	if len(matched) > 1 {
-		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err = s.db.Read(ctx, func(tx *storage.Tx) error {
 			for _, r := range matched {
 				t, err := tx.Tenant(ctx, r.TenantID)
 				if err != nil {
@@ -384,7 +384,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err
 		return out, err
 	}
 	out.Secret = newSessionSecret()
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		r, err := tx.Staff(ctx, matched[0].TenantID, matched[0].ID, true)
 		if err != nil || !r.Active {
 			return denied
@@ -415,11 +415,11 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (out SignIn, err
 // Session returns the signed-in staff member of a session secret; KindUnauthorized if the
 // session is unknown, expired or its account deactivated. The role is read fresh, so a
 // role change applies to the next request.
-func (s *Service) Session(ctx context.Context, secret string) (out StaffSession, err error) {
+func (s *Access) Session(ctx context.Context, secret string) (out StaffSession, err error) {
 	if secret == "" || len(secret) > 100 {
 		return out, tenure.Errorf(tenure.KindUnauthorized, "service.Session", "not signed in")
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		sess, r, err := tx.SessionStaff(ctx, hashSession(secret))
 		out = StaffSession{Staff: staffOf(r), ExpiresAt: sess.ExpiresAt}
 		return err
@@ -428,11 +428,11 @@ func (s *Service) Session(ctx context.Context, secret string) (out StaffSession,
 }
 
 // SignOut ends a session; ending an unknown one is not an error.
-func (s *Service) SignOut(ctx context.Context, secret string) error {
+func (s *Access) SignOut(ctx context.Context, secret string) error {
 	if secret == "" {
 		return nil
 	}
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.DeleteSession(ctx, hashSession(secret)) })
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.DeleteSession(ctx, hashSession(secret)) })
 }
 
 // newSessionSecret returns 256 random bits, base64url-encoded.

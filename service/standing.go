@@ -26,21 +26,21 @@ type Standing struct {
 // StandingMaxAge is how old the store-wide analytics behind a member's standing may be.
 const StandingMaxAge = 15 * time.Minute
 
-// MemberStanding gathers a member's standing. RFM scores and the CLV model are store-wide:
+// Standing gathers a member's standing. RFM scores and the CLV model are store-wide:
 // they come from the tenant's analytics snapshot, recomputed in the background when older
 // than StandingMaxAge; it never waits for one.
-func (s *Service) MemberStanding(ctx context.Context, tenantID, memberID string) (st Standing, err error) {
-	if ts, err := s.MemberTierStatus(ctx, tenantID, memberID); err == nil && ts.Rank > 0 {
+func (s *Members) Standing(ctx context.Context, tenantID, memberID string) (st Standing, err error) {
+	if ts, err := s.svc.Tiers.MemberStatus(ctx, tenantID, memberID); err == nil && ts.Rank > 0 {
 		st.Tier = &ts
 	}
-	err = s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		st.Segments, err = tx.MemberSegments(ctx, memberID)
 		return err
 	})
 	if err != nil {
 		return st, err
 	}
-	sn := s.ReadySnapshot(ctx, tenantID, StandingMaxAge)
+	sn := s.svc.Reports.ReadySnapshot(ctx, tenantID, StandingMaxAge)
 	if sn == nil {
 		st.AnalyticsPending = true
 		return st, nil

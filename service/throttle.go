@@ -30,7 +30,7 @@ func counterKey(k string) string {
 // RecentCounts returns, for each key, its counts that still fall in a window of the given
 // length ending now, oldest first, and now (the clock's). The counts are in the database,
 // shared by every node.
-func (s *Service) RecentCounts(ctx context.Context, keys []string, window time.Duration) (map[string][]WindowCount, time.Time, error) {
+func (s *Access) RecentCounts(ctx context.Context, keys []string, window time.Duration) (map[string][]WindowCount, time.Time, error) {
 	now := s.Clock.Now()
 	byHash := make(map[string]string, len(keys))
 	hashed := make([]string, len(keys))
@@ -39,7 +39,7 @@ func (s *Service) RecentCounts(ctx context.Context, keys []string, window time.D
 		byHash[hashed[i]] = k
 	}
 	var cs []storage.Count
-	err := s.DB.Read(ctx, func(tx *storage.Tx) (err error) {
+	err := s.db.Read(ctx, func(tx *storage.Tx) (err error) {
 		cs, err = tx.Counts(ctx, hashed, now.Add(-window-CountBucket).Add(time.Microsecond))
 		return err
 	})
@@ -53,12 +53,12 @@ func (s *Service) RecentCounts(ctx context.Context, keys []string, window time.D
 
 // AddCount counts one event now for each key, and deletes counts too old for a window of
 // the given length (the longest any caller uses).
-func (s *Service) AddCount(ctx context.Context, keys []string, window time.Duration) error {
+func (s *Access) AddCount(ctx context.Context, keys []string, window time.Duration) error {
 	hashed := make([]string, len(keys))
 	for i, k := range keys {
 		hashed[i] = counterKey(k)
 	}
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.AddCounts(ctx, hashed, tx.Now.UTC().Truncate(CountBucket)); err != nil {
 			return err
 		}
@@ -67,6 +67,6 @@ func (s *Service) AddCount(ctx context.Context, keys []string, window time.Durat
 }
 
 // ClearCount forgets a key's counts.
-func (s *Service) ClearCount(ctx context.Context, key string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error { return tx.ClearCounts(ctx, counterKey(key)) })
+func (s *Access) ClearCount(ctx context.Context, key string) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.ClearCounts(ctx, counterKey(key)) })
 }

@@ -67,19 +67,19 @@ type tierChanged struct {
 	Benefits       *tiers.Benefits `json:"benefits,omitempty"`
 }
 
-// Tiers returns the tenant's tier configuration (no tiers, version 0, until one is saved).
-func (s *Service) Tiers(ctx context.Context, tenantID string) (c TierConfig, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+// Config returns the tenant's tier configuration (no tiers, version 0, until one is saved).
+func (s *Tiers) Config(ctx context.Context, tenantID string) (c TierConfig, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		c.Ladder, c.Version, err = tx.TierLadder(ctx, tenantID)
 		return err
 	})
 	return c, err
 }
 
-// TierMembership counts the tenant's members by the tier they hold now; members with
+// Membership counts the tenant's members by the tier they hold now; members with
 // no tier are under "".
-func (s *Service) TierMembership(ctx context.Context, tenantID string) (counts map[string]int64, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+func (s *Tiers) Membership(ctx context.Context, tenantID string) (counts map[string]int64, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		total, err := tx.CountMembers(ctx, tenantID)
 		if err != nil {
 			return err
@@ -99,17 +99,28 @@ func (s *Service) TierMembership(ctx context.Context, tenantID string) (counts m
 	return counts, err
 }
 
-// SaveTiers validates and stores a tier configuration, and schedules the re-evaluation of
-// every member it may move (immediately, in pages). An invalid configuration writes
-// nothing and names the offending fields.
-func (s *Service) SaveTiers(ctx context.Context, tenantID, actor string, set tiers.Ladder) (c TierConfig, err error) {
+// Save validates and stores a tier configuration, whatever its version, and schedules
+// the re-evaluation of every member it may move (immediately, in pages). An invalid
+// configuration writes nothing and names the offending fields.
+func (s *Tiers) Save(ctx context.Context, tenantID, actor string, set tiers.Ladder) (c TierConfig, err error) {
+	return s.SaveIf(ctx, tenantID, actor, AnyVersion, set)
+}
+
+// SaveIf is Save only if the configuration's version is still base (the one the editor
+// started from; 0 when none was saved): KindConflict, and nothing written, when someone
+// saved it since.
+func (s *Tiers) SaveIf(ctx context.Context, tenantID, actor string, base int64, set tiers.Ladder) (c TierConfig, err error) {
 	if err := set.Validate(); err != nil {
 		return c, err
 	}
 	c.Ladder = set
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
-		if c.Version, err = tx.SaveTierLadder(ctx, tenantID, actor, set); err != nil {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
+		var ok bool
+		if c.Version, ok, err = tx.SaveTierLadderIf(ctx, tenantID, actor, base, set); err != nil {
 			return err
+		}
+		if !ok {
+			return staleVersion("service.SaveTiers", "the tier configuration", base)
 		}
 		p, _ := json.Marshal(tierRescan{Version: c.Version})
 		if err := tx.Schedule(ctx, tenantID, jobTierRescan, "v"+strconv.FormatInt(c.Version, 10), string(p), tx.Now); err != nil {
@@ -120,9 +131,9 @@ func (s *Service) SaveTiers(ctx context.Context, tenantID, actor string, set tie
 	return c, err
 }
 
-// MemberTierStatus returns a member's tier as of now, with benefits and progress.
-func (s *Service) MemberTierStatus(ctx context.Context, tenantID, memberRef string) (ts TierStatus, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+// MemberStatus returns a member's tier as of now, with benefits and progress.
+func (s *Tiers) MemberStatus(ctx context.Context, tenantID, memberRef string) (ts TierStatus, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {
 			return err
@@ -141,15 +152,15 @@ func (s *Service) MemberTierStatus(ctx context.Context, tenantID, memberRef stri
 	return ts, err
 }
 
-// AssignTier sets (or, with an empty tier, removes) a member's manual tier, audited with
+// Assign sets (or, with an empty tier, removes) a member's manual tier, audited with
 // its reason. The change is announced like any other (tier.changed).
-func (s *Service) AssignTier(ctx context.Context, tenantID, actor, memberRef string, a TierAssignment) (ts TierStatus, err error) {
+func (s *Tiers) Assign(ctx context.Context, tenantID, actor, memberRef string, a TierAssignment) (ts TierStatus, err error) {
 	man := tiers.Manual{Tier: strings.ToLower(strings.TrimSpace(a.Tier)), Reason: strings.TrimSpace(a.Reason), Actor: actor}
 	if a.ExpiresAt != nil {
 		t := a.ExpiresAt.UTC().Truncate(time.Microsecond)
 		man.Until = &t
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, true)
 		if err != nil {
 			return err
@@ -182,17 +193,17 @@ func (s *Service) AssignTier(ctx context.Context, tenantID, actor, memberRef str
 	return ts, err
 }
 
-// TierActivity records qualifying activity (net deltas; negative for refunds and
+// addTierActivity records qualifying activity (net deltas; negative for refunds and
 // cancellations) in the month of at, and re-evaluates the member in the caller's
 // transaction: an upgrade takes effect at once and is announced (tier.changed, audit).
 // The caller holds the member's row lock. Activity is recorded even while no tiers are
 // configured, so that it counts once they are.
-func (s *Service) TierActivity(ctx context.Context, tx *storage.Tx, tenantID, memberID string, at time.Time, pointsEarned, spend, orders int64) error {
+func (s *core) addTierActivity(ctx context.Context, tx *storage.Tx, tenantID, memberID string, at time.Time, pointsEarned, spend, orders int64) error {
 	return s.tierActivity(ctx, tx, tenantID, nil, memberID, at, tiers.Totals{Points: pointsEarned, Spend: spend, Orders: orders})
 }
 
 // tierActivity is TierActivity with the program's time zone when the caller has it.
-func (s *Service) tierActivity(ctx context.Context, tx *storage.Tx, tenantID string, loc *time.Location, memberID string, at time.Time, delta tiers.Totals) error {
+func (s *core) tierActivity(ctx context.Context, tx *storage.Tx, tenantID string, loc *time.Location, memberID string, at time.Time, delta tiers.Totals) error {
 	if delta == (tiers.Totals{}) {
 		return nil
 	}
@@ -217,9 +228,9 @@ func (s *Service) tierActivity(ctx context.Context, tx *storage.Tx, tenantID str
 	return err
 }
 
-// TierOf returns a member's tier key as of the transaction's time and its earn multiplier
+// tierOf returns a member's tier key as of the transaction's time and its earn multiplier
 // (rules.OneX for none), for the earning rules. It reads only.
-func (s *Service) TierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, rules.BasisPoints, error) {
+func (s *core) tierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID string) (string, rules.BasisPoints, error) {
 	e, err := s.tierEnv(ctx, tx, tenantID, nil)
 	if err != nil || len(e.set.Tiers) == 0 {
 		return "", rules.OneX, err
@@ -232,11 +243,11 @@ func (s *Service) TierOf(ctx context.Context, tx *storage.Tx, tenantID, memberID
 	return key, rules.BasisPoints(e.set.Multiplier(key)), nil
 }
 
-// TierKeys reads the tier in force at the transaction's time of every member of the
+// tierKeys reads the tier in force at the transaction's time of every member of the
 // tenant in a few queries, for work over the whole base (segment refreshes): call it
 // before iterating members, then look members up with the returned function. It agrees
 // with TierOf member by member.
-func (s *Service) TierKeys(ctx context.Context, tx *storage.Tx, tenantID string) (func(memberID string) string, error) {
+func (s *core) tierKeys(ctx context.Context, tx *storage.Tx, tenantID string) (func(memberID string) string, error) {
 	e, err := s.tierEnv(ctx, tx, tenantID, nil)
 	if err != nil || len(e.set.Tiers) == 0 {
 		return func(string) string { return "" }, err
@@ -273,7 +284,7 @@ func (s *Service) TierKeys(ctx context.Context, tx *storage.Tx, tenantID string)
 }
 
 // runTierJob runs tier jobs; handled is false for other kinds.
-func (s *Service) runTierJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
+func (s *core) runTierJob(ctx context.Context, tx *storage.Tx, j storage.Job) (handled bool, err error) {
 	switch j.Kind {
 	case jobTierReview:
 		return true, s.reviewMember(ctx, tx, j.TenantID, j.Payload, nil)
@@ -307,7 +318,7 @@ func (s *Service) runTierJob(ctx context.Context, tx *storage.Tx, j storage.Job)
 
 // reviewMember locks a member and re-evaluates their tier; a member since deleted is
 // skipped. e is loaded when nil.
-func (s *Service) reviewMember(ctx context.Context, tx *storage.Tx, tenantID, memberID string, e *tierEnv) error {
+func (s *core) reviewMember(ctx context.Context, tx *storage.Tx, tenantID, memberID string, e *tierEnv) error {
 	if _, err := tx.Member(ctx, tenantID, memberID, true); err != nil {
 		if tenure.KindOf(err) == tenure.KindNotFound {
 			return nil
@@ -332,7 +343,7 @@ func (s *Service) reviewMember(ctx context.Context, tx *storage.Tx, tenantID, me
 // reviewTier evaluates a member at the transaction's time and writes what was decided: the
 // state (when it changed, or always when dirty), the next review job, and for a change of
 // tier a tier.changed message and an audit entry.
-func (s *Service) reviewTier(ctx context.Context, tx *storage.Tx, tenantID string, e tierEnv, memberID, actor string, st tiers.State, stats tiers.Stats, dirty bool) (tiers.Decision, error) {
+func (s *core) reviewTier(ctx context.Context, tx *storage.Tx, tenantID string, e tierEnv, memberID, actor string, st tiers.State, stats tiers.Stats, dirty bool) (tiers.Decision, error) {
 	d := tiers.Evaluate(e.set, st, stats, tx.Now, e.loc)
 	before, _ := json.Marshal(st)
 	after, _ := json.Marshal(d.State)
@@ -382,7 +393,7 @@ type tierEnv struct {
 }
 
 // tierEnv loads the tenant's tier configuration, and its time zone unless loc is given.
-func (s *Service) tierEnv(ctx context.Context, tx *storage.Tx, tenantID string, loc *time.Location) (tierEnv, error) {
+func (s *core) tierEnv(ctx context.Context, tx *storage.Tx, tenantID string, loc *time.Location) (tierEnv, error) {
 	e := tierEnv{loc: loc}
 	var err error
 	if e.set, e.version, err = tx.TierLadder(ctx, tenantID); err != nil || loc != nil {
@@ -436,7 +447,7 @@ func orderTierOf(o *tenure.Order) orderTier {
 // tierOrderChange is the intake hook's body: it passes what one event changed in an
 // order's standing toward tiers (before is orderTierOf taken before the event) to
 // TierActivity, dated at the order's payment so that a refund nets out in the same month.
-func (s *Service) tierOrderChange(ctx context.Context, u *unit, memberID string, o *tenure.Order, before orderTier) error {
+func (s *core) tierOrderChange(ctx context.Context, u *unit, memberID string, o *tenure.Order, before orderTier) error {
 	now := orderTierOf(o)
 	at := u.tx.Now
 	if o.PaidAt != nil {

@@ -32,18 +32,18 @@ func newTierTest(t *testing.T, e storagetest.Engine, set *tiers.Ladder) *tierTes
 	clock := tenure.NewManualClock(time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC))
 	db := storagetest.Open(t, e, clock)
 	v := &tierTest{t: t, db: db, svc: New(db, nil), clock: clock}
-	tn, _, err := v.svc.CreateTenant(tctx, "Tier store")
+	tn, _, err := v.svc.Tenants.Create(tctx, "Tier store")
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.tenant = tn.ID
 	p := tn.Program
 	p.TimeZone = "Europe/Warsaw"
-	if _, err := v.svc.UpdateProgram(tctx, v.tenant, "test", p); err != nil {
+	if _, err := v.svc.Tenants.UpdateProgram(tctx, v.tenant, "test", p); err != nil {
 		t.Fatal(err)
 	}
 	if set != nil {
-		if _, err := v.svc.SaveTiers(tctx, v.tenant, "test", *set); err != nil {
+		if _, err := v.svc.Tiers.Save(tctx, v.tenant, "test", *set); err != nil {
 			t.Fatal(err)
 		}
 		v.runJobs()
@@ -72,7 +72,7 @@ func (v *tierTest) setClock(s string) {
 
 func (v *tierTest) enrol(ref string) string {
 	v.t.Helper()
-	m, err := v.svc.CreateMember(tctx, v.tenant, "test", NewMember{ExternalID: ref})
+	m, err := v.svc.Members.Create(tctx, v.tenant, "test", NewMember{ExternalID: ref})
 	if err != nil {
 		v.t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func (v *tierTest) activity(memberID string, points, spend, orders int64) {
 		if _, err := tx.Member(tctx, v.tenant, memberID, true); err != nil {
 			return err
 		}
-		return v.svc.TierActivity(tctx, tx, v.tenant, memberID, tx.Now, points, spend, orders)
+		return v.svc.addTierActivity(tctx, tx, v.tenant, memberID, tx.Now, points, spend, orders)
 	})
 	if err != nil {
 		v.t.Fatal(err)
@@ -132,7 +132,7 @@ func (v *tierTest) runJobs() int {
 
 func (v *tierTest) status(ref string) TierStatus {
 	v.t.Helper()
-	ts, err := v.svc.MemberTierStatus(tctx, v.tenant, ref)
+	ts, err := v.svc.Tiers.MemberStatus(tctx, v.tenant, ref)
 	if err != nil {
 		v.t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestTierCalendarYear(t *testing.T) {
 		if m.Tier != "" || m.Previous != "silver" || m.Direction != "down" || m.Reason != tiers.ReasonDowngraded {
 			t.Fatalf("tier.changed %+v", m)
 		}
-		audit, err := v.svc.AuditLog(tctx, v.tenant, "", 50)
+		audit, err := v.svc.Tenants.AuditLog(tctx, v.tenant, "", 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func TestTierMultiplierForTheRules(t *testing.T) {
 		v := newTierTest(t, e, &set)
 		id := v.enrol("vip")
 		tierOf := func() (key string, m rules.BasisPoints) {
-			err := v.db.Read(tctx, func(tx *storage.Tx) (err error) { key, m, err = v.svc.TierOf(tctx, tx, v.tenant, id); return err })
+			err := v.db.Read(tctx, func(tx *storage.Tx) (err error) { key, m, err = v.svc.tierOf(tctx, tx, v.tenant, id); return err })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,7 +381,7 @@ func TestTierManualAssignment(t *testing.T) {
 		v.expect("eva", "silver")
 
 		until := time.Date(2026, 5, 1, 0, 0, 0, 0, warsaw)
-		ts, err := v.svc.AssignTier(tctx, v.tenant, "key:staff", "eva", TierAssignment{Tier: "Gold", ExpiresAt: &until, Reason: "influencer campaign"})
+		ts, err := v.svc.Tiers.Assign(tctx, v.tenant, "key:staff", "eva", TierAssignment{Tier: "Gold", ExpiresAt: &until, Reason: "influencer campaign"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,16 +405,16 @@ func TestTierManualAssignment(t *testing.T) {
 		}
 
 		// An assignment with no end lasts until it is removed.
-		if _, err := v.svc.AssignTier(tctx, v.tenant, "key:staff", "eva", TierAssignment{Tier: "gold", Reason: "founder"}); err != nil {
+		if _, err := v.svc.Tiers.Assign(tctx, v.tenant, "key:staff", "eva", TierAssignment{Tier: "gold", Reason: "founder"}); err != nil {
 			t.Fatal(err)
 		}
 		v.expect("eva", "gold")
-		if _, err := v.svc.AssignTier(tctx, v.tenant, "key:staff", "eva", TierAssignment{Reason: "founder left"}); err != nil {
+		if _, err := v.svc.Tiers.Assign(tctx, v.tenant, "key:staff", "eva", TierAssignment{Reason: "founder left"}); err != nil {
 			t.Fatal(err)
 		}
 		v.expect("eva", "silver")
 		lastChange(t, v.changes(), 5)
-		audit, _ := v.svc.AuditLog(tctx, v.tenant, "", 50)
+		audit, _ := v.svc.Tenants.AuditLog(tctx, v.tenant, "", 50)
 		var actions []string
 		for _, a := range audit {
 			if strings.HasPrefix(a.Action, "tier.") && a.Action != "tier.changed" {
@@ -435,7 +435,7 @@ func TestTierManualAssignment(t *testing.T) {
 			{"a reason is required", TierAssignment{Tier: "gold"}, "reason"},
 		} {
 			before := v.counts()
-			_, err := v.svc.AssignTier(tctx, v.tenant, "key:staff", "eva", c.in)
+			_, err := v.svc.Tiers.Assign(tctx, v.tenant, "key:staff", "eva", c.in)
 			if tenure.KindOf(err) != tenure.KindInvalid || !slices.Equal(fieldsOf(err), []string{c.field}) {
 				t.Fatalf("%s: %v", c.name, err)
 			}
@@ -461,7 +461,7 @@ func TestTierConfiguration(t *testing.T) {
 		id := v.enrol("kim")
 		v.setClock("2026-03-01 10:00")
 		v.activity(id, 700, 0, 1) // recorded while no tiers exist
-		if c, err := v.svc.Tiers(tctx, v.tenant); err != nil || c.Version != 0 || len(c.Tiers) != 0 || c.Metric != tiers.PointsEarned {
+		if c, err := v.svc.Tiers.Config(tctx, v.tenant); err != nil || c.Version != 0 || len(c.Tiers) != 0 || c.Metric != tiers.PointsEarned {
 			t.Fatalf("default config %+v %v", c, err)
 		}
 
@@ -470,7 +470,7 @@ func TestTierConfiguration(t *testing.T) {
 			bad := ladder()
 			bad.Tiers[1].Threshold = 900
 			bad.Tiers[0].Benefits.EarnMultiplierBP = -1
-			_, err := v.svc.SaveTiers(tctx, v.tenant, "test", bad)
+			_, err := v.svc.Tiers.Save(tctx, v.tenant, "test", bad)
 			got := fieldsOf(err)
 			slices.Sort(got)
 			if !slices.Equal(got, []string{"tiers[0].benefits.earn_multiplier_bp", "tiers[1].threshold"}) {
@@ -484,7 +484,7 @@ func TestTierConfiguration(t *testing.T) {
 		t.Run("saving re-evaluates every member, counting earlier activity", func(t *testing.T) {
 			set := ladder()
 			set.Tiers[0].Threshold = 500
-			c, err := v.svc.SaveTiers(tctx, v.tenant, "test", set)
+			c, err := v.svc.Tiers.Save(tctx, v.tenant, "test", set)
 			if err != nil || c.Version != 1 {
 				t.Fatalf("%+v %v", c, err)
 			}
@@ -497,7 +497,7 @@ func TestTierConfiguration(t *testing.T) {
 				t.Fatalf("%+v", m)
 			}
 			set.Tiers = nil // turning tiers off takes the tier away
-			if c, err = v.svc.SaveTiers(tctx, v.tenant, "test", set); err != nil || c.Version != 2 {
+			if c, err = v.svc.Tiers.Save(tctx, v.tenant, "test", set); err != nil || c.Version != 2 {
 				t.Fatalf("%+v %v", c, err)
 			}
 			v.runJobs()
@@ -513,18 +513,18 @@ func TestTierTenantIsolation(t *testing.T) {
 		set := ladder()
 		v := newTierTest(t, e, &set)
 		id := v.enrol("ola")
-		other, _, err := v.svc.CreateTenant(tctx, "Other store")
+		other, _, err := v.svc.Tenants.Create(tctx, "Other store")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.svc.SaveTiers(tctx, other.ID, "x", set); err != nil {
+		if _, err := v.svc.Tiers.Save(tctx, other.ID, "x", set); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.svc.MemberTierStatus(tctx, other.ID, id); tenure.KindOf(err) != tenure.KindNotFound {
+		if _, err := v.svc.Tiers.MemberStatus(tctx, other.ID, id); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("read: %v", err)
 		}
 		before := v.counts()
-		if _, err := v.svc.AssignTier(tctx, other.ID, "x", id, TierAssignment{Tier: "gold", Reason: "steal"}); tenure.KindOf(err) != tenure.KindNotFound {
+		if _, err := v.svc.Tiers.Assign(tctx, other.ID, "x", id, TierAssignment{Tier: "gold", Reason: "steal"}); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("assign: %v", err)
 		}
 		if after := v.counts(); !sameRows(before, after) {
@@ -574,7 +574,7 @@ func TestTierKeysInBulkAgreeWithTierOf(t *testing.T) {
 		v.activity(ids["silver"], 1500, 0, 1)
 		v.activity(ids["gold"], 6000, 0, 1)
 		v.activity(ids["lapsed"], 1000, 0, 1)
-		if _, err := v.svc.AssignTier(tctx, v.tenant, "staff", "m", TierAssignment{Tier: "gold", Reason: "friend"}); err != nil {
+		if _, err := v.svc.Tiers.Assign(tctx, v.tenant, "staff", "m", TierAssignment{Tier: "gold", Reason: "friend"}); err != nil {
 			t.Fatal(err)
 		}
 		v.setClock("2028-01-10 10:00")
@@ -582,12 +582,12 @@ func TestTierKeysInBulkAgreeWithTierOf(t *testing.T) {
 		v.setClock("2028-02-15 10:00") // no job ran: the 2026 tiers are past review and grace
 		want := map[string]string{"none": "bronze", "silver": "bronze", "gold": "bronze", "manual": "gold", "lapsed": "bronze", "fresh": "silver"}
 		err := v.db.Read(tctx, func(tx *storage.Tx) error {
-			tierOf, err := v.svc.TierKeys(tctx, tx, v.tenant)
+			tierOf, err := v.svc.tierKeys(tctx, tx, v.tenant)
 			if err != nil {
 				return err
 			}
 			for name, id := range ids {
-				one, _, err := v.svc.TierOf(tctx, tx, v.tenant, id)
+				one, _, err := v.svc.tierOf(tctx, tx, v.tenant, id)
 				if err != nil {
 					return err
 				}

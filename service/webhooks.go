@@ -23,14 +23,14 @@ type CreatedWebhook struct {
 	Secret string `json:"secret" doc:"HMAC-SHA256 signing secret; shown only once"`
 }
 
-// CreateWebhook registers an endpoint and returns its signing secret.
-func (s *Service) CreateWebhook(ctx context.Context, tenantID, actor string, in WebhookInput) (out CreatedWebhook, err error) {
+// Create registers an endpoint and returns its signing secret.
+func (s *Webhooks) Create(ctx context.Context, tenantID, actor string, in WebhookInput) (out CreatedWebhook, err error) {
 	if err := tenure.ValidateWebhook(in.URL, in.EventTypes); err != nil {
 		return out, err
 	}
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		w := tenure.Webhook{ID: tx.NewID(tenure.PrefixWebhook), URL: in.URL, Secret: "whsec_" + hex.EncodeToString(raw[:]),
 			EventTypes: in.EventTypes, Description: in.Description, Active: in.Active == nil || *in.Active, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if err := tx.SaveWebhook(ctx, tenantID, w, true); err != nil {
@@ -42,12 +42,12 @@ func (s *Service) CreateWebhook(ctx context.Context, tenantID, actor string, in 
 	return out, err
 }
 
-// UpdateWebhook replaces an endpoint's URL, filters, description and state.
-func (s *Service) UpdateWebhook(ctx context.Context, tenantID, actor, id string, in WebhookInput) (w tenure.Webhook, err error) {
+// Update replaces an endpoint's URL, filters, description and state.
+func (s *Webhooks) Update(ctx context.Context, tenantID, actor, id string, in WebhookInput) (w tenure.Webhook, err error) {
 	if err := tenure.ValidateWebhook(in.URL, in.EventTypes); err != nil {
 		return w, err
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if w, err = tx.Webhook(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -63,9 +63,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, tenantID, actor, id string,
 	return w, err
 }
 
-// DeleteWebhook removes an endpoint.
-func (s *Service) DeleteWebhook(ctx context.Context, tenantID, actor, id string) error {
-	return s.DB.Write(ctx, func(tx *storage.Tx) error {
+// Delete removes an endpoint.
+func (s *Webhooks) Delete(ctx context.Context, tenantID, actor, id string) error {
+	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		if err := tx.DeleteWebhook(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -73,29 +73,29 @@ func (s *Service) DeleteWebhook(ctx context.Context, tenantID, actor, id string)
 	})
 }
 
-// Webhooks lists a tenant's endpoints.
-func (s *Service) Webhooks(ctx context.Context, tenantID string) (ws []tenure.Webhook, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { ws, err = tx.Webhooks(ctx, tenantID); return err })
+// List lists a tenant's endpoints.
+func (s *Webhooks) List(ctx context.Context, tenantID string) (ws []tenure.Webhook, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { ws, err = tx.Webhooks(ctx, tenantID); return err })
 	return ws, err
 }
 
-// Webhook loads one endpoint.
-func (s *Service) Webhook(ctx context.Context, tenantID, id string) (w tenure.Webhook, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { w, err = tx.Webhook(ctx, tenantID, id); return err })
+// Get loads one endpoint.
+func (s *Webhooks) Get(ctx context.Context, tenantID, id string) (w tenure.Webhook, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { w, err = tx.Webhook(ctx, tenantID, id); return err })
 	return w, err
 }
 
-// WebhookCircuits returns the circuit breaker state of the tenant's endpoints that have
+// Circuits returns the circuit breaker state of the tenant's endpoints that have
 // failed since their last success; an endpoint missing from the map is healthy.
-func (s *Service) WebhookCircuits(ctx context.Context, tenantID string) (cs map[string]tenure.Circuit, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { cs, err = tx.Circuits(ctx, tenantID); return err })
+func (s *Webhooks) Circuits(ctx context.Context, tenantID string) (cs map[string]tenure.Circuit, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { cs, err = tx.Circuits(ctx, tenantID); return err })
 	return cs, err
 }
 
 // Deliveries lists an endpoint's deliveries, newest first.
-func (s *Service) Deliveries(ctx context.Context, tenantID, webhookID, state, before string, limit int) (ds []tenure.Delivery, next string, err error) {
+func (s *Webhooks) Deliveries(ctx context.Context, tenantID, webhookID, state, before string, limit int) (ds []tenure.Delivery, next string, err error) {
 	limit = clampLimit(limit)
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Webhook(ctx, tenantID, webhookID); err != nil {
 			return err
 		}
@@ -110,14 +110,14 @@ func (s *Service) Deliveries(ctx context.Context, tenantID, webhookID, state, be
 }
 
 // Delivery loads one delivery with its attempt log.
-func (s *Service) Delivery(ctx context.Context, tenantID, id string) (d tenure.Delivery, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { d, err = tx.Delivery(ctx, tenantID, id); return err })
+func (s *Webhooks) Delivery(ctx context.Context, tenantID, id string) (d tenure.Delivery, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { d, err = tx.Delivery(ctx, tenantID, id); return err })
 	return d, err
 }
 
 // ReplayDelivery sends a delivered (or dead) message again, with the same message id.
-func (s *Service) ReplayDelivery(ctx context.Context, tenantID, actor, id string) (d tenure.Delivery, err error) {
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+func (s *Webhooks) ReplayDelivery(ctx context.Context, tenantID, actor, id string) (d tenure.Delivery, err error) {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if d, err = tx.ReplayDelivery(ctx, tenantID, id); err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, tenantID, actor, id string
 }
 
 // Message loads an outbox message.
-func (s *Service) Message(ctx context.Context, tenantID, id string) (m tenure.Message, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Message(ctx, tenantID, id); return err })
+func (s *Webhooks) Message(ctx context.Context, tenantID, id string) (m tenure.Message, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Message(ctx, tenantID, id); return err })
 	return m, err
 }

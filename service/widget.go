@@ -42,9 +42,9 @@ func widgetView(tenantID string, w storage.WidgetSettings) WidgetSettings {
 	return v
 }
 
-// WidgetSettings returns a tenant's widget settings (not configured until a secret is made).
-func (s *Service) WidgetSettings(ctx context.Context, tenantID string) (v WidgetSettings, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+// Settings returns a tenant's widget settings (not configured until a secret is made).
+func (s *Widget) Settings(ctx context.Context, tenantID string) (v WidgetSettings, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		w, _, err := tx.WidgetSettings(ctx, tenantID, false)
 		v = widgetView(tenantID, w)
 		return err
@@ -52,14 +52,14 @@ func (s *Service) WidgetSettings(ctx context.Context, tenantID string) (v Widget
 	return v, err
 }
 
-// RotateWidgetSecret makes a new member-token signing secret for the tenant and returns it;
+// RotateSecret makes a new member-token signing secret for the tenant and returns it;
 // it is never shown again. Tokens signed with the previous secret are refused by this node
 // once it returns, and by every other node as soon as the commit's notification reaches it.
-func (s *Service) RotateWidgetSecret(ctx context.Context, tenantID, actor string) (v WidgetSettings, secret string, err error) {
+func (s *Widget) RotateSecret(ctx context.Context, tenantID, actor string) (v WidgetSettings, secret string, err error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	secret = WidgetSecretPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.Tenant(ctx, tenantID); err != nil {
 			return err
 		}
@@ -82,15 +82,15 @@ func (s *Service) RotateWidgetSecret(ctx context.Context, tenantID, actor string
 	return v, secret, err
 }
 
-// SetWidgetOrigins replaces the storefront origins allowed to call the member API from a
+// SetOrigins replaces the storefront origins allowed to call the member API from a
 // browser; an empty list allows any. Each must be scheme://host[:port] with http or https
 // and nothing after the host; they are stored lower-cased, without duplicates.
-func (s *Service) SetWidgetOrigins(ctx context.Context, tenantID, actor string, origins []string) (v WidgetSettings, err error) {
+func (s *Widget) SetOrigins(ctx context.Context, tenantID, actor string, origins []string) (v WidgetSettings, err error) {
 	clean, err := checkOrigins(origins)
 	if err != nil {
 		return v, err
 	}
-	err = s.DB.Write(ctx, func(tx *storage.Tx) error {
+	err = s.db.Write(ctx, func(tx *storage.Tx) error {
 		w, found, err := tx.WidgetSettings(ctx, tenantID, true)
 		if err != nil {
 			return err
@@ -148,16 +148,16 @@ type widgetKey struct {
 	origins []string
 }
 
-// WidgetKey returns what a member token of the tenant is checked against: the signing
+// Key returns what a member token of the tenant is checked against: the signing
 // secret and the allowed origins. KindUnauthorized when the tenant is unknown or has no
 // secret yet, so that a caller cannot tell the two apart. A change takes effect on this
 // node once the call that made it returns, and on others as its notification arrives.
-func (s *Service) WidgetKey(ctx context.Context, tenantID string) (secret string, origins []string, err error) {
+func (s *Widget) Key(ctx context.Context, tenantID string) (secret string, origins []string, err error) {
 	now := time.Now()
 	live := s.changes.Live()
 	k, gen, ok := s.widgetKeys.get(tenantID, now)
 	if !ok || !live {
-		err = s.DB.Read(ctx, func(tx *storage.Tx) error {
+		err = s.db.Read(ctx, func(tx *storage.Tx) error {
 			w, _, err := tx.WidgetSettings(ctx, tenantID, false)
 			k = widgetKey{secret: w.Secret, origins: w.AllowedOrigins}
 			return err
@@ -175,11 +175,11 @@ func (s *Service) WidgetKey(ctx context.Context, tenantID string) (secret string
 	return k.secret, slices.Clone(k.origins), nil
 }
 
-// WidgetMember finds the member a token names by the store's customer id only (never by a
+// Member finds the member a token names by the store's customer id only (never by a
 // Tenure id that happens to look like one). KindNotFound if the store's customer is not
 // enrolled.
-func (s *Service) WidgetMember(ctx context.Context, tenantID, customerID string) (m tenure.Member, err error) {
-	err = s.DB.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, customerID, false); return err })
+func (s *Widget) Member(ctx context.Context, tenantID, customerID string) (m tenure.Member, err error) {
+	err = s.db.Read(ctx, func(tx *storage.Tx) error { m, err = tx.Member(ctx, tenantID, customerID, false); return err })
 	if err == nil && m.ExternalID != customerID {
 		err = tenure.NotFound("service.WidgetMember", "member", customerID)
 	}

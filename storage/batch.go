@@ -223,7 +223,7 @@ func orderDocs(o *tenure.Order) (refunds, points string, items, refunded int64) 
 	if o.Refunds == nil {
 		r = []byte("[]")
 	}
-	p, _ := json.Marshal(o.Points)
+	p, _ := json.Marshal(storedPoints(o.Points))
 	for _, l := range o.Lines {
 		items += l.Quantity
 	}

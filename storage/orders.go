@@ -146,7 +146,7 @@ type OrderFact struct {
 
 // EachOrderFact streams the tenant's paid, uncancelled orders by member, then payment
 // time, then arrival (Order.Seq, then id for orders stored before there was one), reading
-// only the orders table through its (tenant, member, paid_at, seq) index: nothing is
+// only the covering index orders_member (tenant, member, paid_at, seq, id, …): nothing is
 // sorted or held in memory, by the engine or here, beyond one row.
 func (tx *Tx) EachOrderFact(ctx context.Context, tenantID string, fn func(OrderFact) error) error {
 	rows, err := tx.query(ctx, `SELECT member_id, paid_at, subtotal - refunded, items FROM orders

@@ -261,7 +261,7 @@ type OrderStats struct {
 
 // MemberOrderStats returns the order statistics of each member (members without paid
 // orders are absent). It reads the members' entries of the covering index
-// orders_member_paid only: the cost follows the members' orders, never the tenant's.
+// orders_member only: the cost follows the members' orders, never the tenant's.
 func (tx *Tx) MemberOrderStats(ctx context.Context, tenantID string, memberIDs []string) (map[string]OrderStats, error) {
 	out := make(map[string]OrderStats, len(memberIDs))
 	err := chunks(memberIDs, func(members []string) error {

@@ -145,7 +145,7 @@ func TestMemberIsolation(t *testing.T) {
 			t.Errorf("A's redemption with B's key: %d %s", aRed.Status, aRed.Body)
 		}
 		clean("A's redemption with B's key", aRed)
-		if bal, _ := s.app.Service.Balance(ctx, s.tenant, "cust-b"); bal.Points.Available != 700 {
+		if bal, _ := s.app.Service.Members.Balance(ctx, s.tenant, "cust-b"); bal.Points.Available != 700 {
 			t.Errorf("B's balance moved: %d", bal.Points.Available)
 		}
 
@@ -180,7 +180,7 @@ func TestMemberIsolation(t *testing.T) {
 			t.Errorf("expired token: %d %s", r.Status, r.Body)
 		}
 		fresh := s.token("cust-a")
-		if _, _, err := s.app.Service.RotateWidgetSecret(ctx, s.tenant, "test"); err != nil {
+		if _, _, err := s.app.Service.Widget.RotateSecret(ctx, s.tenant, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if r := s.do("GET", "/v1/member", fresh, nil); r.Status != 401 {
@@ -203,11 +203,11 @@ func TestMemberOrigins(t *testing.T) {
 		if r := s.do("GET", "/v1/member", tok, nil, "Origin", "https://any.example"); r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("no origins set: %d %v", r.Status, r.Header)
 		}
-		if _, err := s.app.Service.SetWidgetOrigins(ctx, s.tenant, "test", []string{"ftp://shop.example", "https://shop.example/cart"}); tenure.KindOf(err) != tenure.KindInvalid ||
+		if _, err := s.app.Service.Widget.SetOrigins(ctx, s.tenant, "test", []string{"ftp://shop.example", "https://shop.example/cart"}); tenure.KindOf(err) != tenure.KindInvalid ||
 			!strings.Contains(err.Error(), "allowed_origins[0]") || !strings.Contains(err.Error(), "allowed_origins[1]") {
 			t.Errorf("bad origins: %v", err)
 		}
-		v, err := s.app.Service.SetWidgetOrigins(ctx, s.tenant, "test", []string{"HTTPS://Shop.Example:443", "https://shop.example", "http://localhost:3000"})
+		v, err := s.app.Service.Widget.SetOrigins(ctx, s.tenant, "test", []string{"HTTPS://Shop.Example:443", "https://shop.example", "http://localhost:3000"})
 		if err != nil || strings.Join(v.AllowedOrigins, " ") != "https://shop.example http://localhost:3000" {
 			t.Fatalf("origins: %v %v", v.AllowedOrigins, err)
 		}
@@ -225,7 +225,7 @@ func TestMemberOrigins(t *testing.T) {
 		if pre.Status != 204 || !strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "Idempotency-Key") {
 			t.Errorf("preflight: %d %v", pre.Status, pre.Header)
 		}
-		ws, err := s.app.Service.WidgetSettings(ctx, s.tenant)
+		ws, err := s.app.Service.Widget.Settings(ctx, s.tenant)
 		shown, _ := json.Marshal(ws)
 		if err != nil || !ws.Configured || !strings.HasPrefix(s.secret, ws.SecretHint) || len(ws.SecretHint) != 8 || strings.Contains(string(shown), s.secret) {
 			t.Errorf("settings: %s %v", shown, err)
@@ -245,7 +245,7 @@ func TestMemberTier(t *testing.T) {
 		}
 		ladder := tiers.Ladder{Metric: tiers.PointsEarned, Window: tiers.Lifetime, Tiers: []tiers.Tier{
 			{Key: "bronze", Name: "Bronze", Threshold: 0}, {Key: "silver", Name: "Silver", Threshold: 1000}}}
-		if _, err := s.app.Service.SaveTiers(context.Background(), s.tenant, "test", ladder); err != nil {
+		if _, err := s.app.Service.Tiers.Save(context.Background(), s.tenant, "test", ladder); err != nil {
 			t.Fatal(err)
 		}
 		m := s.do("GET", "/v1/member", tok, nil).JSON(t)

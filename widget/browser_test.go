@@ -59,14 +59,14 @@ func startShop(t *testing.T, e storagetest.Engine) *shop {
 	ctx := context.Background()
 	d := apptest.ServeDemo(t, e, apptest.DemoOptions{Customers: 80, Months: 8, Seed: 11, Redeem: true})
 	a, tn, clock, base := d.App, d.Tenant, d.Clock, d.URL
-	_, secret, err := a.Service.RotateWidgetSecret(ctx, tn.ID, "test")
+	_, secret, err := a.Service.Widget.RotateSecret(ctx, tn.ID, "test")
 	must(t, err)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /demo/shop", &widget.Storefront{Shop: "Kawa & Herbata", TenantID: tn.ID, Secret: secret, Clock: clock, API: base})
 	front := httptest.NewServer(mux)
 	t.Cleanup(front.Close)
-	_, err = a.Service.SetWidgetOrigins(ctx, tn.ID, "test", []string{front.URL})
+	_, err = a.Service.Widget.SetOrigins(ctx, tn.ID, "test", []string{front.URL})
 	must(t, err)
 	return &shop{app: a, tenure: base, url: front.URL + "/demo/shop", tenant: tn.ID}
 }
@@ -83,7 +83,7 @@ func (s *shop) richMember(t *testing.T, not string) (string, int64) {
 	t.Helper()
 	for i := 1; i <= 80; i++ {
 		id := fmt.Sprintf("cust-%05d", i)
-		b, err := s.app.Service.Balance(context.Background(), s.tenant, id)
+		b, err := s.app.Service.Members.Balance(context.Background(), s.tenant, id)
 		if err == nil && b.Points.Available >= 300 && b.Points.Available < 5000 && id != not {
 			return id, b.Points.Available
 		}
@@ -117,9 +117,9 @@ func storefrontWalk(t *testing.T, b *browser, s *shop) {
 	ctx := context.Background()
 	member, available := s.richMember(t, "")
 	other, _ := s.richMember(t, member)
-	theirs, err := s.app.Service.AvailableRewards(ctx, s.tenant, other)
+	theirs, err := s.app.Service.Rewards.Available(ctx, s.tenant, other)
 	must(t, err)
-	otherCoupon, err := s.app.Service.Redeem(ctx, s.tenant, "test", other, "", service.RedeemRequest{RewardID: theirs[0].Reward.ID})
+	otherCoupon, err := s.app.Service.Rewards.Redeem(ctx, s.tenant, "test", other, "", service.RedeemRequest{RewardID: theirs[0].Reward.ID})
 	must(t, err)
 
 	b.Do(t, chromedp.Navigate(s.url+"?member="+url.QueryEscape(member)))
@@ -167,12 +167,12 @@ func storefrontWalk(t *testing.T, b *browser, s *shop) {
 		b.Do(t, chromedp.Click(in(".tw-confirm .tw-btn")))
 		b.Wait(t, "the code", `(() => { const e = document.querySelector('#tenure-widget').shadowRoot.querySelector('[data-tw=code]'); return !!e && e.textContent.length >= 8 })()`)
 		code = sh[string](t, b, `w.querySelector('[data-tw=code]').textContent`)
-		cs, _, err := s.app.Service.MemberCoupons(ctx, s.tenant, member, "", "", 1)
+		cs, _, err := s.app.Service.Rewards.MemberCoupons(ctx, s.tenant, member, "", "", 1)
 		must(t, err)
 		if len(cs) != 1 || cs[0].Code != code || cs[0].RewardName != "20 zł coupon" || cs[0].State != rewards.Issued {
 			t.Fatalf("the page shows %q; the member's newest coupon is %+v", code, cs)
 		}
-		bal, err := s.app.Service.Balance(ctx, s.tenant, member)
+		bal, err := s.app.Service.Members.Balance(ctx, s.tenant, member)
 		must(t, err)
 		shown := digits(sh[string](t, b, `w.querySelector('[data-tw=available]').textContent`))
 		if bal.Points.Available != available-200 || shown != bal.Points.Available {

@@ -15,7 +15,7 @@ import (
 
 // Handler serves the widget's assets under /widget/ and the member API under /v1/member.
 type Handler struct {
-	svc *service.Service
+	svc services
 	log *slog.Logger
 	mux *http.ServeMux
 }
@@ -25,7 +25,7 @@ func New(svc *service.Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: svc, log: log, mux: http.NewServeMux()}
+	h := &Handler{svc: servicesOf(svc), log: log, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /widget/{file}", h.asset)
 	h.mux.HandleFunc("OPTIONS /v1/member/", h.preflight)
 	h.mux.HandleFunc("OPTIONS /v1/member", h.preflight)
@@ -102,12 +102,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
 	}
 	// Cached by the service, which drops a tenant's entry on every node when it changes.
-	secret, origins, err := h.svc.WidgetKey(r.Context(), tenantID)
+	secret, origins, err := h.svc.keys.Key(r.Context(), tenantID)
 	if err != nil {
 		allowAnyOrigin(w, r)
 		return nil, err
 	}
-	c, err := VerifyToken(token, tenantID, secret, h.svc.Clock.Now())
+	c, err := VerifyToken(token, tenantID, secret, h.svc.clock.Now())
 	if err != nil {
 		allowAnyOrigin(w, r)
 		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
@@ -115,7 +115,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request
 	if !allowOrigin(w, r, origins) {
 		return nil, tenure.Errorf(tenure.KindForbidden, "widget", "this store does not allow the member API from origin %s", r.Header.Get("Origin"))
 	}
-	m, err := h.svc.WidgetMember(r.Context(), tenantID, c.Member)
+	m, err := h.svc.keys.Member(r.Context(), tenantID, c.Member)
 	if err != nil {
 		return nil, err
 	}

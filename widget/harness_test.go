@@ -39,11 +39,11 @@ func start(t testing.TB, e storagetest.Engine) *server {
 func (s *server) newTenant(name string) (id, secret string) {
 	s.t.Helper()
 	ctx := context.Background()
-	tn, _, err := s.app.Service.CreateTenant(ctx, name)
+	tn, _, err := s.app.Service.Tenants.Create(ctx, name)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	_, secret, err = s.app.Service.RotateWidgetSecret(ctx, tn.ID, "test")
+	_, secret, err = s.app.Service.Widget.RotateSecret(ctx, tn.ID, "test")
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -54,12 +54,12 @@ func (s *server) newTenant(name string) (id, secret string) {
 func (s *server) member(tenant, customer, firstName string, points int64) tenure.Member {
 	s.t.Helper()
 	ctx := context.Background()
-	m, err := s.app.Service.CreateMember(ctx, tenant, "test", service.NewMember{ExternalID: customer, MemberPatch: tenure.MemberPatch{FirstName: &firstName}})
+	m, err := s.app.Service.Members.Create(ctx, tenant, "test", service.NewMember{ExternalID: customer, MemberPatch: tenure.MemberPatch{FirstName: &firstName}})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	if points > 0 {
-		if _, err := s.app.Service.Adjust(ctx, tenant, "test", customer, "", service.LedgerOp{Amount: points, Reason: "internal note: goodwill for ticket 4711"}); err != nil {
+		if _, err := s.app.Service.Intake.Adjust(ctx, tenant, "test", customer, "", service.LedgerOp{Amount: points, Reason: "internal note: goodwill for ticket 4711"}); err != nil {
 			s.t.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func (s *server) member(tenant, customer, firstName string, points int64) tenure
 // reward adds a reward to tenant's catalog.
 func (s *server) reward(tenant string, d rewards.RewardDefinition) rewards.Reward {
 	s.t.Helper()
-	r, err := s.app.Service.CreateReward(context.Background(), tenant, "test", d)
+	r, err := s.app.Service.Rewards.Create(context.Background(), tenant, "test", d)
 	if err != nil {
 		s.t.Fatal(err)
 	}

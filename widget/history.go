@@ -30,11 +30,11 @@ func (h *Handler) history(r *request) (any, error) {
 	// of one refund are summed, and the release of an order's points is no line of its
 	// own (the order's line says whether they are still pending). A page is read with
 	// room to spare so that a group is not cut at its end.
-	es, more, err := h.svc.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), min(limit*3+10, 200))
+	es, more, err := h.svc.ledger.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), min(limit*3+10, 200))
 	if err != nil {
 		return nil, err
 	}
-	pending, err := h.svc.PendingLots(r.Context(), r.claims.Tenant, r.member.ID)
+	pending, err := h.svc.ledger.PendingLots(r.Context(), r.claims.Tenant, r.member.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -68,11 +68,11 @@ type ReferralView struct {
 
 func (h *Handler) summary(r *request) (any, error) {
 	ctx, tenantID := r.Context(), r.claims.Tenant
-	t, err := h.svc.Tenant(ctx, tenantID)
+	t, err := h.svc.tenants.Get(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	b, err := h.svc.Balance(ctx, tenantID, r.member.ID)
+	b, err := h.svc.ledger.Balance(ctx, tenantID, r.member.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +93,13 @@ func pointsView(b tenure.Balance) PointsView {
 	return v
 }
 
-// tier is nil when the service has no tier engine wired or the program has no tiers.
+// tier is nil when the program has no tiers.
 func (h *Handler) tier(r *request) (*TierView, error) {
-	if h.svc.MemberTier == nil {
-		return nil, nil
-	}
-	cfg, err := h.svc.Tiers(r.Context(), r.claims.Tenant)
+	cfg, err := h.svc.tiers.Config(r.Context(), r.claims.Tenant)
 	if err != nil || len(cfg.Tiers) == 0 {
 		return nil, err
 	}
-	ts, err := h.svc.MemberTierStatus(r.Context(), r.claims.Tenant, r.member.ID)
+	ts, err := h.svc.tiers.MemberStatus(r.Context(), r.claims.Tenant, r.member.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +135,11 @@ var hidden = map[rewards.Reason]bool{rewards.ReasonTier: true, rewards.ReasonSeg
 	rewards.ReasonNotYet: true, rewards.ReasonEnded: true, rewards.ReasonArchived: true}
 
 func (h *Handler) rewards(r *request) (any, error) {
-	t, err := h.svc.Tenant(r.Context(), r.claims.Tenant)
+	t, err := h.svc.tenants.Get(r.Context(), r.claims.Tenant)
 	if err != nil {
 		return nil, err
 	}
-	offers, err := h.svc.AvailableRewards(r.Context(), r.claims.Tenant, r.member.ID)
+	offers, err := h.svc.catalog.Available(r.Context(), r.claims.Tenant, r.member.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +203,11 @@ func (h *Handler) redeem(r *request) (any, error) {
 	}
 	// Keys are namespaced per member, so one member's key can never replay another's
 	// redemption, nor collide with the store's own keys.
-	c, err := h.svc.Redeem(r.Context(), r.claims.Tenant, "member:"+r.member.ExternalID, r.member.ID, "widget/"+r.member.ID+"/"+key, in)
+	c, err := h.svc.catalog.Redeem(r.Context(), r.claims.Tenant, "member:"+r.member.ExternalID, r.member.ID, "widget/"+r.member.ID+"/"+key, in)
 	if err != nil {
 		return nil, err
 	}
-	b, err := h.svc.Balance(r.Context(), r.claims.Tenant, r.member.ID)
+	b, err := h.svc.ledger.Balance(r.Context(), r.claims.Tenant, r.member.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +226,7 @@ func (h *Handler) coupons(r *request) (any, error) {
 	default:
 		return nil, tenure.Invalid("widget.Coupons", "query.state", "must be issued, used, expired or cancelled")
 	}
-	cs, next, err := h.svc.MemberCoupons(r.Context(), r.claims.Tenant, r.member.ID, q.Get("state"), q.Get("cursor"), limit)
+	cs, next, err := h.svc.catalog.MemberCoupons(r.Context(), r.claims.Tenant, r.member.ID, q.Get("state"), q.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +239,7 @@ func (h *Handler) coupons(r *request) (any, error) {
 
 // coupon answers the same 404 for a coupon that does not exist and one of another member.
 func (h *Handler) coupon(r *request) (any, error) {
-	c, err := h.svc.Coupon(r.Context(), r.claims.Tenant, r.PathValue("ref"))
+	c, err := h.svc.catalog.Coupon(r.Context(), r.claims.Tenant, r.PathValue("ref"))
 	if (err == nil && c.MemberID != r.member.ID) || tenure.KindOf(err) == tenure.KindNotFound {
 		return nil, tenure.Errorf(tenure.KindNotFound, "widget.Coupon", "you have no such coupon")
 	}

@@ -12,9 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/tenure-loyalty/tenure"
 	"strings"
 	"time"
+
+	"github.com/tenure-loyalty/tenure"
 )
 
 // Token limits.

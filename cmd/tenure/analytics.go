@@ -47,9 +47,9 @@ func analyticsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	var sn *service.Snapshot
 	if opt == (service.SnapshotOptions{}) {
-		sn, err = a.Service.Snapshot(ctx, tenantID, 0) // the default snapshot, stored for the dashboard too
+		sn, err = a.Service.Reports.Snapshot(ctx, tenantID, 0) // the default snapshot, stored for the dashboard too
 	} else {
-		sn, err = a.Service.SnapshotAt(ctx, tenantID, opt)
+		sn, err = a.Service.Reports.SnapshotAt(ctx, tenantID, opt)
 	}
 	if err != nil {
 		return err

@@ -57,7 +57,7 @@ func backtest(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if tenantID, err = soleTenant(ctx, a.Service, tenantID, false); err != nil {
 		return err
 	}
-	rep, err := a.Service.Backtest(ctx, tenantID, req)
+	rep, err := a.Service.Rules.Backtest(ctx, tenantID, req)
 	if err != nil {
 		return err
 	}

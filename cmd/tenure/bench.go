@@ -17,7 +17,7 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 )
 
-const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|analytics [flags]
+const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|import|analytics [flags]
 
   ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch,
              under each -program (rules-20 and the default program)
@@ -28,6 +28,7 @@ const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|analytics [
   reads      GET /v1/members/{id}/balance vs a bare net/http handler
   webhooks   deliveries/s against a local receiver vs bare POSTs, and the lateness a
              slow endpoint adds to others
+  import     orders/s of the order import vs raw inserts of the rows it wrote
   analytics  see docs/benchmarks-analytics.md
 
 Each run works in a fresh database: a temporary SQLite file unless -database-url names
@@ -38,6 +39,9 @@ drops a schema of its own). See docs/benchmarks.md.`
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "analytics" {
 		return benchAnalytics(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "import" {
+		return benchImport(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads" && args[0] != "commit" && args[0] != "webhooks") {
 		fmt.Fprintln(stderr, benchUsage)

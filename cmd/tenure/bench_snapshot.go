@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -74,9 +73,9 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 
 	fmt.Fprintf(progress, "import: %d orders of %d customers, three lines an order, into %s...\n", cfg.Orders, cfg.Customers, st.Engine)
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeOrderLines(pw, store)) }()
+	go func() { pw.CloseWithError(benchmarks.WriteOrderLines(pw, store)) }()
 	t, cpu := time.Now(), procCPUSeconds()
-	sum, err := svc.ImportOrders(ctx, tn, pr, importer.Config{}, service.ImportOptions{})
+	sum, err := svc.Intake.ImportOrders(ctx, tn, pr, importer.Config{}, service.ImportOptions{})
 	pr.Close()
 	if err != nil {
 		return nil, err
@@ -114,7 +113,7 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 		mw := startMemWatch(20 * time.Millisecond)
 		mw.startStage()
 		t, cpu = time.Now(), procCPUSeconds()
-		sn, err = svc.SnapshotAt(ctx, tn, service.SnapshotOptions{AsOf: store.End()})
+		sn, err = svc.Reports.SnapshotAt(ctx, tn, service.SnapshotOptions{AsOf: store.End()})
 		times, cpus = append(times, time.Since(t).Seconds()), append(cpus, procCPUSeconds()-cpu)
 		res.PeakHeap = max(res.PeakHeap, mw.endStage())
 		mw.stop()
@@ -134,28 +133,6 @@ func runSnapshotBench(ctx context.Context, cfg synth.Config, dsn string, rounds 
 	res.PassTime = res.SnapshotSec <= analyticsTargetSeconds
 	res.PassMemory = res.PeakRSS > 0 && res.PeakRSS <= analyticsTargetBytes
 	return res, nil
-}
-
-// writeOrderLines writes the store's orders as an order-line file in the importer's
-// default layout: one invoice per order, three lines that add up to its amount.
-func writeOrderLines(w io.Writer, store *synth.Store) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n")
-	inv := 1_000_000
-	var b []byte
-	for o := range store.Orders() {
-		inv++
-		a := max(o.Amount, 3)
-		parts := [3]int64{a / 2, a / 4, a - a/2 - a/4}
-		at := o.At.UTC().Format(time.DateTime)
-		for i, part := range parts {
-			b = fmt.Appendf(b[:0], "%d,SKU%d,Item %d,1,%s,%d.%02d,%s,United Kingdom\n", inv, i+1, i+1, at, part/100, part%100, o.Customer)
-			if _, err := bw.Write(b); err != nil {
-				return err
-			}
-		}
-	}
-	return bw.Flush()
 }
 
 func (s *snapshotBench) print(w io.Writer) {

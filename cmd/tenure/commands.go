@@ -80,13 +80,13 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 	defer a.Close()
 	if tenantID == "" {
-		ts, err := a.Service.Tenants(ctx)
+		ts, err := a.Service.Tenants.List(ctx)
 		if err != nil {
 			return err
 		}
 		switch {
 		case len(ts) == 0:
-			t, secret, err := a.Service.CreateTenant(ctx, a.Config.TenantName)
+			t, secret, err := a.Service.Tenants.Create(ctx, a.Config.TenantName)
 			if err != nil {
 				return err
 			}
@@ -106,14 +106,14 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		if name == "" {
 			name = "cli " + scope + " key"
 		}
-		_, secret, err := a.Service.CreateKey(ctx, tenantID, "cli", name, tenure.Scope(scope))
+		_, secret, err := a.Service.Access.CreateKey(ctx, tenantID, "cli", name, tenure.Scope(scope))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, secret)
 		return nil
 	case "list":
-		ks, err := a.Service.Keys(ctx, tenantID)
+		ks, err := a.Service.Access.Keys(ctx, tenantID)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		if len(other) != 1 {
 			return fmt.Errorf("usage: tenure keys revoke KEY_ID")
 		}
-		k, err := a.Service.RevokeKey(ctx, tenantID, "cli", other[0])
+		k, err := a.Service.Access.RevokeKey(ctx, tenantID, "cli", other[0])
 		if err != nil {
 			return err
 		}

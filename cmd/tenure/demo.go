@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := a.MarkDemo(ctx); err != nil {
 		return err
 	}
-	t, key, err := a.Service.CreateTenant(ctx, app.DemoTenantName)
+	t, key, err := a.Service.Tenants.Create(ctx, app.DemoTenantName)
 	if err != nil {
 		return err
 	}
@@ -83,16 +83,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	// Segments are added once the history is in, and counted once: counting them after
 	// every replayed day would only slow the demo down.
 	for _, seg := range demo.Segments() {
-		if _, err := a.Service.SaveSegment(ctx, t.ID, "demo", seg); err != nil {
+		if _, err := a.Service.Segments.Save(ctx, t.ID, "demo", seg); err != nil {
 			return err
 		}
 	}
-	if _, err := a.Service.RefreshSegments(ctx, t.ID); err != nil {
+	if _, err := a.Service.Segments.Refresh(ctx, t.ID); err != nil {
 		return err
 	}
 	// Compute the store's analytics now (cohorts, RFM, the CLV models, lift), so that the
 	// dashboard's first analytics and member pages are instant.
-	sn, err := a.Service.Snapshot(ctx, t.ID, 0)
+	sn, err := a.Service.Reports.Snapshot(ctx, t.ID, 0)
 	if err != nil {
 		return err
 	}
@@ -102,13 +102,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	fmt.Fprintf(stdout, "Analytics: %d customers with orders, %d cohorts, lift measured for %d rule(s), %s\n",
 		sn.Customers, len(sn.Cohorts), len(sn.Lifts), clvNote)
-	owner, password, err := a.Service.CreateStaff(ctx, t.ID, "demo", service.NewStaff{Email: "owner@demo.example", Name: "Demo owner", Role: service.RoleOwner})
+	owner, password, err := a.Service.Access.CreateStaff(ctx, t.ID, "demo", service.NewStaff{Email: "owner@demo.example", Name: "Demo owner", Role: service.RoleOwner})
 	if err != nil {
 		return err
 	}
 	// The demo storefront plays the store's backend: it holds the widget secret and signs
 	// a member token for whichever demo customer the page is opened as.
-	_, widgetSecret, err := a.Service.RotateWidgetSecret(ctx, t.ID, "demo")
+	_, widgetSecret, err := a.Service.Widget.RotateSecret(ctx, t.ID, "demo")
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		Members: []string{"cust-00001", "cust-00002", "cust-00003", "cust-00004", "cust-00005"}})
 	shop.Handle("/", a.Handler)
 	a.Handler = shop
-	members, _ := a.Service.CountMembers(ctx, t.ID)
+	members, _ := a.Service.Members.Count(ctx, t.ID)
 	fmt.Fprintf(stdout, "Demo store ready in %.1fs: %d members, %d orders.\n", time.Since(started).Seconds(), members, h.Orders)
 	if noServe {
 		return nil

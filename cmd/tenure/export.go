@@ -34,10 +34,10 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	if out == "" {
 		w := bufio.NewWriter(stdout)
-		if err := a.Service.WriteExport(ctx, tenantID, kind, w); err != nil {
+		if err := a.Service.Reports.WriteExport(ctx, tenantID, kind, w); err != nil {
 			return err
 		}
 		return w.Flush()
 	}
-	return writeFile(out, func(w io.Writer) error { return a.Service.WriteExport(ctx, tenantID, kind, w) })
+	return writeFile(out, func(w io.Writer) error { return a.Service.Reports.WriteExport(ctx, tenantID, kind, w) })
 }

@@ -64,11 +64,11 @@ func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	if setCurrency {
-		t, err := a.Service.Tenant(ctx, tenantID)
+		t, err := a.Service.Tenants.Get(ctx, tenantID)
 		if err != nil {
 			return err
 		}
-		members, _, err := a.Service.Members(ctx, tenantID, storageFilter(1))
+		members, _, err := a.Service.Members.List(ctx, tenantID, storageFilter(1))
 		if err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return fmt.Errorf("-set-currency: the tenant already has members")
 		}
 		t.Program.Currency = m.Currency
-		if _, err := a.Service.UpdateProgram(ctx, tenantID, "cli", t.Program); err != nil {
+		if _, err := a.Service.Tenants.UpdateProgram(ctx, tenantID, "cli", t.Program); err != nil {
 			return err
 		}
 	}
@@ -109,7 +109,7 @@ func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		bar.update(int(done), int(total))
 	}
 	start := time.Now()
-	sum, err := a.Service.ImportOrders(ctx, tenantID, f, cfg, service.ImportOptions{GrantPoints: grant})
+	sum, err := a.Service.Intake.ImportOrders(ctx, tenantID, f, cfg, service.ImportOptions{GrantPoints: grant})
 	if sum != nil {
 		printSummary(stdout, sum, time.Since(start))
 	}
@@ -150,13 +150,13 @@ func soleTenant(ctx context.Context, svc *service.Service, id string, create boo
 	if id != "" {
 		return id, nil
 	}
-	ts, err := svc.Tenants(ctx)
+	ts, err := svc.Tenants.List(ctx)
 	if err != nil {
 		return "", err
 	}
 	switch {
 	case len(ts) == 0 && create:
-		t, _, err := svc.CreateTenant(ctx, "Imported store")
+		t, _, err := svc.Tenants.Create(ctx, "Imported store")
 		return t.ID, err
 	case len(ts) == 1:
 		return ts[0].ID, nil

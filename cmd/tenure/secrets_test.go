@@ -36,8 +36,8 @@ func TestSecretsRotateKeyFile(t *testing.T) {
 	if _, err := a.Bootstrap(ctx, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	ts, _ := a.Service.Tenants(ctx)
-	_, want, err := a.Service.RotateWidgetSecret(ctx, ts[0].ID, "test")
+	ts, _ := a.Service.Tenants.List(ctx)
+	_, want, err := a.Service.Widget.RotateSecret(ctx, ts[0].ID, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestSecretsRotateKeyFile(t *testing.T) {
 	if !strings.HasPrefix(stored, "enc:v1:"+ring.ID()+":") {
 		t.Fatalf("not sealed under the new key: %.24s", stored)
 	}
-	got, _, err := a.Service.WidgetKey(ctx, ts[0].ID)
+	got, _, err := a.Service.Widget.Key(ctx, ts[0].ID)
 	if err != nil || got != want {
 		t.Fatalf("the secret does not read back after rotation: %v", err)
 	}

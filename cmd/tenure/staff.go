@@ -28,7 +28,7 @@ func staff(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if tenantID, err = soleTenant(ctx, a.Service, tenantID, true); err != nil {
 		return err
 	}
-	st, pw, err := a.Service.CreateStaff(ctx, tenantID, "cli", service.NewStaff{Email: email, Name: name, Role: service.Role(role)})
+	st, pw, err := a.Service.Access.CreateStaff(ctx, tenantID, "cli", service.NewStaff{Email: email, Name: name, Role: service.Role(role)})
 	if err != nil {
 		return err
 	}
