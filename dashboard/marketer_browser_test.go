@@ -55,8 +55,8 @@ func storefront(t *testing.T, s *server) string {
 }
 
 // TestBrowserRewardForm creates "15 zł off for 150 points" through the rewards form, as a
-// marketer types it (in złoty, first by mistake in grosze), and redeems it in the widget,
-// on each engine.
+// marketer types it (in złoty, first by mistake in grosze), and redeems it in the widget;
+// then finds Julia Wójcik by typing "wojcik", on each engine.
 func TestBrowserRewardForm(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := start(t, e)
@@ -163,6 +163,23 @@ func TestBrowserRewardForm(t *testing.T) {
 			if err != nil || len(cs) != 1 || cs[0].Code != code || cs[0].RewardID != reward.ID || cs[0].Value != 1500 || cs[0].MinOrder != 10000 {
 				t.Fatalf("the widget shows %q; the member's newest coupon is %+v (%v)", code, cs, err)
 			}
+		})
+
+		t.Run("searching wojcik finds Julia Wójcik", func(t *testing.T) {
+			addJulia(t, s)
+			b.Open(t, s.url+"/admin/members")
+			b.Do(t, chromedp.SendKeys(chromedp.ID("q"), "wojcik"))
+			if st := b.Submit(t, `form[role=search] button[type=submit]`); st != http.StatusOK {
+				t.Fatalf("search: %d", st)
+			}
+			if got := b.Text(t, "main table"); !strings.Contains(got, "Julia Wójcik") {
+				t.Fatalf("the results: %q", got)
+			}
+			if got := b.Text(t, "#search-status"); !strings.Contains(got, "match “wojcik”") {
+				t.Errorf("the count reads %q", got)
+			}
+			b.Shot(t, "21-member-search", true)
+			audit(t, b, "the member search")
 		})
 
 		t.Run("the lift verdict fits its table at 1440 px", func(t *testing.T) {

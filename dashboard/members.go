@@ -27,6 +27,7 @@ type membersData struct {
 	Glances   map[string]tenure.MemberGlance // points and tier by member id
 	TierNames map[string]string
 	MatchedBy string
+	Total     int // members a name search matched in all; 0 when not counted
 	Members   []tenure.Member
 	Next      string // URL of the next page, empty on the last
 	First     string // URL of the first page, empty on it
@@ -36,7 +37,7 @@ func (d *Dashboard) members(q *req) error {
 	ctx := q.r.Context()
 	v := q.r.URL.Query()
 	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment")}
-	if !slices.Contains([]string{"email", "id", "tag"}, data.By) {
+	if !slices.Contains([]string{"email", "id", "tag", "name"}, data.By) {
 		data.By = "any"
 	}
 	cfg, err := d.svc.Tiers.Config(ctx, q.tenant.ID)
@@ -63,7 +64,16 @@ func (d *Dashboard) members(q *req) error {
 			err = nil
 		}
 	default:
-		data.Members, next, data.MatchedBy, err = d.searchMembers(ctx, q.tenant.ID, data.Query, data.By, f)
+		if data.By != "name" {
+			data.Members, next, data.MatchedBy, err = d.searchMembers(ctx, q.tenant.ID, data.Query, data.By, f)
+		}
+		// Not an exact email, id or tag: a name or part of an email, accents aside.
+		if err == nil && len(data.Members) == 0 && (data.By == "any" || data.By == "name") {
+			var found service.MemberSearch
+			if found, err = d.svc.Members.Search(ctx, q.tenant.ID, data.Query, f.After, f.Limit); err == nil {
+				data.Members, next, data.Total, data.MatchedBy = found.Members, found.Next, found.Total, "name or email"
+			}
+		}
 	}
 	if err != nil {
 		return err
