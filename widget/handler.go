@@ -35,6 +35,7 @@ func New(svc *service.Service, log *slog.Logger) *Handler {
 	h.mux.Handle("GET /v1/member/coupons", h.member(h.coupons))
 	h.mux.Handle("GET /v1/member/coupons/{ref}", h.member(h.coupon))
 	h.mux.Handle("GET /v1/member/history", h.member(h.history))
+	h.mux.Handle("GET /v1/member/earning", h.member(h.earning))
 	h.mux.Handle("/v1/member/", h.member(func(*request) (any, error) {
 		return nil, tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation")
 	}))

@@ -39,6 +39,11 @@ func (h *Handler) history(r *request) (any, error) {
 		return nil, err
 	}
 	out, last := groupHistory(es, pending, limit)
+	if q.Get("lang") == "pl" {
+		for i := range out {
+			out[i] = inPolish(out[i])
+		}
+	}
 	next := ""
 	if last < len(es)-1 || (last == len(es)-1 && more != "") {
 		next = es[last].ID

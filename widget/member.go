@@ -19,6 +19,7 @@ import (
 type Summary struct {
 	CustomerID string       `json:"customer_id"`
 	FirstName  string       `json:"first_name,omitempty"`
+	Locale     string       `json:"locale,omitempty" doc:"The member's language, when the store knows it (pl-PL); the widget speaks it if it can"`
 	Program    ProgramView  `json:"program"`
 	Points     PointsView   `json:"points"`
 	Credit     int64        `json:"credit" doc:"Store credit available, in minor units"`
@@ -30,6 +31,7 @@ type Summary struct {
 type ProgramView struct {
 	Name     string `json:"name"`
 	Currency string `json:"currency"`
+	TimeZone string `json:"time_zone,omitempty" doc:"The store's time zone, for dates"`
 }
 
 // PointsView is a points balance: available now, pending (earned, not yet usable) and the
@@ -76,8 +78,8 @@ func (h *Handler) summary(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := Summary{CustomerID: r.member.ExternalID, FirstName: r.member.FirstName,
-		Program:  ProgramView{Name: t.Program.Name, Currency: t.Program.Currency},
+	s := Summary{CustomerID: r.member.ExternalID, FirstName: r.member.FirstName, Locale: r.member.Locale,
+		Program:  ProgramView{Name: t.Program.Name, Currency: t.Program.Currency, TimeZone: t.Program.TimeZone},
 		Points:   pointsView(b.Points),
 		Credit:   b.Credit.Available,
 		Referral: ReferralView{Message: "Invite friends and earn points together — coming soon."}}

@@ -34,6 +34,13 @@ type (
 		PendingLots(ctx context.Context, tenantID, memberRef string) (map[string]int64, error)
 	}
 
+	// earning reads the rule set, for the ways to earn and the campaigns running now
+	// (service.Rules).
+	earning interface {
+		// Current returns the tenant's current rule set.
+		Current(ctx context.Context, tenantID string) (service.RuleSetView, error)
+	}
+
 	// catalog offers rewards and redeems them (service.Rewards).
 	catalog interface {
 		// Available judges every reward for the member, in catalog order.
@@ -71,11 +78,12 @@ type services struct {
 	keys    tokenKeys
 	ledger  memberLedger
 	catalog catalog
+	rules   earning
 	tiers   tierStatus
 	tenants tenants
 	clock   tenure.Clock
 }
 
 func servicesOf(svc *service.Service) services {
-	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, tiers: svc.Tiers, tenants: svc.Tenants, clock: svc.Clock}
+	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, rules: svc.Rules, tiers: svc.Tiers, tenants: svc.Tenants, clock: svc.Clock}
 }
