@@ -194,6 +194,22 @@ func TestBrowserRewardForm(t *testing.T) {
 			}
 		})
 
+		t.Run("the at-risk count leads to its members and their CSV", func(t *testing.T) {
+			b.Open(t, s.url+"/admin/analytics")
+			if st := b.Submit(t, `#lifecycle-table a[href="/admin/members?lifecycle=at_risk"]`); st != http.StatusOK {
+				t.Fatalf("following the count: %d", st)
+			}
+			if got := b.Text(t, "#filter-status"); !strings.Contains(got, "at risk now") {
+				t.Errorf("the list says %q", got)
+			}
+			href := apptest.Eval[string](t, b, `document.getElementById("members-csv").href`)
+			if !strings.Contains(href, "/admin/members.csv?lifecycle=at_risk") {
+				t.Errorf("the CSV link is %q", href)
+			}
+			b.Shot(t, "22-members-at-risk", true)
+			audit(t, b, "the at-risk members")
+		})
+
 		for _, p := range b.Problems(pageProblems) {
 			if !strings.Contains(p, "status of 422") {
 				t.Errorf("browser: %s", p)

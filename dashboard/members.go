@@ -20,8 +20,11 @@ import (
 type membersData struct {
 	Query     string
 	By        string // any, email, id, tag
-	Tier      string // filters: a tier key and a segment key
+	Tier      string // filters: a tier key, a segment key and a lifecycle stage
 	Segment   string
+	Lifecycle string
+	Stages    []string
+	CSV       string // the URL of the list as CSV
 	Tiers     []tiers.Tier
 	Segments  []segments.Segment
 	Glances   map[string]tenure.MemberGlance // points and tier by member id
@@ -36,7 +39,8 @@ type membersData struct {
 func (d *Dashboard) members(q *req) error {
 	ctx := q.r.Context()
 	v := q.r.URL.Query()
-	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment")}
+	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment"),
+		Lifecycle: v.Get("lifecycle"), Stages: lifecycleStages}
 	if !slices.Contains([]string{"email", "id", "tag", "name"}, data.By) {
 		data.By = "any"
 	}
@@ -51,6 +55,10 @@ func (d *Dashboard) members(q *req) error {
 	f := tenure.MemberFilter{After: v.Get("after"), Limit: 25, Tier: data.Tier, Segment: data.Segment}
 	var next string
 	switch {
+	case data.Lifecycle != "":
+		// The members behind a count on the analytics page: judged now, listed in pages.
+		data.Members, next, data.Total, err = d.memberRows(ctx, q, data, f)
+		data.MatchedBy = "filter"
 	case data.Query == "":
 		data.Members, next, err = d.svc.Members.List(ctx, q.tenant.ID, f)
 		if data.Tier != "" || data.Segment != "" {
@@ -91,7 +99,7 @@ func (d *Dashboard) members(q *req) error {
 	}
 	// Page links keep the search and the filters.
 	page := url.Values{}
-	for k, val := range map[string]string{"q": data.Query, "tier": data.Tier, "segment": data.Segment} {
+	for k, val := range map[string]string{"q": data.Query, "tier": data.Tier, "segment": data.Segment, "lifecycle": data.Lifecycle} {
 		if val != "" {
 			page.Set(k, val)
 		}
@@ -102,6 +110,7 @@ func (d *Dashboard) members(q *req) error {
 	if f.After != "" {
 		data.First = "/admin/members?" + page.Encode()
 	}
+	data.CSV = "/admin/members.csv?" + page.Encode()
 	if next != "" {
 		page.Set("after", next)
 		data.Next = "/admin/members?" + page.Encode()

@@ -22,18 +22,15 @@ type MemberSearch struct {
 // member of the tenant, so it costs a scan of the members (see docs/dashboard.md).
 func (s *Members) Search(ctx context.Context, tenantID, query, after string, limit int) (out MemberSearch, err error) {
 	limit = clampLimit(limit)
-	words := strings.Fields(tenure.Fold(query))
+	words := foldWords(query)
 	if len(words) == 0 {
 		return out, tenure.Invalid("service.Members.Search", "q", "type a name, an email or part of one")
 	}
 	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		out = MemberSearch{}
 		return tx.EachMember(ctx, tenantID, func(m tenure.Member) error {
-			hay := tenure.Fold(m.FirstName + " " + m.LastName + " " + m.Email + " " + m.ExternalID)
-			for _, w := range words {
-				if !strings.Contains(hay, w) {
-					return nil
-				}
+			if !memberMatches(m, words) {
+				return nil
 			}
 			out.Total++
 			if m.ID > after && len(out.Members) < limit {
@@ -45,4 +42,17 @@ func (s *Members) Search(ctx context.Context, tenantID, query, after string, lim
 		})
 	})
 	return out, err
+}
+
+func foldWords(query string) []string { return strings.Fields(tenure.Fold(query)) }
+
+// memberMatches reports whether every word appears in the member's name, email or id.
+func memberMatches(m tenure.Member, words []string) bool {
+	hay := tenure.Fold(m.FirstName + " " + m.LastName + " " + m.Email + " " + m.ExternalID)
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
 }
