@@ -30,7 +30,7 @@ var coreDeps = []string{"github.com/expr-lang/expr"}
 var storageUsers = []string{"service", "webhook", "app", "apptest", "storage/storagetest", "bench"}
 
 // shellTop are the adapters: they call services, and nothing below them imports them.
-var shellTop = []string{"api", "dashboard", "widget", "app", "apptest", "cmd/tenure", "demo", "bench"}
+var shellTop = []string{"api", "dashboard", "widget", "shopify", "woocommerce", "client", "app", "apptest", "cmd/tenure", "demo", "bench"}
 
 func TestArchitecture(t *testing.T) {
 	pkgs := map[string][]string{} // package path relative to the module -> imports
@@ -88,6 +88,8 @@ func TestArchitecture(t *testing.T) {
 				t.Errorf("%q imports storage: only services (and the composition root) may", show(pkg))
 			case isLocal && slices.Contains(shellTop, rel) && !adapterEdge(pkg, rel):
 				t.Errorf("%q imports the adapter %q: adapters are wired only by app and cmd/tenure", show(pkg), rel)
+			case pkg == "client" && isLocal && !slices.Contains(cores, rel):
+				t.Errorf("client imports %q: the client speaks HTTP and uses only domain types", imp)
 			case isLocal && rel == "service" && (isCore || pkg == "storage"):
 				t.Errorf("%q imports service: nothing below the services may", show(pkg))
 			}
@@ -99,7 +101,7 @@ func TestArchitecture(t *testing.T) {
 // the adapters, the command line runs the app, and the test harness builds the demo.
 func adapterEdge(pkg, rel string) bool {
 	edges := map[string][]string{
-		"app":        {"api", "dashboard", "widget"},
+		"app":        {"api", "dashboard", "widget", "shopify", "woocommerce"},
 		"apptest":    {"app", "demo"},
 		"bench":      {"app"},
 		"cmd/tenure": shellTop,

@@ -31,9 +31,12 @@ type rangeQuery struct {
 	To   time.Time `query:"to" doc:"End, exclusive (RFC 3339); default after the last order"`
 }
 
+// metricsQuery names its range fields itself: the parameters of an embedded struct are
+// not read.
 type metricsQuery struct {
-	rangeQuery
-	Granularity string `query:"granularity" enum:"month,quarter,year" default:"month"`
+	From        time.Time `query:"from" doc:"Start (RFC 3339); default the first order"`
+	To          time.Time `query:"to" doc:"End, exclusive (RFC 3339); default after the last order"`
+	Granularity string    `query:"granularity" enum:"month,quarter,year" default:"month"`
 }
 
 func granularity(g string) analytics.Granularity {
@@ -46,18 +49,65 @@ func granularity(g string) analytics.Granularity {
 	return analytics.Month
 }
 
-func (s *Server) analyticsMetrics(ctx context.Context, in *metricsQuery) (*body[listBody[analytics.PeriodMetrics]], error) {
-	ms, err := s.svc.Reports.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
+func (s *Server) analyticsMetrics(ctx context.Context, in *metricsQuery) (*served[listBody[analytics.PeriodMetrics]], error) {
+	ms, sn, err := s.customerMetrics(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return list(ms, ""), nil
+	return serve(sn, list(ms, "").Body), nil
+}
+
+// customerMetrics answers the default monthly metrics from the kept snapshot, the rest by computing.
+func (s *Server) customerMetrics(ctx context.Context, in *metricsQuery) ([]analytics.PeriodMetrics, *service.Snapshot, error) {
+	if in.From.IsZero() && in.To.IsZero() && granularity(in.Granularity) == analytics.Month {
+		sn, err := s.svc.Reports.LatestSnapshot(ctx, caller(ctx).TenantID, AnalyticsMaxAge)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sn.Monthly, sn, nil
+	}
+	ms, err := s.svc.Reports.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
+	return ms, nil, err
+}
+
+// AnalyticsMaxAge is how old the kept analytics snapshot may be before a request answered
+// from it also starts computing the next one in the background (the request does not wait).
+const AnalyticsMaxAge = 10 * time.Minute
+
+// served is an analytics answer that says, when it comes from the kept snapshot, which one.
+type served[T any] struct {
+	AsOf       string `header:"Tenure-Analytics-As-Of" doc:"When the answer comes from the kept analytics snapshot (the request gave no range, as-of or model option): the instant its figures are as of, RFC 3339; absent when computed for the request"`
+	ComputedAt string `header:"Tenure-Analytics-Computed-At" doc:"When that snapshot was computed, RFC 3339"`
+	Body       T
+}
+
+func serve[T any](sn *service.Snapshot, v T) *served[T] {
+	out := &served[T]{Body: v}
+	out.AsOf, out.ComputedAt = snapshotStamps(sn)
+	return out
+}
+
+func snapshotStamps(sn *service.Snapshot) (asOf, computedAt string) {
+	if sn == nil {
+		return "", ""
+	}
+	return sn.AsOf.UTC().Format(time.RFC3339), sn.ComputedAt.UTC().Format(time.RFC3339)
 }
 
 type csvOut struct {
 	ContentType        string `header:"Content-Type"`
 	ContentDisposition string `header:"Content-Disposition"`
+	AsOf               string `header:"Tenure-Analytics-As-Of" doc:"Set when the report comes from the kept analytics snapshot: the instant its figures are as of, RFC 3339"`
+	ComputedAt         string `header:"Tenure-Analytics-Computed-At" doc:"When that snapshot was computed, RFC 3339"`
 	Body               []byte
+}
+
+// fromSnapshot marks a CSV answer as the kept snapshot's.
+func (c *csvOut) fromSnapshot(sn *service.Snapshot) *csvOut {
+	if c != nil {
+		c.AsOf, c.ComputedAt = snapshotStamps(sn)
+	}
+	return c
 }
 
 func csvFile(name string, write func(*bytes.Buffer) error) (*csvOut, error) {
@@ -69,27 +119,42 @@ func csvFile(name string, write func(*bytes.Buffer) error) (*csvOut, error) {
 }
 
 func (s *Server) analyticsMetricsCSV(ctx context.Context, in *metricsQuery) (*csvOut, error) {
-	ms, err := s.svc.Reports.CustomerMetrics(ctx, caller(ctx).TenantID, granularity(in.Granularity), in.From, in.To)
+	ms, sn, err := s.customerMetrics(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return csvFile("metrics.csv", func(b *bytes.Buffer) error { return analytics.WriteSeriesCSV(b, ms) })
+	out, err := csvFile("metrics.csv", func(b *bytes.Buffer) error { return analytics.WriteSeriesCSV(b, ms) })
+	return out.fromSnapshot(sn), err
 }
 
-func (s *Server) analyticsCohorts(ctx context.Context, in *rangeQuery) (*body[listBody[analytics.Cohort]], error) {
+// cohorts answers the default cohorts from the kept snapshot, a chosen range by computing.
+func (s *Server) cohorts(ctx context.Context, in *rangeQuery) (analytics.CohortTable, *service.Snapshot, error) {
+	if in.From.IsZero() && in.To.IsZero() {
+		sn, err := s.svc.Reports.LatestSnapshot(ctx, caller(ctx).TenantID, AnalyticsMaxAge)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sn.Cohorts, sn, nil
+	}
 	t, err := s.svc.Reports.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
+	return t, nil, err
+}
+
+func (s *Server) analyticsCohorts(ctx context.Context, in *rangeQuery) (*served[listBody[analytics.Cohort]], error) {
+	t, sn, err := s.cohorts(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return list([]analytics.Cohort(t), ""), nil
+	return serve(sn, list([]analytics.Cohort(t), "").Body), nil
 }
 
 func (s *Server) analyticsCohortsCSV(ctx context.Context, in *rangeQuery) (*csvOut, error) {
-	t, err := s.svc.Reports.Cohorts(ctx, caller(ctx).TenantID, in.From, in.To)
+	t, sn, err := s.cohorts(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return csvFile("cohorts.csv", func(b *bytes.Buffer) error { return t.WriteRetentionMatrixCSV(b) })
+	out, err := csvFile("cohorts.csv", func(b *bytes.Buffer) error { return t.WriteRetentionMatrixCSV(b) })
+	return out.fromSnapshot(sn), err
 }
 
 type rfmQuery struct {
@@ -103,8 +168,21 @@ type rfmOut struct {
 	Total    int                       `json:"total"`
 }
 
-func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*body[rfmOut], error) {
+// rfm answers from the kept snapshot unless the request names its own as-of date.
+func (s *Server) rfm(ctx context.Context, in *rfmQuery) ([]analytics.CustomerRFM, *service.Snapshot, error) {
+	if in.AsOf.IsZero() {
+		sn, err := s.svc.Reports.LatestSnapshot(ctx, caller(ctx).TenantID, AnalyticsMaxAge)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sn.RFM, sn, nil
+	}
 	rs, err := s.svc.Reports.RFM(ctx, caller(ctx).TenantID, in.AsOf)
+	return rs, nil, err
+}
+
+func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*served[rfmOut], error) {
+	rs, sn, err := s.rfm(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
@@ -112,15 +190,16 @@ func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*body[rfmOut],
 	if limit == 0 {
 		limit = 100
 	}
-	return ok(rfmOut{Segments: analytics.SegmentCounts(rs), Members: rs[:min(limit, len(rs))], Total: len(rs)}), nil
+	return serve(sn, rfmOut{Segments: analytics.SegmentCounts(rs), Members: rs[:min(limit, len(rs))], Total: len(rs)}), nil
 }
 
 func (s *Server) analyticsRFMCSV(ctx context.Context, in *rfmQuery) (*csvOut, error) {
-	rs, err := s.svc.Reports.RFM(ctx, caller(ctx).TenantID, in.AsOf)
+	rs, sn, err := s.rfm(ctx, in)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return csvFile("rfm.csv", func(b *bytes.Buffer) error { return analytics.WriteRFMCSV(b, rs) })
+	out, err := csvFile("rfm.csv", func(b *bytes.Buffer) error { return analytics.WriteRFMCSV(b, rs) })
+	return out.fromSnapshot(sn), err
 }
 
 func (s *Server) analyticsProgram(ctx context.Context, in *rangeQuery) (*body[service.ProgramMetrics], error) {
@@ -139,12 +218,25 @@ type clvQuery struct {
 	HoldoutWeeks  int       `query:"holdout_weeks" minimum:"0" maximum:"260" doc:"Also fit on all but the last N weeks and compare predicted with actual repeat purchases"`
 }
 
-func (s *Server) analyticsCLV(ctx context.Context, in *clvQuery) (*body[service.CLVReport], error) {
+func (s *Server) analyticsCLV(ctx context.Context, in *clvQuery) (*served[service.CLVReport], error) {
+	if in.AsOf.IsZero() && in.HorizonMonths == 12 && in.DiscountRate == 0.01 && in.HoldoutWeeks == 0 {
+		// The snapshot's prediction is this one: 12 months at 1% a month, as of its date.
+		sn, err := s.svc.Reports.LatestSnapshot(ctx, caller(ctx).TenantID, AnalyticsMaxAge)
+		if err != nil {
+			return nil, s.problem(err)
+		}
+		if sn.CLV == nil {
+			return nil, s.problem(tenure.Errorf(tenure.KindConflict, "service.CLV", "%s", sn.CLVError))
+		}
+		r := *sn.CLV
+		r.Top = r.Top[:min(in.Top, len(r.Top))]
+		return serve(sn, r), nil
+	}
 	r, err := s.svc.Reports.CLVWithHoldout(ctx, caller(ctx).TenantID, in.AsOf, in.HorizonMonths, in.DiscountRate, in.Top, in.HoldoutWeeks)
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	return ok(r), nil
+	return serve(nil, r), nil
 }
 
 type liftQuery struct {

@@ -65,6 +65,7 @@ func (s *Server) routes() {
 	s.segmentRoutes()
 	s.tierRoutes()
 	s.widgetRoutes()
+	s.shopRoutes()
 }
 
 type idPath struct {

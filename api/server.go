@@ -18,6 +18,7 @@ import (
 	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/problem"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/widget"
 )
 
 // Version is the API's version in the OpenAPI document.
@@ -32,14 +33,14 @@ type Metrics interface {
 // Server is the HTTP API.
 type Server struct {
 	svc     *service.Service
+	member  *widget.MemberAPI
 	api     huma.API
-	mux     *http.ServeMux
 	log     *slog.Logger
 	metrics Metrics
 }
 
 // New builds the API on mux. ready reports whether the node can serve (for /readyz).
-func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) *Server {
+func New(svc *service.Service, mux humago.Mux, log *slog.Logger, m Metrics) *Server {
 	cfg := huma.Config{
 		OpenAPI: &huma.OpenAPI{
 			OpenAPI: "3.1.0",
@@ -49,6 +50,8 @@ func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) 
 				Schemas: huma.NewMapRegistry("#/components/schemas/", huma.DefaultSchemaNamer),
 				SecuritySchemes: map[string]*huma.SecurityScheme{
 					"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key created by `tenure keys create` or POST /v1/keys"},
+					"memberToken": {Type: "http", Scheme: "bearer", BearerFormat: "member token",
+						Description: "For the member API (/v1/member...) only: a token naming one customer, signed by the store with its widget secret (or by POST /v1/widget/tokens)"},
 				},
 			},
 			Security: []map[string][]string{{"apiKey": {}}},
@@ -57,11 +60,12 @@ func New(svc *service.Service, mux *http.ServeMux, log *slog.Logger, m Metrics) 
 		Formats:       huma.DefaultFormats,
 		DefaultFormat: "application/json",
 	}
-	s := &Server{svc: svc, mux: mux, log: log, metrics: m}
+	s := &Server{svc: svc, member: widget.NewMemberAPI(svc), log: log, metrics: m}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.observe, s.authenticate, s.checkInput)
 
 	s.routes()
+	s.memberRoutes()
 	return s
 }
 
@@ -81,6 +85,10 @@ func scopeOf(op *huma.Operation) tenure.Scope {
 }
 
 func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if isMemberOp(ctx.Operation()) {
+		s.authenticateMember(ctx, next)
+		return
+	}
 	need := scopeOf(ctx.Operation())
 	secret, ok := input.BearerToken(ctx.Header("Authorization"))
 	if !ok {
@@ -125,12 +133,7 @@ func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 	}
 	r, _ := humago.Unwrap(ctx)
 	if err := input.Check(r, paths, o.MaxBodyBytes); err != nil {
-		p, _ := problem.From(err)
-		details := make([]error, 0, len(p.Errors))
-		for _, d := range p.Errors {
-			details = append(details, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
-		}
-		_ = huma.WriteErr(s.api, ctx, p.Status, p.Detail, details...)
+		s.writeProblem(ctx, err)
 		return
 	}
 	next(ctx)
@@ -159,15 +162,26 @@ func actor(k tenure.APIKey) string { return "key:" + k.ID }
 // problem turns a service error into a huma error through the one error model (package
 // problem). Internal errors are logged and answered without detail.
 func (s *Server) problem(err error) error {
+	status, detail, details := s.problemOf(err)
+	return huma.NewError(status, detail, details...)
+}
+
+// writeProblem answers err as a problem from a middleware, before any handler.
+func (s *Server) writeProblem(ctx huma.Context, err error) {
+	status, detail, details := s.problemOf(err)
+	_ = huma.WriteErr(s.api, ctx, status, detail, details...)
+}
+
+func (s *Server) problemOf(err error) (status int, detail string, details []error) {
 	p, internal := problem.From(err)
 	if internal {
 		s.log.Error("internal error", "err", err)
 	}
-	details := make([]error, 0, len(p.Errors))
+	details = make([]error, 0, len(p.Errors))
 	for _, d := range p.Errors {
 		details = append(details, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
 	}
-	return huma.NewError(p.Status, p.Detail, details...)
+	return p.Status, p.Detail, details
 }
 
 // op describes an operation: id, method, path, summary, tag and needed scope.

@@ -41,6 +41,9 @@ type App struct {
 	Webhooks *webhook.Dispatcher
 	Widget   *widget.Handler
 	Handler  http.Handler
+
+	mux *Mux
+	shopAdapters
 }
 
 // New opens and migrates the database and builds the application.
@@ -72,7 +75,8 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	a.Webhooks = webhook.New(db, opts)
 	a.Service.Limiter = rateLimiter(cfg, db, log)
 	db.ObserveGroups(a.Metrics.ObserveGroup)
-	mux := http.NewServeMux()
+	mux := &Mux{}
+	a.mux = mux
 	a.API = api.New(a.Service, mux, log, a.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -85,8 +89,9 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	mux.Handle("/admin/", dash)
 	// The storefront widget: its script and stylesheet under /widget/, the member API
 	// (member tokens, not API keys) under /v1/member.
-	a.Widget = widget.New(a.Service, log)
+	a.Widget = widget.New(log)
 	a.Widget.Register(mux)
+	a.wireShops(mux)
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	a.Handler = recoverer(log, api.DefaultJSON(mux))
 	return a, nil
@@ -191,6 +196,9 @@ func (a *App) Tick(ctx context.Context) (jobs, deliveries int, err error) {
 	if err != nil {
 		return jobs, 0, err
 	}
+	if _, err := a.syncShops(ctx); err != nil {
+		return jobs, 0, err
+	}
 	deliveries, err = a.Webhooks.RunOnce(ctx)
 	return jobs, deliveries, err
 }
@@ -281,6 +289,9 @@ func (a *App) workLoop(ctx context.Context) {
 	for {
 		if err := a.runJobs(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("jobs pass failed", "err", err)
+		}
+		if _, err := a.syncShops(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("shop code sync failed", "err", err)
 		}
 		_ = a.DB.Read(ctx, func(tx *storage.Tx) error {
 			lag, err := tx.JobLag(ctx)

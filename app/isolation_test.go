@@ -81,8 +81,11 @@ func TestTenantIsolation(t *testing.T) {
 			"update-reward":        `{"name":"stolen","type":"free_shipping","cost":0}`,
 			"add-reward-codes":     `{"codes":["B-STOLEN"]}`,
 			"create-redemption":    `{"reward_id":"` + ids["rewards"] + `"}`,
-			"use-coupon":           `{"order_id":"b-order"}`,
-			"cancel-coupon":        `{"reason":"steal"}`,
+			// The member API takes member tokens only: B's key is refused before the body.
+			"create-member-redemption": `{"reward_id":"` + ids["rewards"] + `"}`,
+			"use-coupon":               `{"order_id":"b-order"}`,
+			"cancel-coupon":            `{"reason":"steal"}`,
+			"put-shop":                 `{"domain":"b-shop.myshopify.com","webhook_secret":"b"}`,
 		}
 		walked := 0
 		doc := s.app.API.OpenAPI()

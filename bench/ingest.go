@@ -81,6 +81,8 @@ type Measurement struct {
 	Rows         map[string]int64 `json:"rows"` // rows each table gained, and balance sums
 	Requests     int              `json:"requests,omitempty"`
 	Failed       int              `json:"failed,omitempty"` // HTTP answers other than 200
+	// Bytes is what each table (with its indexes) grew by during the measurement.
+	Bytes map[string]int64 `json:"bytes"`
 }
 
 // IngestReport is the outcome of an ingest benchmark.
@@ -208,6 +210,10 @@ func measureIngest(ctx context.Context, s *scratch, opt IngestOptions, path stri
 	if err != nil {
 		return m, nil, err
 	}
+	sizeBefore, err := f.app.DB.TableBytes(ctx)
+	if err != nil {
+		return m, nil, err
+	}
 	var elapsed time.Duration
 	var out [][]tenure.EventResult
 	switch path {
@@ -241,6 +247,11 @@ func measureIngest(ctx context.Context, s *scratch, opt IngestOptions, path stri
 		return m, nil, err
 	}
 	m.Rows = diff(after, before)
+	sizeAfter, err := f.app.DB.TableBytes(ctx)
+	if err != nil {
+		return m, nil, err
+	}
+	m.Bytes = diff(sizeAfter, sizeBefore)
 	m.Seconds = elapsed.Seconds()
 	m.EventsPerSec = float64(opt.Events) / m.Seconds
 	return m, out, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rules"
+	"github.com/tenure-loyalty/tenure/storage"
 	"github.com/tenure-loyalty/tenure/tiers"
 )
 
@@ -180,8 +181,8 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 			body, _ := json.Marshal(e)
 			h := sha256.Sum256(body)
 			result, _ := json.Marshal(r)
-			events = append(events, []any{r.ID, in.tenantID, e.ID, string(e.Type), memberID, hex.EncodeToString(h[:16]), string(body),
-				string(result), paid.UnixMicro(), nowTS})
+			events = append(events, []any{r.ID, in.tenantID, e.ID, string(e.Type), memberID, hex.EncodeToString(h[:16]), "", "",
+				storage.EncodeEventDoc(result, body), paid.UnixMicro(), nowTS})
 		}
 		var tierRows [][]any
 		for _, k := range monthOrder {
@@ -199,7 +200,7 @@ func prepareRaw(in rawInput, batches [][]tenure.Event, results [][]tenure.EventR
 		job := [][]any{{tenure.NewID(tenure.PrefixJob, now), in.tenantID, "segments.refresh", "hourly:" + hour.Format(time.RFC3339), "", "pending", 0, hour.UnixMicro(), nowTS}}
 
 		var s []statement
-		s = multiInsert(s, in.pg, `INSERT INTO events (id, tenant_id, external_id, type, member_id, body_hash, payload, result, occurred_at, created_at) VALUES `, 10, events, "")
+		s = multiInsert(s, in.pg, `INSERT INTO events (id, tenant_id, external_id, type, member_id, body_hash, payload, result, doc, occurred_at, created_at) VALUES `, 11, events, "")
 		s = multiInsert(s, in.pg, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at) VALUES `, 16, orders, "")
 		s = multiInsert(s, in.pg, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `, 11, lines, "")
 		s = multiInsert(s, in.pg, `INSERT INTO lots (id, tenant_id, member_id, wallet, source_type, source_id, pending, remaining, available_at, expires_at, debt, created_at) VALUES `, 12, lots, "")

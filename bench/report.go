@@ -119,6 +119,7 @@ func (r *IngestReport) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "rows written per event: %s; and one balances row updated per member and batch\n", strings.Join(parts, ", "))
 	}
+	r.printSizes(w)
 	if r.SameRows {
 		fmt.Fprintln(w, "in every round, raw, in-process and HTTP wrote the same rows and the same balance totals")
 	} else {

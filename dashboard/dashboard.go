@@ -236,5 +236,7 @@ func flashText(done string) string {
 		"reward-created":     "The reward was added to the catalog. Members can redeem it from now on.",
 		"reward-archived":    "The reward was archived: members can no longer redeem it; coupons already issued stay valid.",
 		"segments-refreshed": "Every segment's members were counted again.",
+		"shop-saved":         "The shop connection was saved. Its webhooks are accepted at the URL shown.",
+		"shop-disconnected":  "The shop was disconnected: its webhooks are refused from now on; codes already in the shop stay there.",
 	}[done]
 }

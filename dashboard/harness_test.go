@@ -136,7 +136,7 @@ func (s *server) fingerprint() string {
 	var b strings.Builder
 	for _, table := range []string{"audit_log", "ledger_entries", "balances", "members", "member_tags", "api_keys", "staff",
 		"staff_sessions", "rule_sets", "webhooks", "deliveries", "outbox", "rewards", "coupons", "idempotency_keys", "tenants",
-		"segment_defs", "segment_members"} {
+		"segment_defs", "segment_members", "shop_connections"} {
 		var n int64
 		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
 			s.t.Fatalf("count %s: %v", table, err)
@@ -150,7 +150,8 @@ func (s *server) fingerprint() string {
 		`SELECT tenant_id, CAST(version AS TEXT), doc, '' FROM tier_configs ORDER BY tenant_id`,
 		`SELECT member_id, tier, manual, earned FROM tier_states ORDER BY member_id`,
 		`SELECT seg_key, CAST(members AS TEXT), doc, CAST(COALESCE(refreshed_at, 0) AS TEXT) FROM segment_defs ORDER BY seg_key`,
-		`SELECT id, CAST(COALESCE(archived_at, 0) AS TEXT), '', '' FROM rewards ORDER BY id`} {
+		`SELECT id, CAST(COALESCE(archived_at, 0) AS TEXT), '', '' FROM rewards ORDER BY id`,
+		`SELECT id, domain, status, CAST(updated_at AS TEXT) FROM shop_connections ORDER BY id`} {
 		rows, err := db.Query(q)
 		if err != nil {
 			s.t.Fatal(err)

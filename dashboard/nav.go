@@ -33,6 +33,7 @@ var mainNav = []navEntry{
 var settingsNav = []navEntry{
 	{label: "API keys", path: "/admin/settings/keys", perm: service.PermManageKeys},
 	{label: "Webhooks", path: "/admin/settings/webhooks", perm: service.PermManageWebhooks},
+	{label: "Shops", path: "/admin/settings/shops", perm: service.PermManageWebhooks},
 	{label: "Staff", path: "/admin/settings/staff", perm: service.PermManageStaff},
 	{label: "Audit log", path: "/admin/settings/audit", perm: service.PermViewAudit},
 }

@@ -194,13 +194,15 @@ func (s *core) writeHistory(ctx context.Context, tenantID string, chunk []histor
 		if err := u.flush(ctx); err != nil {
 			return err
 		}
-		if err := tx.InsertOrders(ctx, tenantID, fresh); err != nil {
-			return err
+		ws := make([]storage.OrderWrite, 0, len(fresh)+len(changed))
+		for _, o := range fresh {
+			ws = append(ws, storage.OrderWrite{Order: o, IsNew: true})
 		}
 		for _, o := range changed {
-			if err := tx.SaveOrder(ctx, tenantID, o, false, true); err != nil {
-				return err
-			}
+			ws = append(ws, storage.OrderWrite{Order: o, HadLines: true})
+		}
+		if err := tx.SaveOrders(ctx, tenantID, ws); err != nil {
+			return err
 		}
 		hour := tx.Now.Truncate(time.Hour).Add(time.Hour)
 		return tx.Schedule(ctx, tenantID, jobSegments, "hourly:"+hour.Format(time.RFC3339), "", hour)

@@ -190,7 +190,15 @@ func dumpStore(t *testing.T, db *storage.DB) []string {
 					continue
 				}
 				v := vals[i]
-				if bs, ok := v.([]byte); ok {
+				if bs, ok := v.([]byte); ok && c == "doc" && table == "events" {
+					// An event's compressed document compares by what it holds: the ids
+					// inside it differ between the two stores until named.
+					result, payload, err := storage.DecodeEventDoc(bs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					v = string(result) + " " + string(payload)
+				} else if ok {
 					v = string(bs)
 				}
 				fmt.Fprintf(&b, " %s=%v", c, v)

@@ -72,7 +72,7 @@ func (s *Intake) Ingest(ctx context.Context, tenantID string, events []tenure.Ev
 		return nil, err
 	}
 	var results []tenure.EventResult
-	err := s.db.WriteGrouped(ctx, func(tx *storage.Tx) error {
+	write := func(tx *storage.Tx) error {
 		in := &intake{s: s.core, ctx: ctx, opt: opt}
 		var err error
 		if in.u, err = s.newUnit(ctx, tx, tenantID); err != nil {
@@ -86,7 +86,13 @@ func (s *Intake) Ingest(ctx context.Context, tenantID string, events []tenure.Ev
 			return errDryRun
 		}
 		return nil
-	})
+	}
+	var err error
+	if opt.DryRun {
+		err = s.db.WriteGrouped(ctx, write)
+	} else {
+		err = s.db.WriteMerged(ctx, s.mergedIngest(ctx, tenantID, events, hashes, opt, &results), write)
+	}
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
@@ -133,6 +139,8 @@ type intake struct {
 	orders  map[string]*orderState
 	stored  []storage.StoredEvent
 	occured []int64
+	// laps, for a merged run, are the contexts of the requests it serves (merge.go).
+	laps []context.Context
 }
 
 type orderState struct {
@@ -188,7 +196,7 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 	for id, st := range seen {
 		hashOf[id] = st.BodyHash
 	}
-	metrics.Lap(ctx, metrics.StageLoad)
+	in.lap(metrics.StageLoad)
 	results := make([]tenure.EventResult, len(events))
 	for i := range events {
 		e := &events[i]
@@ -218,7 +226,7 @@ func (in *intake) run(events []tenure.Event, hashes []string) ([]tenure.EventRes
 		in.stored = append(in.stored, st)
 		in.occured = append(in.occured, e.OccurredAt.UnixMicro())
 	}
-	metrics.Lap(ctx, metrics.StageEvaluate)
+	in.lap(metrics.StageEvaluate)
 	if err := in.u.flush(ctx); err != nil {
 		return nil, err
 	}

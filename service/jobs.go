@@ -34,6 +34,11 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
+	jobs, long := splitLong(jobs)
+	done, err := s.runLongJobs(ctx, owner, long)
+	if err != nil || len(jobs) == 0 {
+		return done, err
+	}
 	if len(jobs) > 1 {
 		err := s.db.Write(ctx, func(tx *storage.Tx) error {
 			for _, j := range jobs {
@@ -47,11 +52,10 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 			return nil
 		})
 		if err == nil {
-			return len(jobs), nil
+			return done + len(jobs), nil
 		}
 		s.Log.Debug("batched jobs failed; running them one by one", "jobs", len(jobs), "err", err)
 	}
-	done := 0
 	for _, j := range jobs {
 		err := s.db.Write(ctx, func(tx *storage.Tx) error {
 			if err := s.runJob(ctx, tx, j); err != nil {
@@ -63,20 +67,26 @@ func (s *Service) RunDueJobs(ctx context.Context, owner string, limit int) (int,
 			done++
 			continue
 		}
-		if tenure.KindOf(err) == tenure.KindConflict && ctx.Err() == nil {
-			s.Log.Warn("job lease lost", "job", j.ID, "kind", j.Kind)
-			continue
-		}
-		state, retry := "pending", s.Clock.Now().Add(backoff(j.Attempt))
-		if j.Attempt >= 10 {
-			state = "dead"
-		}
-		s.Log.Error("job failed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempt, "err", err)
-		if ferr := s.db.Write(ctx, func(tx *storage.Tx) error { return tx.FailJob(ctx, j.ID, owner, state, err.Error(), retry) }); ferr != nil {
+		if ferr := s.jobFailed(ctx, owner, j, err); ferr != nil {
 			return done, ferr
 		}
 	}
 	return done, nil
+}
+
+// jobFailed records a failed attempt of a job for a retry with backoff (dead after ten);
+// a job whose lease was lost is left to its new owner.
+func (s *Service) jobFailed(ctx context.Context, owner string, j storage.Job, err error) error {
+	if tenure.KindOf(err) == tenure.KindConflict && ctx.Err() == nil {
+		s.Log.Warn("job lease lost", "job", j.ID, "kind", j.Kind)
+		return nil
+	}
+	state, retry := "pending", s.Clock.Now().Add(backoff(j.Attempt))
+	if j.Attempt >= 10 {
+		state = "dead"
+	}
+	s.Log.Error("job failed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempt, "err", err)
+	return s.db.Write(ctx, func(tx *storage.Tx) error { return tx.FailJob(ctx, j.ID, owner, state, err.Error(), retry) })
 }
 
 // backoff is the delay before retry n (1-based): 1s, 2s, 4s … capped at one hour.
@@ -100,9 +110,6 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 		return err
 	}
 	switch j.Kind {
-	case jobSegments:
-		_, err := s.refreshSegments(ctx, tx, j.TenantID)
-		return err
 	case jobRelease:
 		o, found, err := tx.Order(ctx, j.TenantID, j.Payload)
 		if err != nil || !found {
@@ -121,7 +128,7 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 		if err := u.flush(ctx); err != nil {
 			return err
 		}
-		if err := tx.SaveOrder(ctx, j.TenantID, o, false, true); err != nil {
+		if err := tx.SaveOrders(ctx, j.TenantID, []storage.OrderWrite{{Order: o, HadLines: true}}); err != nil {
 			return err
 		}
 		return s.announce(ctx, tx, j.TenantID, m, book, o, out, "")

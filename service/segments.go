@@ -143,19 +143,47 @@ func (s *Segments) WriteMembersCSV(ctx context.Context, tenantID, key string, w 
 // Refresh recomputes every segment's members from each member's profile: RFM and
 // lifecycle from the orders, categories bought, points, tier, tags and attributes, and —
 // when a condition reads them — predicted CLV and P(alive). It returns members per segment.
+// The computation reads (its own read transactions, never the writer), and only the
+// result is written, in a short transaction: intake does not wait for a refresh.
 func (s *Segments) Refresh(ctx context.Context, tenantID string) (map[string]int, error) {
-	var counts map[string]int
-	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
-		counts, err = s.refreshSegments(ctx, tx, tenantID)
-		return err
-	})
-	return counts, err
+	members, err := s.computeSegments(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Write(ctx, func(tx *storage.Tx) error { return writeSegments(ctx, tx, tenantID, members) })
+	return segmentCounts(members), err
 }
 
-func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID string) (map[string]int, error) {
+func segmentCounts(members map[string][]string) map[string]int {
+	counts := map[string]int{}
+	for k, ids := range members {
+		counts[k] = len(ids)
+	}
+	return counts
+}
+
+// writeSegments stores a computed membership. A segment deleted while it was computed is
+// left out; one added meanwhile is counted by the refresh its save scheduled.
+func writeSegments(ctx context.Context, tx *storage.Tx, tenantID string, members map[string][]string) error {
 	recs, err := tx.Segments(ctx, tenantID)
-	if err != nil || len(recs) == 0 {
-		return map[string]int{}, err
+	if err != nil {
+		return err
+	}
+	keep := make(map[string][]string, len(recs))
+	for _, r := range recs {
+		if ids, ok := members[r.Key]; ok {
+			keep[r.Key] = ids
+		}
+	}
+	return tx.ReplaceSegmentMembers(ctx, tenantID, keep)
+}
+
+// computeSegments works out every segment's members, reading only. The order history and
+// the CLV model are read on their own; the member profiles in one read transaction.
+func (s *core) computeSegments(ctx context.Context, tenantID string) (map[string][]string, error) {
+	var recs []segments.Segment
+	if err := s.db.Read(ctx, func(tx *storage.Tx) (err error) { recs, err = tx.Segments(ctx, tenantID); return err }); err != nil || len(recs) == 0 {
+		return map[string][]string{}, err
 	}
 	defs := make([]segments.Definition, len(recs))
 	needCLV := false
@@ -167,7 +195,7 @@ func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID str
 	if err != nil {
 		return nil, err
 	}
-	now := tx.Now
+	now := s.Clock.Now()
 	h, _, err := s.history(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -179,14 +207,6 @@ func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID str
 			rfm[r.Customer] = r
 		}
 	}
-	cats, err := tx.MemberCategories(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	points, err := tx.PointsBalances(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
 	clvs := map[string]MemberCLV{}
 	if needCLV {
 		if rep, err := s.svc.Reports.CLV(ctx, tenantID, now, 12, 0.01, 1<<30); err == nil && rep.Usable {
@@ -195,44 +215,50 @@ func (s *core) refreshSegments(ctx context.Context, tx *storage.Tx, tenantID str
 			}
 		}
 	}
-	tierOf, err := s.tierKeys(ctx, tx, tenantID)
-	if err != nil {
-		return nil, err
-	}
 	members := map[string][]string{}
 	for _, d := range defs {
 		members[d.Key] = nil
 	}
-	err = tx.EachMember(ctx, tenantID, func(m tenure.Member) error {
-		p := segments.Profile{ID: m.ID, ExternalID: m.ExternalID, Email: m.Email, Country: m.Country, City: m.City, Tags: m.Tags,
-			Attributes: m.Attributes, Points: points[m.ID], EnrolledDays: int(now.Sub(m.EnrolledAt) / (24 * time.Hour)),
-			Categories: cats[m.ID], RecencyDays: -1, FirstOrderDays: -1}
-		if r, ok := rfm[m.ID]; ok {
-			p.RecencyDays, p.FirstOrderDays = r.RecencyDays, int(now.Sub(r.First)/(24*time.Hour))
-			p.Frequency, p.OrderCount, p.Monetary = r.Frequency, r.Frequency, r.Monetary
-			p.R, p.F, p.M, p.Lifecycle = r.R, r.F, r.M, string(r.Segment)
-			if r.Frequency > 0 {
-				p.AOV = float64(r.Monetary) / float64(r.Frequency)
+	err = s.db.Read(ctx, func(tx *storage.Tx) error {
+		for k := range members {
+			members[k] = nil // a retried read starts over
+		}
+		cats, err := tx.MemberCategories(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		points, err := tx.PointsBalances(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		tierOf, err := s.tierKeys(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if s.segmentHook != nil {
+			s.segmentHook(ctx)
+		}
+		return tx.EachMember(ctx, tenantID, func(m tenure.Member) error {
+			p := segments.Profile{ID: m.ID, ExternalID: m.ExternalID, Email: m.Email, Country: m.Country, City: m.City, Tags: m.Tags,
+				Attributes: m.Attributes, Points: points[m.ID], EnrolledDays: int(now.Sub(m.EnrolledAt) / (24 * time.Hour)),
+				Categories: cats[m.ID], RecencyDays: -1, FirstOrderDays: -1}
+			if r, ok := rfm[m.ID]; ok {
+				p.RecencyDays, p.FirstOrderDays = r.RecencyDays, int(now.Sub(r.First)/(24*time.Hour))
+				p.Frequency, p.OrderCount, p.Monetary = r.Frequency, r.Frequency, r.Monetary
+				p.R, p.F, p.M, p.Lifecycle = r.R, r.F, r.M, string(r.Segment)
+				if r.Frequency > 0 {
+					p.AOV = float64(r.Monetary) / float64(r.Frequency)
+				}
 			}
-		}
-		if c, ok := clvs[m.ID]; ok {
-			p.CLV, p.PAlive = c.CLVMinor, c.PAlive
-		}
-		p.Tier = tierOf(m.ID)
-		for _, k := range set.Match(p) {
-			members[k] = append(members[k], m.ID)
-		}
-		return nil
+			if c, ok := clvs[m.ID]; ok {
+				p.CLV, p.PAlive = c.CLVMinor, c.PAlive
+			}
+			p.Tier = tierOf(m.ID)
+			for _, k := range set.Match(p) {
+				members[k] = append(members[k], m.ID)
+			}
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.ReplaceSegmentMembers(ctx, tenantID, members); err != nil {
-		return nil, err
-	}
-	counts := map[string]int{}
-	for k, ids := range members {
-		counts[k] = len(ids)
-	}
-	return counts, nil
+	return members, err
 }

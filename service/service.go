@@ -32,6 +32,7 @@ type Service struct {
 	Webhooks *Webhooks // webhook endpoints, deliveries and messages
 	Widget   *Widget   // the shopper widget's settings and members
 	Tenants  *Tenants  // tenants, program settings and the audit log
+	Shops    *Shops    // Shopify and WooCommerce connections, their webhooks and codes
 }
 
 // The domain services. Each is a view of the same shared state; an operation that spans
@@ -74,6 +75,11 @@ type core struct {
 	// snapshotHook, when set (by tests), is called with the computation's context before
 	// each member's orders are counted.
 	snapshotHook func(ctx context.Context)
+	// segmentHook, when set (by tests), is called inside a segment refresh's read
+	// transaction, before the members are matched.
+	segmentHook func(ctx context.Context)
+	// leaseBeat is how often a long job renews its lease while it computes.
+	leaseBeat time.Duration
 }
 
 // Observer receives counts for monitoring.
@@ -92,12 +98,12 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &core{db: db, Clock: db.Clock(), Log: log, changes: db,
+	c := &core{db: db, Clock: db.Clock(), Log: log, changes: db, leaseBeat: JobLease / 3,
 		keys: entryCache[tenure.APIKey]{ttl: KeyCacheTTL, max: 100_000}, widgetKeys: entryCache[widgetKey]{ttl: WidgetKeyCacheTTL, max: 100_000}}
 	s := &Service{core: c,
 		Members: &Members{c}, Intake: &Intake{c}, Rules: &Rules{c}, Rewards: &Rewards{c}, Tiers: &Tiers{c},
 		Segments: &Segments{c}, Reports: &Reports{c}, Access: &Access{c}, Webhooks: &Webhooks{c}, Widget: &Widget{c},
-		Tenants: &Tenants{c}}
+		Tenants: &Tenants{c}, Shops: &Shops{c}}
 	c.svc = s
 	db.Subscribe(s.invalidate)
 	return s

@@ -181,14 +181,15 @@ type OrderWrite struct {
 	HadLines bool
 }
 
-// SaveOrders writes many orders: new orders in one INSERT, all new lines in one INSERT,
-// and an UPDATE per known order.
+// SaveOrders is the one write path of orders, for one or many (an event, a grouped intake,
+// a history import): new orders and their lines in multi-row INSERTs prepared once per
+// call, and an UPDATE per known order.
 func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) error {
 	var inserts, lines [][]any
 	for _, w := range ws {
 		o := w.Order
 		if !w.IsNew {
-			if err := tx.SaveOrder(ctx, tenantID, o, false, true); err != nil {
+			if err := tx.updateOrder(ctx, o); err != nil {
 				return err
 			}
 		} else {
@@ -202,11 +203,10 @@ func (tx *Tx) SaveOrders(ctx context.Context, tenantID string, ws []OrderWrite) 
 			}
 		}
 	}
-	if err := tx.insertManySuffix(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded, seq) VALUES `,
-		"", inserts); err != nil {
+	if err := tx.insertRows(ctx, orderInsertHead, bulkOrderRows, inserts); err != nil {
 		return err
 	}
-	return tx.insertManySuffix(ctx, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `, "", lines)
+	return tx.insertRows(ctx, lineInsertHead, bulkLineRows, lines)
 }
 
 // orderSeq is the order's arrival number, given one now if it has none yet.

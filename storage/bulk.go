@@ -55,24 +55,6 @@ func (tx *Tx) InsertMembers(ctx context.Context, tenantID string, ms []*tenure.M
 	return nil
 }
 
-// InsertOrders inserts new orders with their lines (none may exist yet).
-func (tx *Tx) InsertOrders(ctx context.Context, tenantID string, list []*tenure.Order) error {
-	orders := make([][]any, 0, len(list))
-	var lines [][]any
-	for _, o := range list {
-		refunds, points, items, refunded := orderDocs(o)
-		orders = append(orders, []any{o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded, orderSeq(o)})
-		for i, l := range o.Lines {
-			lines = append(lines, []any{o.ID, i + 1, l.LineID, l.ProductID, l.SKU, l.Name, l.Category, l.Brand, l.Quantity, l.UnitPrice, l.Discount})
-		}
-	}
-	if err := tx.insertRows(ctx, orderInsertHead, bulkOrderRows, orders); err != nil {
-		return err
-	}
-	return tx.insertRows(ctx, lineInsertHead, bulkLineRows, lines)
-}
-
 // insertRows inserts rows (all of one width) per statements of per rows, preparing that
 // statement once; the remainder goes through insertManySuffix.
 func (tx *Tx) insertRows(ctx context.Context, head string, per int, rows [][]any) error {

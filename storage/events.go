@@ -35,7 +35,7 @@ func (tx *Tx) EventsByExternalID(ctx context.Context, tenantID string, ids []str
 			in.WriteString("$" + itoa(i+2))
 			args = append(args, id)
 		}
-		rows, err := tx.query(ctx, `SELECT id, external_id, type, member_id, body_hash, result FROM events WHERE tenant_id = $1 AND external_id IN (`+in.String()+`)`, args...)
+		rows, err := tx.query(ctx, `SELECT id, external_id, type, member_id, body_hash, result, doc FROM events WHERE tenant_id = $1 AND external_id IN (`+in.String()+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -53,11 +53,16 @@ func (tx *Tx) EventsByExternalID(ctx context.Context, tenantID string, ids []str
 func scanStoredEvent(s interface{ Scan(...any) error }) (StoredEvent, error) {
 	var e StoredEvent
 	var typ, result string
-	if err := s.Scan(&e.ID, &e.ExternalID, &typ, &e.MemberID, &e.BodyHash, &result); err != nil {
+	var doc []byte
+	if err := s.Scan(&e.ID, &e.ExternalID, &typ, &e.MemberID, &e.BodyHash, &result, &doc); err != nil {
 		return e, err
 	}
 	e.Type = tenure.EventType(typ)
-	return e, json.Unmarshal([]byte(result), &e.Result)
+	res, _, err := eventTexts(doc, result, "")
+	if err != nil {
+		return e, err
+	}
+	return e, json.Unmarshal(res, &e.Result)
 }
 
 // Event loads a stored event by Tenure id or store id.
@@ -69,8 +74,9 @@ func (tx *Tx) Event(ctx context.Context, tenantID, id string) (StoredEvent, tenu
 	var payload string
 	var e StoredEvent
 	var typ, result string
-	err := tx.queryRow(ctx, `SELECT id, external_id, type, member_id, body_hash, result, payload FROM events WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, id).
-		Scan(&e.ID, &e.ExternalID, &typ, &e.MemberID, &e.BodyHash, &result, &payload)
+	var doc []byte
+	err := tx.queryRow(ctx, `SELECT id, external_id, type, member_id, body_hash, result, payload, doc FROM events WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, id).
+		Scan(&e.ID, &e.ExternalID, &typ, &e.MemberID, &e.BodyHash, &result, &payload, &doc)
 	if isNoRows(err) {
 		return e, tenure.Event{}, tenure.NotFound("storage.Event", "event", id)
 	}
@@ -79,19 +85,23 @@ func (tx *Tx) Event(ctx context.Context, tenantID, id string) (StoredEvent, tenu
 	}
 	e.Type = tenure.EventType(typ)
 	var ev tenure.Event
-	if err := json.Unmarshal([]byte(result), &e.Result); err != nil {
+	res, pay, err := eventTexts(doc, result, payload)
+	if err != nil {
 		return e, ev, err
 	}
-	return e, ev, json.Unmarshal([]byte(payload), &ev)
+	if err := json.Unmarshal(res, &e.Result); err != nil {
+		return e, ev, err
+	}
+	return e, ev, json.Unmarshal(pay, &ev)
 }
 
 // InsertEvents stores intake records in one statement per chunk.
 func (tx *Tx) InsertEvents(ctx context.Context, tenantID string, evs []StoredEvent, occurred []int64) error {
-	return tx.insertMany(ctx, `INSERT INTO events (id, tenant_id, external_id, type, member_id, body_hash, payload, result, occurred_at, created_at) VALUES `,
-		len(evs), 10, func(i int, args []any) []any {
+	return tx.insertMany(ctx, `INSERT INTO events (id, tenant_id, external_id, type, member_id, body_hash, payload, result, doc, occurred_at, created_at) VALUES `,
+		len(evs), 11, func(i int, args []any) []any {
 			e := evs[i]
 			res, _ := json.Marshal(e.Result)
-			return append(args, e.ID, tenantID, e.ExternalID, string(e.Type), e.MemberID, e.BodyHash, e.Payload, string(res), occurred[i], ts(tx.Now))
+			return append(args, e.ID, tenantID, e.ExternalID, string(e.Type), e.MemberID, e.BodyHash, "", "", EncodeEventDoc(res, []byte(e.Payload)), occurred[i], ts(tx.Now))
 		})
 }
 
@@ -165,7 +175,7 @@ func (tx *Tx) MemberEvents(ctx context.Context, tenantID, memberID, before strin
 	if before == "" {
 		before = "~"
 	}
-	rows, err := tx.query(ctx, `SELECT id, external_id, type, member_id, body_hash, result FROM events
+	rows, err := tx.query(ctx, `SELECT id, external_id, type, member_id, body_hash, result, doc FROM events
 		WHERE tenant_id = $1 AND member_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4`, tenantID, memberID, before, limit)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,9 @@ type grouper struct {
 	mu      sync.Mutex
 	queue   []*groupWrite
 	leaders int
-	limits  groupLimits
+	// busy holds the merge keys of the groups running (merge.go).
+	busy   map[any]bool
+	limits groupLimits
 	// observe, when set, receives the size of every committed group and how long its
 	// commit took.
 	observe func(writes int, commit time.Duration)
@@ -65,10 +67,15 @@ type groupWrite struct {
 	fn       func(*Tx) error
 	done     chan error
 	attempts int
+	// merge, when set, lets the write run together with others of its kind (merge.go).
+	merge *Merge
 	// set by the leader while the group runs
 	tx    *Tx
 	err   error
 	panic any
+	// shared: the write ran merged, and tx (with its hooks) belongs to the first write of
+	// its merged run.
+	shared bool
 }
 
 // panicked carries a write function's panic to its caller's goroutine.
@@ -86,10 +93,14 @@ func (db *DB) ObserveGroups(fn func(writes int, commit time.Duration)) { db.grou
 // a savepoint of its own, so its error rolls back only its own work. fn must not have
 // effects outside tx, and must not keep tx after it returns.
 func (db *DB) WriteGrouped(ctx context.Context, fn func(*Tx) error) error {
+	return db.writeGrouped(ctx, fn, nil)
+}
+
+func (db *DB) writeGrouped(ctx context.Context, fn func(*Tx) error, m *Merge) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	w := &groupWrite{ctx: ctx, fn: fn, merge: m, done: make(chan error, 1)}
 	g := &db.groups
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
@@ -114,17 +125,15 @@ func (db *DB) lead() {
 	g := &db.groups
 	for {
 		g.mu.Lock()
-		if len(g.queue) == 0 {
+		batch := g.take()
+		if len(batch) == 0 {
 			g.leaders--
 			g.mu.Unlock()
 			return
 		}
-		n := min(len(g.queue), g.limits.maxGroup)
-		batch := make([]*groupWrite, n)
-		copy(batch, g.queue)
-		g.queue = append(g.queue[:0], g.queue[n:]...)
 		g.mu.Unlock()
 		db.runGroup(batch)
+		g.release(batch)
 	}
 }
 
@@ -155,7 +164,7 @@ func (db *DB) runGroup(batch []*groupWrite) {
 			w.done <- err
 			continue
 		}
-		w.tx, w.err, w.panic = nil, nil, nil
+		w.tx, w.err, w.panic, w.shared = nil, nil, nil, false
 		live = append(live, w)
 	}
 	if len(live) == 0 {
@@ -180,39 +189,80 @@ func (db *DB) runGroup(batch []*groupWrite) {
 	}
 	var retry []*groupWrite
 	open := false // whether a savepoint is open for the next write
-	for _, w := range live {
-		if !open {
-			if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT g`); err != nil {
-				_ = sqlTx.Rollback()
-				fail(err)
+	savepoint := func() error {
+		if open {
+			return nil
+		}
+		_, err := sqlTx.ExecContext(ctx, `SAVEPOINT g`)
+		return err
+	}
+	// done ends a write (or a merged run) that succeeded.
+	done := func() error {
+		open = false
+		if db.d.releaseSavepoints {
+			_, err := sqlTx.ExecContext(ctx, `RELEASE SAVEPOINT g`)
+			return err
+		}
+		return nil
+	}
+	// undo goes back to the state before a write that failed; the savepoint stays open
+	// for the next.
+	undo := func() error {
+		_, err := sqlTx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT g`)
+		open = err == nil
+		return err
+	}
+	abort := func(err error) {
+		_ = sqlTx.Rollback()
+		fail(err)
+	}
+	for _, run := range mergeRuns(live) {
+		if len(run) > 1 {
+			if err := savepoint(); err != nil {
+				abort(err)
+				return
+			}
+			tx := &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db, cache: db.writeStmts, detached: ctx}
+			if runMerged(ctx, run, tx) == nil {
+				if err := done(); err != nil {
+					abort(err)
+					return
+				}
+				for i, w := range run {
+					w.tx, w.shared = tx, i > 0
+				}
+				continue
+			}
+			// One of them failed: each runs alone, in a savepoint of its own.
+			if err := undo(); err != nil {
+				abort(err)
 				return
 			}
 		}
-		w.tx = &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db, cache: db.writeStmts, detached: ctx}
-		w.err = runOne(ctx, w)
-		if w.err == nil {
-			open = false
-			if db.d.releaseSavepoints {
-				if _, err := sqlTx.ExecContext(ctx, `RELEASE SAVEPOINT g`); err != nil {
-					_ = sqlTx.Rollback()
-					fail(err)
+		for _, w := range run {
+			if err := savepoint(); err != nil {
+				abort(err)
+				return
+			}
+			w.tx = &Tx{tx: sqlTx, d: db.d, Now: db.clock.Now(), db: db, cache: db.writeStmts, detached: ctx}
+			w.err = runOne(ctx, w)
+			if w.err == nil {
+				if err := done(); err != nil {
+					abort(err)
 					return
 				}
+				continue
 			}
-			continue
-		}
-		// Back to the state before this write; the savepoint stays open for the next.
-		if _, err := sqlTx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT g`); err != nil {
-			// The engine ended the transaction itself: nothing of the group is left.
-			_ = sqlTx.Rollback()
-			fail(errors.Join(err, w.err))
-			return
-		}
-		open = true
-		if w.panic == nil && tenure.KindOf(w.err) == tenure.KindInternal && db.d.retryable(w.err) && w.attempts+1 < maxAttempts {
-			w.attempts++
-			retry = append(retry, w)
-			w.tx = nil
+			if err := undo(); err != nil {
+				// The engine ended the transaction itself: nothing of the group is left.
+				abort(errors.Join(err, w.err))
+				return
+			}
+			if w.panic == nil && tenure.KindOf(w.err) == tenure.KindInternal && db.d.retryable(w.err) && w.attempts+1 < maxAttempts {
+				w.attempts++
+				retry = append(retry, w)
+				w.tx = nil
+			}
 		}
 	}
 	start := time.Now()
@@ -228,7 +278,10 @@ func (db *DB) runGroup(batch []*groupWrite) {
 	}
 	var missed []string
 	for _, w := range live {
-		if w.tx == nil { // to be run again
+		if w.tx == nil || w.shared { // to be run again, or answered with its merged run's first write
+			if w.shared {
+				w.done <- nil
+			}
 			continue
 		}
 		missed = append(missed, w.tx.missed...)

@@ -50,29 +50,14 @@ func (tx *Tx) Order(ctx context.Context, tenantID, id string) (o *tenure.Order, 
 	return o, err == nil, err
 }
 
-// SaveOrder inserts or updates an order. Lines are written once, when they first become
-// known (hadLines tells whether they were stored before).
-func (tx *Tx) SaveOrder(ctx context.Context, tenantID string, o *tenure.Order, isNew, hadLines bool) error {
+// updateOrder writes the changing state of a known order (its lines never change).
+// SaveOrders is the one write path of orders; it updates known ones through this.
+func (tx *Tx) updateOrder(ctx context.Context, o *tenure.Order) error {
 	refunds, points, items, refunded := orderDocs(o)
-	var err error
-	if isNew {
-		_, err = tx.exec(ctx, `INSERT INTO orders (id, tenant_id, external_id, member_id, currency, subtotal, shipping, discount, placed_at, paid_at, fulfilled_at, cancelled_at, refunds, points, created_at, updated_at, items, refunded, seq)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-			o.ID, tenantID, o.ExternalID, o.MemberID, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.CreatedAt), ts(o.UpdatedAt), items, refunded, orderSeq(o))
-	} else {
-		_, err = tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11, items = $12, refunded = $13
-			WHERE id = $14`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
-			nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.UpdatedAt), items, refunded, o.ID)
-	}
-	if err != nil || hadLines || len(o.Lines) == 0 {
-		return err
-	}
-	return tx.insertMany(ctx, `INSERT INTO order_lines (order_id, line_no, line_id, product_id, sku, name, category, brand, quantity, unit_price, discount) VALUES `,
-		len(o.Lines), 11, func(i int, args []any) []any {
-			l := o.Lines[i]
-			return append(args, o.ID, i+1, l.LineID, l.ProductID, l.SKU, l.Name, l.Category, l.Brand, l.Quantity, l.UnitPrice, l.Discount)
-		})
+	_, err := tx.exec(ctx, `UPDATE orders SET currency = $1, subtotal = $2, shipping = $3, discount = $4, placed_at = $5, paid_at = $6, fulfilled_at = $7, cancelled_at = $8, refunds = $9, points = $10, updated_at = $11, items = $12, refunded = $13
+		WHERE id = $14`, o.Currency, o.Subtotal(), o.Shipping, o.Discount,
+		nts(o.PlacedAt), nts(o.PaidAt), nts(o.FulfilledAt), nts(o.CancelledAt), refunds, points, ts(o.UpdatedAt), items, refunded, o.ID)
+	return err
 }
 
 // MemberOrders lists a member's orders, newest first (without lines).

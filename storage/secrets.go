@@ -17,6 +17,9 @@ import (
 var secretColumns = []struct{ table, id, column string }{
 	{"widget_settings", "tenant_id", "secret"},
 	{"webhooks", "id", "secret"},
+	{"shop_connections", "id", "webhook_secret"},
+	{"shop_connections", "id", "api_key"},
+	{"shop_connections", "id", "api_secret"},
 }
 
 // keys holds the database's keyring: the one given with SetKeyring, or for SQLite, the

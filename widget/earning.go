@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"time"
@@ -34,14 +35,15 @@ type CampaignNow struct {
 	EndsAt     *time.Time `json:"ends_at,omitempty" doc:"When it ends; absent when it has no end"`
 }
 
-func (h *Handler) earning(r *request) (any, error) {
-	set, err := h.svc.rules.Current(r.Context(), r.claims.Tenant)
+// Earning lists the program's ways to earn and the campaigns running now.
+func (a *MemberAPI) Earning(ctx context.Context, c Caller) (Earning, error) {
+	set, err := a.svc.rules.Current(ctx, c.Claims.Tenant)
 	if err != nil {
-		return nil, err
+		return Earning{}, err
 	}
-	t, err := h.svc.tenants.Get(r.Context(), r.claims.Tenant)
+	t, err := a.svc.tenants.Get(ctx, c.Claims.Tenant)
 	if err != nil {
-		return nil, err
+		return Earning{}, err
 	}
 	loc := time.UTC
 	for _, name := range []string{set.TimeZone, t.Program.TimeZone} {
@@ -50,7 +52,7 @@ func (h *Handler) earning(r *request) (any, error) {
 			break
 		}
 	}
-	return earningOf(set.Set, h.svc.clock.Now().In(loc)), nil
+	return earningOf(set.Set, a.svc.clock.Now().In(loc)), nil
 }
 
 // earningOf sorts a rule set into ways to earn and campaigns running at now (in the set's

@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,121 +14,59 @@ import (
 	"github.com/tenure-loyalty/tenure/service"
 )
 
-// Handler serves the widget's assets under /widget/ and the member API under /v1/member.
+// Handler serves the widget's script and stylesheet under /widget/ and the browser's CORS
+// preflight of the member API. The member API's operations are served by package api,
+// described in its OpenAPI document, through MemberAPI.
 type Handler struct {
-	svc services
 	log *slog.Logger
 	mux *http.ServeMux
 }
 
-// New returns the widget handler over svc.
-func New(svc *service.Service, log *slog.Logger) *Handler {
+// New returns the widget handler.
+func New(log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: servicesOf(svc), log: log, mux: http.NewServeMux()}
+	h := &Handler{log: log, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /widget/{file}", h.asset)
 	h.mux.HandleFunc("OPTIONS /v1/member/", h.preflight)
 	h.mux.HandleFunc("OPTIONS /v1/member", h.preflight)
-	h.mux.Handle("GET /v1/member", h.member(h.summary))
-	h.mux.Handle("GET /v1/member/rewards", h.member(h.rewards))
-	h.mux.Handle("POST /v1/member/redemptions", h.member(h.redeem))
-	h.mux.Handle("GET /v1/member/coupons", h.member(h.coupons))
-	h.mux.Handle("GET /v1/member/coupons/{ref}", h.member(h.coupon))
-	h.mux.Handle("GET /v1/member/history", h.member(h.history))
-	h.mux.Handle("GET /v1/member/earning", h.member(h.earning))
-	h.mux.Handle("/v1/member/", h.member(func(*request) (any, error) {
-		return nil, tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation")
-	}))
+	h.mux.HandleFunc("/v1/member/", h.unknown)
 	return h
 }
 
-// Register mounts the handler's paths on mux: /widget/ and /v1/member.
-func (h *Handler) Register(mux *http.ServeMux) {
+// Register mounts the handler's paths on mux: /widget/, the preflight of /v1/member and a
+// problem for member API paths that name no operation.
+func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("/widget/", h)
-	mux.Handle("/v1/member", h)
+	mux.Handle("OPTIONS /v1/member", h)
+	mux.Handle("OPTIONS /v1/member/", h)
 	mux.Handle("/v1/member/", h)
 }
 
-// ServeHTTP routes a request to an asset or a member API operation.
+// ServeHTTP routes a request to an asset, the preflight or the unknown-operation problem.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// request is one authenticated member API call: the verified claims and the member they
-// name, resolved by the store's customer id.
-type request struct {
-	*http.Request
-	claims Claims
-	member tenure.Member
-	w      http.ResponseWriter
-	status int
-}
-
-// pathParams are the member API's path parameters.
-var pathParams = []string{"ref"}
-
-// member wraps an operation: it checks the token and the browser's origin, resolves the
-// member, runs op and writes its result or a problem. Every operation reads the member
-// from the token only; no path or query parameter can name another member.
-func (h *Handler) member(op func(*request) (any, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Add("Vary", "Origin")
-		if err := input.Check(r, pathParams, maxBody); err != nil {
-			allowAnyOrigin(w, r)
-			h.problem(w, err)
-			return
-		}
-		req, err := h.authenticate(w, r)
-		if err != nil {
-			h.problem(w, err)
-			return
-		}
-		out, err := op(req)
-		if err != nil {
-			h.problem(w, err)
-			return
-		}
-		writeJSON(w, max(req.status, http.StatusOK), out)
-	})
-}
-
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*request, error) {
-	token, ok := input.BearerToken(r.Header.Get("Authorization"))
-	if !ok {
-		allowAnyOrigin(w, r)
-		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "missing member token: send Authorization: Bearer <token>")
+// unknown answers a member API path that names no operation.
+func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Origin")
+	if r.Header.Get("Origin") != "" {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
-	tenantID, err := TenantOf(token)
-	if err != nil {
-		allowAnyOrigin(w, r)
-		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
-	}
-	// Cached by the service, which drops a tenant's entry on every node when it changes.
-	secret, origins, err := h.svc.keys.Key(r.Context(), tenantID)
-	if err != nil {
-		allowAnyOrigin(w, r)
-		return nil, err
-	}
-	c, err := VerifyToken(token, tenantID, secret, h.svc.clock.Now())
-	if err != nil {
-		allowAnyOrigin(w, r)
-		return nil, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
-	}
-	if !allowOrigin(w, r, origins) {
-		return nil, tenure.Errorf(tenure.KindForbidden, "widget", "this store does not allow the member API from origin %s", r.Header.Get("Origin"))
-	}
-	m, err := h.svc.keys.Member(r.Context(), tenantID, c.Member)
-	if err != nil {
-		return nil, err
-	}
-	return &request{Request: r, claims: c, member: m, w: w}, nil
+	p, _ := problem.From(tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation"))
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }
 
 // preflight answers a browser's CORS preflight. It cannot know the tenant yet (a preflight
 // carries no token), so it lets any origin send the real request, which is then checked
 // against the tenant's allowed origins before anything is read or changed.
 func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
-	allowAnyOrigin(w, r)
+	if r.Header.Get("Origin") != "" {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+	}
 	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
 	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
 	w.Header().Set("Access-Control-Max-Age", "600")
@@ -135,54 +74,67 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// allowAnyOrigin lets any page read the response. The member API never uses cookies or
-// other ambient credentials (the token is sent explicitly), so "*" exposes nothing a
-// page could not already get with the token it holds.
-func allowAnyOrigin(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Origin") != "" {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
+// MemberAPI is the shopper's API under /v1/member: every operation reads the member from
+// a member token only; no path, query or body can name another member.
+type MemberAPI struct {
+	svc services
+}
+
+// NewMemberAPI returns the member API over svc.
+func NewMemberAPI(svc *service.Service) *MemberAPI { return &MemberAPI{svc: servicesOf(svc)} }
+
+// Caller is who calls a member API operation: the verified claims of the token and the
+// member they name, resolved by the store's customer id.
+type Caller struct {
+	Claims Claims
+	Member tenure.Member
+}
+
+// Authenticate checks a member token (the request's Authorization header) and the
+// browser's Origin, and finds the member. allow is the Access-Control-Allow-Origin the
+// answer carries, also when it is a problem ("" for none): the member API never uses
+// cookies or other ambient credentials (the token is sent explicitly), so "*" exposes
+// nothing a page could not already get with the token it holds. KindUnauthorized for a
+// missing, malformed, forged or expired token, KindForbidden for an origin the store does
+// not allow, KindNotFound when the token's customer is not a member.
+func (a *MemberAPI) Authenticate(ctx context.Context, authorization, origin string) (c Caller, allow string, err error) {
+	if origin != "" {
+		allow = "*"
 	}
+	token, ok := input.BearerToken(authorization)
+	if !ok {
+		return c, allow, tenure.Errorf(tenure.KindUnauthorized, "widget", "missing member token: send Authorization: Bearer <token>")
+	}
+	tenantID, err := TenantOf(token)
+	if err != nil {
+		return c, allow, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
+	}
+	// Cached by the service, which drops a tenant's entry on every node when it changes.
+	secret, origins, err := a.svc.keys.Key(ctx, tenantID)
+	if err != nil {
+		return c, allow, err
+	}
+	if c.Claims, err = VerifyToken(token, tenantID, secret, a.svc.clock.Now()); err != nil {
+		return c, allow, tenure.Errorf(tenure.KindUnauthorized, "widget", "%v", err)
+	}
+	if allow, ok = allowOrigin(origin, origins); !ok {
+		return c, "", tenure.Errorf(tenure.KindForbidden, "widget", "this store does not allow the member API from origin %s", origin)
+	}
+	c.Member, err = a.svc.keys.Member(ctx, tenantID, c.Claims.Member)
+	return c, allow, err
 }
 
 // allowOrigin applies a tenant's allowed origins to a request: a request from a browser
-// page (with an Origin header) must come from one of them, when any are set. Calls
-// without an Origin (a store's server, curl) are not browser calls and pass.
-func allowOrigin(w http.ResponseWriter, r *http.Request, allowed []string) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
+// page (with an Origin) must come from one of them, when any are set. Calls without an
+// Origin (a store's server, curl) are not browser calls and pass.
+func allowOrigin(origin string, allowed []string) (allow string, ok bool) {
+	switch {
+	case origin == "":
+		return "", true
+	case len(allowed) == 0:
+		return "*", true
+	case slices.Contains(allowed, strings.ToLower(origin)):
+		return origin, true
 	}
-	if len(allowed) == 0 {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		return true
-	}
-	if slices.Contains(allowed, strings.ToLower(origin)) {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		return true
-	}
-	return false
-}
-
-// problem writes err as an RFC 9457 problem through the one error model (package problem).
-// Internal errors are logged, not shown.
-func (h *Handler) problem(w http.ResponseWriter, err error) {
-	p, internal := problem.From(err)
-	if p.Status == problem.StatusClientClosed {
-		return
-	}
-	if internal {
-		h.log.Error("widget: internal error", "err", err)
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if p.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tenure-member"`)
-	}
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	return "", false
 }

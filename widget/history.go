@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -17,29 +18,28 @@ type HistoryItem struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-func (h *Handler) history(r *request) (any, error) {
-	q := r.URL.Query()
-	limit, err := pageLimit(q, "widget.History")
-	if err != nil {
-		return nil, err
+// History lists the member's points history, newest first, in words she understands: one
+// line per business event. The entries of one redemption (one per lot taken) or of one
+// refund are summed, and the release of an order's points is no line of its own (the
+// order's line says whether they are still pending). A page is read with room to spare so
+// that a group is not cut at its end. lang "pl" writes the lines in Polish.
+func (a *MemberAPI) History(ctx context.Context, c Caller, cursor string, limit int, lang string) (List[HistoryItem], error) {
+	if err := checkLimit(limit, "widget.History"); err != nil {
+		return List[HistoryItem]{}, err
 	}
 	if limit == 0 {
 		limit = 20
 	}
-	// One line per business event: the entries of one redemption (one per lot taken) or
-	// of one refund are summed, and the release of an order's points is no line of its
-	// own (the order's line says whether they are still pending). A page is read with
-	// room to spare so that a group is not cut at its end.
-	es, more, err := h.svc.ledger.History(r.Context(), r.claims.Tenant, r.member.ID, tenure.Points, q.Get("cursor"), min(limit*3+10, 200))
+	es, more, err := a.svc.ledger.History(ctx, c.Claims.Tenant, c.Member.ID, tenure.Points, cursor, min(limit*3+10, 200))
 	if err != nil {
-		return nil, err
+		return List[HistoryItem]{}, err
 	}
-	pending, err := h.svc.ledger.PendingLots(r.Context(), r.claims.Tenant, r.member.ID)
+	pending, err := a.svc.ledger.PendingLots(ctx, c.Claims.Tenant, c.Member.ID)
 	if err != nil {
-		return nil, err
+		return List[HistoryItem]{}, err
 	}
 	out, last := groupHistory(es, pending, limit)
-	if q.Get("lang") == "pl" {
+	if lang == "pl" {
 		for i := range out {
 			out[i] = inPolish(out[i])
 		}

@@ -1,11 +1,7 @@
 package widget
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/url"
-	"strconv"
+	"context"
 	"strings"
 	"time"
 
@@ -15,8 +11,8 @@ import (
 	"github.com/tenure-loyalty/tenure/tiers"
 )
 
-// Summary is what GET /v1/member returns: the member's balances, tier and referral link.
-type Summary struct {
+// MemberSummary is what GET /v1/member returns: the member's balances, tier and referral link.
+type MemberSummary struct {
 	CustomerID string       `json:"customer_id"`
 	FirstName  string       `json:"first_name,omitempty"`
 	Locale     string       `json:"locale,omitempty" doc:"The member's language, when the store knows it (pl-PL); the widget speaks it if it can"`
@@ -68,22 +64,23 @@ type ReferralView struct {
 	Message string `json:"message"`
 }
 
-func (h *Handler) summary(r *request) (any, error) {
-	ctx, tenantID := r.Context(), r.claims.Tenant
-	t, err := h.svc.tenants.Get(ctx, tenantID)
+// Summary is the member's balances and tier.
+func (a *MemberAPI) Summary(ctx context.Context, c Caller) (MemberSummary, error) {
+	tenantID := c.Claims.Tenant
+	t, err := a.svc.tenants.Get(ctx, tenantID)
 	if err != nil {
-		return nil, err
+		return MemberSummary{}, err
 	}
-	b, err := h.svc.ledger.Balance(ctx, tenantID, r.member.ID)
+	b, err := a.svc.ledger.Balance(ctx, tenantID, c.Member.ID)
 	if err != nil {
-		return nil, err
+		return MemberSummary{}, err
 	}
-	s := Summary{CustomerID: r.member.ExternalID, FirstName: r.member.FirstName, Locale: r.member.Locale,
+	s := MemberSummary{CustomerID: c.Member.ExternalID, FirstName: c.Member.FirstName, Locale: c.Member.Locale,
 		Program:  ProgramView{Name: t.Program.Name, Currency: t.Program.Currency, TimeZone: t.Program.TimeZone},
 		Points:   pointsView(b.Points),
 		Credit:   b.Credit.Available,
 		Referral: ReferralView{Message: "Invite friends and earn points together — coming soon."}}
-	s.Tier, err = h.tier(r)
+	s.Tier, err = a.tier(ctx, c)
 	return s, err
 }
 
@@ -96,12 +93,12 @@ func pointsView(b tenure.Balance) PointsView {
 }
 
 // tier is nil when the program has no tiers.
-func (h *Handler) tier(r *request) (*TierView, error) {
-	cfg, err := h.svc.tiers.Config(r.Context(), r.claims.Tenant)
+func (a *MemberAPI) tier(ctx context.Context, c Caller) (*TierView, error) {
+	cfg, err := a.svc.tiers.Config(ctx, c.Claims.Tenant)
 	if err != nil || len(cfg.Tiers) == 0 {
 		return nil, err
 	}
-	ts, err := h.svc.tiers.MemberStatus(r.Context(), r.claims.Tenant, r.member.ID)
+	ts, err := a.svc.tiers.MemberStatus(ctx, c.Claims.Tenant, c.Member.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -136,14 +133,15 @@ type RewardView struct {
 var hidden = map[rewards.Reason]bool{rewards.ReasonTier: true, rewards.ReasonSegment: true,
 	rewards.ReasonNotYet: true, rewards.ReasonEnded: true, rewards.ReasonArchived: true}
 
-func (h *Handler) rewards(r *request) (any, error) {
-	t, err := h.svc.tenants.Get(r.Context(), r.claims.Tenant)
+// Rewards lists the rewards the member may see, with whether she can redeem each now.
+func (a *MemberAPI) Rewards(ctx context.Context, c Caller) (List[RewardView], error) {
+	t, err := a.svc.tenants.Get(ctx, c.Claims.Tenant)
 	if err != nil {
-		return nil, err
+		return List[RewardView]{}, err
 	}
-	offers, err := h.svc.catalog.Available(r.Context(), r.claims.Tenant, r.member.ID)
+	offers, err := a.svc.catalog.Available(ctx, c.Claims.Tenant, c.Member.ID)
 	if err != nil {
-		return nil, err
+		return List[RewardView]{}, err
 	}
 	out := []RewardView{}
 	for _, o := range offers {
@@ -186,93 +184,83 @@ type Redemption struct {
 	Points PointsView `json:"points"`
 }
 
-// maxBody bounds a member API request body.
-const maxBody = 16 << 10
+// MaxBody bounds a member API request body.
+const MaxBody = 16 << 10
 
-func (h *Handler) redeem(r *request) (any, error) {
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+// Redeem spends the member's points on a reward. idemKey (1 to 128 characters) makes a
+// retry return the first coupon instead of a second one.
+func (a *MemberAPI) Redeem(ctx context.Context, c Caller, idemKey string, in service.RedeemRequest) (Redemption, error) {
+	key := strings.TrimSpace(idemKey)
 	if key == "" || len(key) > 128 {
-		return nil, tenure.Invalid("widget.Redeem", "header.Idempotency-Key", "is required (1 to 128 characters): a new random value per redemption, the same on a retry")
-	}
-	var in service.RedeemRequest
-	d := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&in); err != nil {
-		return nil, tenure.Invalid("widget.Redeem", "body", "must be JSON like {\"reward_id\":\"rwd_...\"}: %v", err)
+		return Redemption{}, tenure.Invalid("widget.Redeem", "header.Idempotency-Key", "is required (1 to 128 characters): a new random value per redemption, the same on a retry")
 	}
 	if in.RewardID == "" {
-		return nil, tenure.Invalid("widget.Redeem", "reward_id", "is required")
+		return Redemption{}, tenure.Invalid("widget.Redeem", "reward_id", "is required")
 	}
 	// Keys are namespaced per member, so one member's key can never replay another's
 	// redemption, nor collide with the store's own keys.
-	c, err := h.svc.catalog.Redeem(r.Context(), r.claims.Tenant, "member:"+r.member.ExternalID, r.member.ID, "widget/"+r.member.ID+"/"+key, in)
+	cp, err := a.svc.catalog.Redeem(ctx, c.Claims.Tenant, "member:"+c.Member.ExternalID, c.Member.ID, "widget/"+c.Member.ID+"/"+key, in)
 	if err != nil {
-		return nil, err
+		return Redemption{}, err
 	}
-	b, err := h.svc.ledger.Balance(r.Context(), r.claims.Tenant, r.member.ID)
+	b, err := a.svc.ledger.Balance(ctx, c.Claims.Tenant, c.Member.ID)
 	if err != nil {
-		return nil, err
+		return Redemption{}, err
 	}
-	r.status = http.StatusCreated
-	return Redemption{Coupon: couponView(c), Points: pointsView(b.Points)}, nil
+	return Redemption{Coupon: couponView(cp), Points: pointsView(b.Points)}, nil
 }
 
-func (h *Handler) coupons(r *request) (any, error) {
-	q := r.URL.Query()
-	limit, err := pageLimit(q, "widget.Coupons")
-	if err != nil {
-		return nil, err
+// Coupons lists the member's coupons, newest first, optionally in one state.
+func (a *MemberAPI) Coupons(ctx context.Context, c Caller, state, cursor string, limit int) (List[CouponView], error) {
+	if err := checkLimit(limit, "widget.Coupons"); err != nil {
+		return List[CouponView]{}, err
 	}
-	switch rewards.State(q.Get("state")) {
+	switch rewards.State(state) {
 	case "", rewards.Issued, rewards.Used, rewards.Expired, rewards.Cancelled:
 	default:
-		return nil, tenure.Invalid("widget.Coupons", "query.state", "must be issued, used, expired or cancelled")
+		return List[CouponView]{}, tenure.Invalid("widget.Coupons", "query.state", "must be issued, used, expired or cancelled")
 	}
-	cs, next, err := h.svc.catalog.MemberCoupons(r.Context(), r.claims.Tenant, r.member.ID, q.Get("state"), q.Get("cursor"), limit)
+	cs, next, err := a.svc.catalog.MemberCoupons(ctx, c.Claims.Tenant, c.Member.ID, state, cursor, limit)
 	if err != nil {
-		return nil, err
+		return List[CouponView]{}, err
 	}
 	out := make([]CouponView, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, couponView(c))
+	for _, cp := range cs {
+		out = append(out, couponView(cp))
 	}
 	return list(out, next), nil
 }
 
-// coupon answers the same 404 for a coupon that does not exist and one of another member.
-func (h *Handler) coupon(r *request) (any, error) {
-	c, err := h.svc.catalog.Coupon(r.Context(), r.claims.Tenant, r.PathValue("ref"))
-	if (err == nil && c.MemberID != r.member.ID) || tenure.KindOf(err) == tenure.KindNotFound {
-		return nil, tenure.Errorf(tenure.KindNotFound, "widget.Coupon", "you have no such coupon")
+// Coupon loads one of the member's coupons by id or code. It answers the same 404 for a
+// coupon that does not exist and one of another member.
+func (a *MemberAPI) Coupon(ctx context.Context, c Caller, ref string) (CouponView, error) {
+	cp, err := a.svc.catalog.Coupon(ctx, c.Claims.Tenant, ref)
+	if (err == nil && cp.MemberID != c.Member.ID) || tenure.KindOf(err) == tenure.KindNotFound {
+		return CouponView{}, tenure.Errorf(tenure.KindNotFound, "widget.Coupon", "you have no such coupon")
 	}
 	if err != nil {
-		return nil, err
+		return CouponView{}, err
 	}
-	return couponView(c), nil
+	return couponView(cp), nil
 }
 
-type listBody[T any] struct {
+// List is a page of a member API list.
+type List[T any] struct {
 	Data       []T    `json:"data"`
-	NextCursor string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass it as cursor for the next page; absent on the last"`
 }
 
-func list[T any](items []T, next string) listBody[T] {
-	return listBody[T]{Data: items, NextCursor: next}
+func list[T any](items []T, next string) List[T] {
+	return List[T]{Data: items, NextCursor: next}
 }
 
-// maxLimit bounds the page size of the member API's lists.
-const maxLimit = 100
+// MaxLimit bounds the page size of the member API's lists.
+const MaxLimit = 100
 
-// pageLimit reads the limit query parameter: absent or 0 for the default page size, else
-// an integer from 1 to maxLimit. Anything else is refused, like the store API does.
-func pageLimit(q url.Values, op string) (int, error) {
-	raw := q.Get("limit")
-	if raw == "" {
-		return 0, nil
+// checkLimit refuses a page size outside 0 (the default) to MaxLimit, like the store API.
+func checkLimit(n int, op string) error {
+	if n < 0 || n > MaxLimit {
+		return tenure.Invalid(op, "query.limit", "must be an integer from 0 (the default page size) to %d", MaxLimit)
 	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 0 || n > maxLimit {
-		return 0, tenure.Invalid(op, "query.limit", "must be an integer from 0 (the default page size) to %d", maxLimit)
-	}
-	return n, nil
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
@@ -42,6 +43,16 @@ func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fs.BoolVar(&setCurrency, "set-currency", false, "set the program currency to -currency first (only for a tenant without members)")
 		fs.StringVar(&m.DateLayout, "date-layout", m.DateLayout, "Go time layout of the date column")
 		fs.StringVar(&location, "date-zone", "UTC", "IANA time zone the dates are written in")
+		fs.Func("non-product-codes", "comma-separated stock codes that are fees or postage, not products (default "+strings.Join(importer.DefaultNonProductCodes, ",")+"; empty: none)", func(v string) error {
+			cfg.NonProductCodes = []string{}
+			for _, c := range strings.Split(v, ",") {
+				if c = strings.TrimSpace(c); c != "" {
+					cfg.NonProductCodes = append(cfg.NonProductCodes, c)
+				}
+			}
+			return nil
+		})
+		fs.BoolVar(&cfg.RoundSubMinorPrices, "round-prices", false, "round prices with more decimals than the currency has (e.g. 0.001) instead of rejecting the row")
 		for _, c := range cols {
 			fs.StringVar(c.dst, c.name, *c.dst, "column name")
 		}
