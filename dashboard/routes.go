@@ -76,6 +76,7 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/campaigns", perm: program, handle: d.campaigns},
 		{method: "POST", pattern: "/admin/campaigns", perm: edit, handle: d.createCampaign},
+		{method: "POST", pattern: "/admin/campaigns/preview", perm: edit, handle: d.previewCampaign, repeatable: true},
 		{method: "POST", pattern: "/admin/campaigns/{id}/end", perm: edit, handle: d.endCampaign},
 
 		{method: "GET", pattern: "/admin/segments", perm: program, handle: d.segments},

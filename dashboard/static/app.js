@@ -195,11 +195,32 @@
     update();
   }
 
+  // The campaign form prices its example order as it is typed: the same POST as the
+  // Preview button, whose answer's preview replaces this one. Nothing is saved.
+  function campaignPreview(form) {
+    var box = document.getElementById("campaign-preview"), timer = null, seq = 0;
+    function refresh() {
+      var mine = ++seq;
+      fetch("/admin/campaigns/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          if (mine !== seq) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("campaign-preview");
+          if (fresh) box.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () { /* the button still works */ });
+    }
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
+    form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
+  }
+
   document.addEventListener("click", jumpToError);
   document.addEventListener("submit", confirmSubmit);
   function ready() {
     var rf = document.getElementById("reward-form");
     if (rf) rewardForm(rf);
+    var cf = document.getElementById("campaign-form");
+    if (cf && document.getElementById("campaign-preview")) campaignPreview(cf);
     drawCharts();
     markScrollable();
     window.addEventListener("resize", markScrollable);
