@@ -293,6 +293,7 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/rewards":                              {"/admin/rewards", url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"100"}}},
 		"/admin/rewards/{id}/archive":                 {"/admin/rewards/" + catalog[0].ID + "/archive", url.Values{}},
 		"/admin/rewards/{id}":                         {"/admin/rewards/" + catalog[0].ID, url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"120"}}},
+		"/admin/campaigns/preview":                    {"/admin/campaigns/preview", url.Values{"name": {"Walk"}, "effect": {"multiplier"}, "multiplier": {"2"}, "sample_amount": {"120"}, "sample_at": {"2030-01-01T12:00"}}},
 		"/admin/settings/keys":                        {"/admin/settings/keys", url.Values{"name": {"walk"}, "scope": {"read_only"}}},
 		"/admin/settings/keys/{id}/revoke":            {"/admin/settings/keys/" + keys[0].ID + "/revoke", url.Values{}},
 		"/admin/settings/webhooks":                    {"/admin/settings/webhooks", url.Values{"url": {"http://127.0.0.1:9/other"}}},
