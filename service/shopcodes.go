@@ -11,8 +11,10 @@ import (
 	"github.com/tenure-loyalty/tenure/storage"
 )
 
-// couponTypes are the outbox messages the code sync follows.
-var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired"}
+// couponTypes are the outbox messages the code sync follows: a redemption makes the code,
+// and a coupon cancelled, expired or used (reported through the API, say, rather than at
+// the shop's checkout) takes it out of the shop, so that it cannot be used there again.
+var couponTypes = []string{"reward.redeemed", "coupon.cancelled", "coupon.expired", "coupon.used"}
 
 // codeTypes are the coupon types that give a code to create in a shop; store credit and
 // custom rewards have none.
@@ -20,8 +22,8 @@ var codeTypes = map[rewards.Type]bool{rewards.PercentDiscount: true, rewards.Fix
 	rewards.FreeProduct: true, rewards.PointsDiscount: true}
 
 // QueueCodes reads the outbox of every tenant that mirrors codes into a shop, after what
-// it read last, and queues each new coupon's code to be created and each cancelled or
-// expired one to be disabled. It runs after the commits that wrote the messages, never
+// it read last, and queues each new coupon's code to be created and each cancelled,
+// expired or used one to be disabled. It runs after the commits that wrote the messages, never
 // inside them: the shop's API is called later, outside any transaction. It returns how
 // many messages it read.
 func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
@@ -32,11 +34,19 @@ func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
 	}
 	read := 0
 	for _, s := range shops {
-		err := h.db.Write(ctx, func(tx *storage.Tx) error {
-			msgs, err := tx.OutboxAfter(ctx, s.TenantID, s.Cursor, tx.Now.Add(-CodeSettle), couponTypes, 500)
-			if err != nil || len(msgs) == 0 {
-				return err
-			}
+		// Most passes find nothing new: look in a read transaction first.
+		var msgs []storage.OutboxMessage
+		err := h.db.Read(ctx, func(tx *storage.Tx) (err error) {
+			msgs, err = tx.OutboxAfter(ctx, s.TenantID, s.Cursor, h.Clock.Now().Add(-CodeSettle), couponTypes, 500)
+			return err
+		})
+		if err != nil {
+			return read, err
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		err = h.db.Write(ctx, func(tx *storage.Tx) error {
 			for _, m := range msgs {
 				var c rewards.Coupon
 				if err := json.Unmarshal([]byte(m.Payload), &c); err != nil {
@@ -53,12 +63,12 @@ func (h *Shops) QueueCodes(ctx context.Context) (int, error) {
 					return err
 				}
 			}
-			read += len(msgs)
 			return tx.SetShopCursor(ctx, s.ID, msgs[len(msgs)-1].ID)
 		})
 		if err != nil {
 			return read, err
 		}
+		read += len(msgs)
 	}
 	return read, nil
 }
@@ -83,6 +93,10 @@ const CodeLease = time.Minute
 // ClaimCodes leases up to limit codes whose shop state differs from the wanted one, for
 // connections of platform.
 func (h *Shops) ClaimCodes(ctx context.Context, platform tenure.Platform, limit int) (out []CodeTask, err error) {
+	var due bool
+	if err := h.db.Read(ctx, func(tx *storage.Tx) (err error) { due, err = tx.ShopCodesDue(ctx, platform); return err }); err != nil || !due {
+		return nil, err
+	}
 	err = h.db.Write(ctx, func(tx *storage.Tx) error {
 		out = out[:0]
 		tasks, err := tx.ClaimShopCodes(ctx, platform, tx.Now.Add(CodeLease), limit)

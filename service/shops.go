@@ -222,9 +222,11 @@ func (h *Shops) Apply(ctx context.Context, in Inbound, m Mapped) (d tenure.ShopD
 				return d, false, err
 			}
 			if e.CustomerID == "" {
-				d.Outcome = tenure.ShopFailed
-				notes = append(notes, "event "+e.ID+": refund of order "+e.Refund.OrderID+", which Tenure has not received")
-				continue
+				// Shops do not keep their webhooks in order: the order's own webhook may
+				// still be on its way. Refuse without writing, so that the shop sends the
+				// refund again later.
+				return d, false, &tenure.Error{Kind: tenure.KindConflict, Op: "service.Shops.Apply",
+					Message: "refund of order " + e.Refund.OrderID + ", which has not arrived yet; send it again later"}
 			}
 		}
 		_, ierr := h.svc.Intake.Ingest(ctx, in.TenantID, []tenure.Event{e}, IngestOptions{})

@@ -101,9 +101,14 @@ func (a *admin) call(ctx context.Context, query string, vars map[string]any, out
 	return nil
 }
 
+// retryAfter reads a Retry-After header: seconds (Shopify writes "2.0") or an HTTP date.
 func retryAfter(v string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+	v = strings.TrimSpace(v)
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
 		return min(time.Duration(s)*time.Second, time.Hour)
+	}
+	if d, err := time.ParseDuration(v + "s"); err == nil && d >= 0 && !strings.ContainsAny(v, "hmsun") {
+		return min(d, time.Hour)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(time.Until(t), 0), time.Hour)

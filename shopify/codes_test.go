@@ -216,8 +216,8 @@ func TestCodesAtCheckout(t *testing.T) {
 			t.Fatalf("free shipping input %+v", in)
 		}
 		var o map[string]any
-		_ = json.Unmarshal(payload(t, "orders_paid.json"), &o)
-		o["id"], o["name"] = 820982911946154600, "#1003"
+		decode(t, payload(t, "orders_paid.json"), &o)
+		o["id"], o["name"] = json.Number("820982911946154600"), "#1003"
 		o["discount_codes"] = []map[string]any{{"code": fs.Code, "amount": "15.00", "type": "shipping"}}
 		body, _ := json.Marshal(o)
 		if r := s.send("orders/paid", "d-used", body, secret); r.status != 200 {
@@ -264,6 +264,58 @@ func TestLostAnswerIsLookedUp(t *testing.T) {
 		}
 		if st := s.status(); st.Codes[0].State != "active" || st.Codes[0].RemoteID != "gid://shopify/DiscountCodeNode/77" {
 			t.Fatalf("mirror %+v", st.Codes)
+		}
+	})
+}
+
+// A coupon that expires unused has its discount deactivated; one used through the API
+// (not at the store's checkout) too, so that it cannot be used in the store again.
+func TestExpiredAndUsedCodesAreDeactivated(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		api, apiURL := newStandIn(t)
+		s := newShop(t, e, apiURL)
+		codes := shopify.NewCodes(s.shops, nil, nil)
+		s.deliver("customers/create")
+		s.deliver("orders/paid")
+		s.deliver("orders/fulfilled")
+		r, err := s.svc.Rewards.Create(ctx, s.tenant, "test", rewards.RewardDefinition{Name: "5 zł", Type: rewards.FixedDiscount, Cost: 10, Value: 500, ValidDays: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expiring, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, err := s.svc.Rewards.Redeem(ctx, s.tenant, "test", customer, "", service.RedeemRequest{RewardID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.clock.Advance(service.CodeSettle + time.Second)
+		api.expect(created("discountCodeBasicCreate", "gid://shopify/DiscountCodeNode/1"), created("discountCodeBasicCreate", "gid://shopify/DiscountCodeNode/2"))
+		s.mirror(codes)
+		if calls := api.take(); len(calls) != 2 {
+			t.Fatalf("creations %+v", calls)
+		}
+		if _, err := s.svc.Rewards.UseCoupon(ctx, s.tenant, "test", used.ID, service.CouponUse{OrderID: "pos-17"}); err != nil {
+			t.Fatal(err)
+		}
+		s.clock.Advance(25 * time.Hour)
+		if _, err := s.svc.RunDueJobs(ctx, "test", 10); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.svc.Rewards.Coupon(ctx, s.tenant, expiring.ID); c.State != rewards.Expired {
+			t.Fatalf("coupon %s", c.State)
+		}
+		s.clock.Advance(service.CodeSettle + time.Second)
+		api.expect(created("discountCodeDeactivate", "x"), created("discountCodeDeactivate", "x"))
+		s.mirror(codes)
+		var ids []any
+		for _, c := range api.take() {
+			ids = append(ids, c.Body["variables"].(map[string]any)["id"])
+		}
+		if len(ids) != 2 || !(ids[0] == "gid://shopify/DiscountCodeNode/1" || ids[1] == "gid://shopify/DiscountCodeNode/1") ||
+			!(ids[0] == "gid://shopify/DiscountCodeNode/2" || ids[1] == "gid://shopify/DiscountCodeNode/2") {
+			t.Fatalf("deactivated %v", ids)
 		}
 	})
 }

@@ -105,7 +105,10 @@ type order struct {
 		Amount amount `json:"amount"`
 		Type   string `json:"type"`
 	} `json:"discount_codes"`
-	Customer *customer `json:"customer"`
+	Customer          *customer `json:"customer"`
+	FinancialStatus   string    `json:"financial_status"`
+	FulfillmentStatus string    `json:"fulfillment_status"`
+	Refunds           []refund  `json:"refunds"` // in the Admin API's orders, not in webhooks
 }
 
 type money struct {

@@ -70,7 +70,7 @@ func TestMappingFailuresAreLogged(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		s := newShop(t, e, "")
 		var o map[string]any
-		_ = json.Unmarshal(payload(t, "orders_paid.json"), &o)
+		decode(t, payload(t, "orders_paid.json"), &o)
 		o["currency"] = "EUR" // the program counts in PLN
 		body, _ := json.Marshal(o)
 		r := s.send("orders/paid", "d-eur", body, secret)
@@ -88,6 +88,29 @@ func TestMappingFailuresAreLogged(t *testing.T) {
 		}
 		if _, err := s.svc.Members.Order(ctx, s.tenant, "820982911946154508"); tenure.KindOf(err) != tenure.KindNotFound {
 			t.Fatalf("a failed mapping stored the order: %v", err)
+		}
+	})
+}
+
+// A refund that arrives before its order is refused without a write (409), so that
+// Shopify sends it again; once the order is in, the same delivery is applied.
+func TestRefundBeforeItsOrderIsSentAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		s := newShop(t, e, "")
+		body := payload(t, "refunds_create.json")
+		if r := s.send("refunds/create", "d-refund", body, secret); r.status != http.StatusConflict {
+			t.Fatalf("refund first: %d %v", r.status, r.body)
+		}
+		if st := s.status(); len(st.Deliveries) != 0 {
+			t.Fatalf("a refused refund was logged: %+v", st.Deliveries)
+		}
+		s.deliver("orders/paid")
+		s.deliver("orders/fulfilled")
+		if r := s.send("refunds/create", "d-refund", body, secret); r.status != 200 || r.body["events"] != 1.0 {
+			t.Fatalf("refund again: %d %v", r.status, r.body)
+		}
+		if b := s.balance(customer); b.Available != 44 {
+			t.Fatalf("balance %+v", b)
 		}
 	})
 }

@@ -171,7 +171,7 @@ func TestWebhooksToLedger(t *testing.T) {
 		}
 		// The same order paid event under another delivery id is not applied twice either.
 		s.deliver("orders/paid")
-		if b := s.balance(customer); b != before {
+		if b := s.balance(customer); !sameBalance(b, before) {
 			t.Fatalf("redelivery changed the balance: %+v -> %+v", before, b)
 		}
 
@@ -271,4 +271,21 @@ func TestWrongSignatureWritesNothing(t *testing.T) {
 			t.Fatalf("unknown connection: status %d", resp.StatusCode)
 		}
 	})
+}
+
+// decode reads a recorded payload keeping its numbers exact (Shopify's ids exceed a
+// float's 53 bits).
+func decode(t *testing.T, b []byte, v any) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameBalance compares the figures of two balances (not their timestamps' locations).
+func sameBalance(a, b tenure.Balance) bool {
+	return a.Available == b.Available && a.Pending == b.Pending && a.Earned == b.Earned && a.Reversed == b.Reversed &&
+		a.Spent == b.Spent && a.UpdatedAt.Equal(b.UpdatedAt)
 }

@@ -229,6 +229,15 @@ func (tx *Tx) ClaimShopCodes(ctx context.Context, platform tenure.Platform, leas
 	return collect(rows, scanShopCode)
 }
 
+// ShopCodesDue reports whether any code of a platform's connections is due now, so that
+// an idle pass takes no write lock.
+func (tx *Tx) ShopCodesDue(ctx context.Context, platform tenure.Platform) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM shop_codes WHERE state <> want AND state <> 'unsupported' AND run_at <= $1 AND lease_until <= $1
+		AND connection_id IN (SELECT id FROM shop_connections WHERE platform = $2) LIMIT 1) due`, ts(tx.Now), string(platform)).Scan(&n)
+	return n > 0, err
+}
+
 // FinishShopCode records what a worker did with a claimed code: the state the shop now
 // holds and its id there, or (errMsg set) the failure and when to try again.
 func (tx *Tx) FinishShopCode(ctx context.Context, couponID, state, remoteID, errMsg string, retryAt time.Time) error {

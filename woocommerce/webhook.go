@@ -40,7 +40,9 @@ func New(shops *service.Shops, log *slog.Logger) *Handler {
 }
 
 // Path is the delivery URL of a connection, under the server's base URL.
-func Path(connectionID string) string { return tenure.ShopWebhookPath(tenure.WooCommerce, connectionID) }
+func Path(connectionID string) string {
+	return tenure.ShopWebhookPath(tenure.WooCommerce, connectionID)
+}
 
 // Register adds the webhook address to mux.
 func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {

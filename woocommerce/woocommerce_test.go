@@ -197,7 +197,7 @@ func TestWebhooksToLedger(t *testing.T) {
 // up and the difference counted as discount.
 func TestMapUnevenLine(t *testing.T) {
 	var o map[string]any
-	_ = json.Unmarshal(payload(t, "order_updated_processing.json"), &o)
+	decode(t, payload(t, "order_updated_processing.json"), &o)
 	o["line_items"] = []map[string]any{{"id": 1, "product_id": 5, "quantity": 3, "subtotal": "20.00", "total": "20.00", "name": "x"}}
 	o["coupon_lines"] = []any{}
 	body, _ := json.Marshal(o)
@@ -337,3 +337,72 @@ func TestCouponsAtCheckout(t *testing.T) {
 }
 
 func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+func decode(t *testing.T, b []byte, v any) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The backfill pages through /wp-json/wc/v3/orders until X-WP-TotalPages, waits out a 429,
+// and imports each order's history with the webhooks' ids: a webhook for an imported
+// order afterwards changes nothing.
+func TestBackfillOrders(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		var completed, cancelled map[string]any
+		decode(t, payload(t, "order_updated_refund.json"), &completed)
+		decode(t, payload(t, "order_updated_cancelled.json"), &cancelled)
+		var requests []string
+		calls := 0
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			u, p, _ := r.BasicAuth()
+			requests = append(requests, r.URL.Path+"?"+r.URL.RawQuery+" "+u+":"+p)
+			if calls == 1 {
+				w.Header().Set("Retry-After", "5")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			w.Header().Set("X-WP-Total", "2")
+			w.Header().Set("X-WP-TotalPages", "2")
+			page := []any{completed}
+			if r.URL.Query().Get("page") == "2" {
+				page = []any{cancelled}
+			}
+			_ = json.NewEncoder(w).Encode(page)
+		}))
+		defer api.Close()
+		s := newSite(t, e, api.URL)
+		s.deliver("customer.created", "customer_created.json")
+		var waits []time.Duration
+		b := woocommerce.Backfill{
+			Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+			Apply: func(ctx context.Context, _ string, events []tenure.Event) error {
+				_, err := s.svc.Intake.Ingest(ctx, s.tenant, events, service.IngestOptions{Batch: true, History: true, GrantPoints: true})
+				return err
+			},
+		}
+		sum, err := b.Run(ctx, s.conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := "/wp-json/wc/v3/orders?order=asc&orderby=date&page=1&per_page=100 ck_4f2a:cs_9d1e"
+		want := []string{first, first, "/wp-json/wc/v3/orders?order=asc&orderby=date&page=2&per_page=100 ck_4f2a:cs_9d1e"}
+		if !reflect.DeepEqual(requests, want) || !reflect.DeepEqual(waits, []time.Duration{5 * time.Second}) {
+			t.Fatalf("requests %v waits %v", requests, waits)
+		}
+		if sum.Pages != 2 || sum.Orders != 2 || sum.Events != 6 || len(sum.Failed) != 0 {
+			t.Fatalf("summary %+v", sum)
+		}
+		if b := s.balance("25"); b.Available != 52 || b.Reversed != 17 {
+			t.Fatalf("imported ledger %+v", b)
+		}
+		s.deliver("order.updated", "order_updated_refund.json")
+		if b := s.balance("25"); b.Available != 52 || b.Reversed != 17 {
+			t.Fatalf("a webhook after the import changed the ledger: %+v", b)
+		}
+	})
+}

@@ -19,7 +19,7 @@ import (
 
 const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|import|analytics [flags]
 
-  ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch,
+  ingest     events/s of raw storage writes vs Intake.Ingest vs POST /v1/events/batch,
              under each -program (rules-20 and the default program)
   ingest -single
              POST /v1/events, one event per request, at each of -conns connections

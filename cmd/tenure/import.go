@@ -18,8 +18,11 @@ import (
 // importOrders loads a history of orders from a CSV file (gzip is detected), with a
 // progress bar, a summary and an optional file of rejected rows.
 func importOrders(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && (args[0] == string(tenure.Shopify) || args[0] == string(tenure.WooCommerce)) {
+		return importShop(ctx, tenure.Platform(args[0]), args[1:], stdout, stderr, getenv)
+	}
 	if len(args) == 0 || args[0] != "orders" {
-		return fmt.Errorf("usage: tenure import orders FILE.csv[.gz] [-grant-points] [-rejects FILE] [column flags]")
+		return fmt.Errorf("usage: tenure import orders FILE.csv[.gz] [-grant-points] [-rejects FILE] [column flags]\n       tenure import shopify|woocommerce [-since YYYY-MM-DD] [-grant-points]")
 	}
 	args = args[1:]
 	m := importer.DefaultMapping()
