@@ -232,6 +232,7 @@ func flashText(done string) string {
 		"campaign-cancelled": "The scheduled campaign was cancelled before it started: the rules were saved as a new version without it.",
 		"segment-saved":      "The segment was saved. Its members are being counted in the background; Recount now does it at once.",
 		"segment-deleted":    "The segment was deleted.",
+		"program-saved":      "The program settings were saved. Events from now on use them.",
 		"reward-saved":       "The reward was saved. Coupons already issued keep the terms they were issued with.",
 		"reward-created":     "The reward was added to the catalog. Members can redeem it from now on.",
 		"reward-archived":    "The reward was archived: members can no longer redeem it; coupons already issued stay valid.",

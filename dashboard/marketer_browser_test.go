@@ -210,6 +210,18 @@ func TestBrowserRewardForm(t *testing.T) {
 			audit(t, b, "the at-risk members")
 		})
 
+		t.Run("the program settings are a form", func(t *testing.T) {
+			b.Open(t, s.url+"/admin/program")
+			if st := b.Submit(t, "#program-settings-link"); st != http.StatusOK {
+				t.Fatalf("the settings link: %d", st)
+			}
+			if got := apptest.Eval[string](t, b, `document.getElementById("ps-value").value`); got != "0,10" {
+				t.Errorf("the point value reads %q", got)
+			}
+			b.Shot(t, "24-program-settings", true)
+			audit(t, b, "the program settings")
+		})
+
 		for _, p := range b.Problems(pageProblems) {
 			if !strings.Contains(p, "status of 422") {
 				t.Errorf("browser: %s", p)

@@ -64,6 +64,8 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/program", perm: program, handle: d.program},
 		{method: "POST", pattern: "/admin/program/rules", perm: edit, handle: d.saveRules},
+		{method: "GET", pattern: "/admin/program/settings", perm: program, handle: d.programSettings},
+		{method: "POST", pattern: "/admin/program/settings", perm: edit, handle: d.saveProgramSettings},
 		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun, repeatable: true},
 		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest, repeatable: true},
 		{method: "POST", pattern: "/admin/program/versions/{version}/restore", perm: edit, handle: d.restoreRules},

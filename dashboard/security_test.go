@@ -293,6 +293,7 @@ func walkMutatingRoutes(t *testing.T, s *server) {
 		"/admin/rewards":                              {"/admin/rewards", url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"100"}}},
 		"/admin/rewards/{id}/archive":                 {"/admin/rewards/" + catalog[0].ID + "/archive", url.Values{}},
 		"/admin/rewards/{id}":                         {"/admin/rewards/" + catalog[0].ID, url.Values{"name": {"Mug"}, "type": {"free_shipping"}, "cost": {"120"}}},
+		"/admin/program/settings":                     {"/admin/program/settings", url.Values{"name": {"Walk"}, "currency": {"PLN"}, "points_per_unit": {"1"}, "available_on": {"payment"}, "return_window_days": {"14"}, "expiry_mode": {"never"}, "negative_balance": {"cap"}, "point_value": {"0,10"}, "time_zone": {"Europe/Warsaw"}}},
 		"/admin/campaigns/preview":                    {"/admin/campaigns/preview", url.Values{"name": {"Walk"}, "effect": {"multiplier"}, "multiplier": {"2"}, "sample_amount": {"120"}, "sample_at": {"2030-01-01T12:00"}}},
 		"/admin/settings/keys":                        {"/admin/settings/keys", url.Values{"name": {"walk"}, "scope": {"read_only"}}},
 		"/admin/settings/keys/{id}/revoke":            {"/admin/settings/keys/" + keys[0].ID + "/revoke", url.Values{}},
