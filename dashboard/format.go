@@ -38,7 +38,16 @@ func (d *Dashboard) funcs() template.FuncMap {
 		},
 		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"explanations": explanations,
-		"json":         jsonText,
+		"unfired": func(es []rules.Explanation) int {
+			n := 0
+			for _, e := range es {
+				if !e.Fired {
+					n++
+				}
+			}
+			return n
+		},
+		"json": jsonText,
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

@@ -63,6 +63,20 @@ func TestMemberPage(t *testing.T) {
 		}
 	})
 
+	t.Run("rules that did not fire are folded away", func(t *testing.T) {
+		p := c.get("/admin/members/cust-00001")
+		if !strings.Contains(p.Body, `<details class="why-off">`) {
+			t.Fatal("no folded rules on the page")
+		}
+		open := regexp.MustCompile(`(?s)<details class="why-off">.*?</details>`).ReplaceAllString(p.Body, "")
+		if strings.Contains(open, `class="off"`) {
+			t.Error("a rule that did not fire is shown unfolded")
+		}
+		if !strings.Contains(open, `<ul class="why">`) {
+			t.Error("the rules that fired are folded too")
+		}
+	})
+
 	t.Run("the timeline pages through every event", func(t *testing.T) {
 		// The member with the most events.
 		var best tenure.Member
