@@ -38,6 +38,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		},
 		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"explanations": explanations,
+		"sub1":         func(n int) int { return n - 1 },
 		"unfired": func(es []rules.Explanation) int {
 			n := 0
 			for _, e := range es {
