@@ -198,7 +198,7 @@ func flatten(m map[string]any) map[string]string {
 	walk = func(prefix string, v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			if len(x) == 0 {
+			if len(x) == 0 && prefix != "" {
 				out[prefix] = "{}"
 			}
 			for k, vv := range x {
