@@ -42,7 +42,7 @@ func TestBrowserPolish(t *testing.T) {
 		}
 		member, _ := s.richMember(t, "")
 		b := apptest.NewBrowser(t)
-		b.Do(t, chromedp.Navigate(s.url+"?lang=pl&member="+member))
+		b.Open(t, s.url+"?lang=pl&member="+member)
 		b.Wait(t, "the launcher", `document.querySelector('#tenure-widget')?.shadowRoot?.querySelector('.tw-launcher-points')?.textContent.length > 0`)
 		if got := sh[string](t, b, `w.querySelector('.tw-launcher').textContent`); !strings.Contains(got, "Nagrody") || !strings.Contains(got, "pkt") {
 			t.Errorf("the launcher reads %q", got)
