@@ -39,6 +39,7 @@ func (s *Server) memberRoutes() {
 	huma.Register(a, memberOp("get-member-own-coupon", http.MethodGet, "/v1/member/coupons/{ref}", "One of the member's coupons, by id or code"), s.memberCoupon)
 	huma.Register(a, memberOp("list-member-history", http.MethodGet, "/v1/member/history", "The member's points history in words, newest first, one line per order or redemption"), s.memberHistory)
 	huma.Register(a, memberOp("get-member-earning", http.MethodGet, "/v1/member/earning", "The program's ways to earn and the campaigns running now"), s.memberEarning)
+	s.memberSubscriptionRoutes()
 }
 
 type memberCtxKey struct{}
