@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/tenure-loyalty/tenure"
 )
 
 // Budget is a member's contact budget across all channels: at most Max marketing messages
@@ -130,19 +132,10 @@ func (b Budget) quietEnd(t time.Time, zone *time.Location) (time.Time, bool) {
 	return NextClock(t, zone, b.QuietTo, 0), true
 }
 
-// Consent is a member's answer for one channel and purpose.
-type Consent struct {
-	Channel string    `json:"channel"`
-	Purpose string    `json:"purpose"`
-	Granted bool      `json:"granted"`
-	Source  string    `json:"source"` // api, unsubscribe, import, ...
-	At      time.Time `json:"updated_at"`
-}
-
-// Allowed reports whether a message of purpose may go to a member over channel. Marketing
-// needs an explicit grant; transactional is allowed unless withdrawn. Transactional
-// messages bypass the contact budget, never consent.
-func Allowed(cs []Consent, channel, purpose string) bool {
+// Allowed reports whether a message of purpose may go to a member over channel, given
+// the member's consents. Marketing needs an explicit grant; transactional is allowed
+// unless withdrawn. Transactional messages bypass the contact budget, never consent.
+func Allowed(cs []tenure.Consent, channel, purpose string) bool {
 	for _, c := range cs {
 		if c.Channel == channel && c.Purpose == purpose {
 			return c.Granted

@@ -260,8 +260,8 @@ func Validate(f Flow) tenure.Problems {
 			if s.Send.Purpose != Marketing && s.Send.Purpose != Transactional {
 				add(at+".send.purpose", "must be marketing or transactional")
 			}
-			if !idRE.MatchString(s.Send.Template) {
-				add(at+".send.template", "is required: a template key")
+			if _, ok := Templates[s.Send.Template]; !ok {
+				add(at+".send.template", "unknown template %q", s.Send.Template)
 			}
 			if s.Send.Expiry < 0 {
 				add(at+".send.expiry", "must not be negative")

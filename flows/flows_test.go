@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenure-loyalty/tenure"
 )
 
 func mustZone(t *testing.T, name string) *time.Location {
@@ -48,6 +50,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"expiring without days", func(f *Flow) { f.Trigger = Trigger{Event: TriggerPointsExpiring} }, "trigger.days", "between"},
 		{"sms not delivered", func(f *Flow) { f.Steps[2].Send.Channel = "sms" }, "steps[2].send.channel", "email"},
 		{"duplicate id", func(f *Flow) { f.Steps[2].ID = "wait" }, "steps[2].id", "earlier step"},
+		{"unknown template", func(f *Flow) { f.Steps[2].Send.Template = "nope" }, "steps[2].send.template", "unknown template"},
 		{"no steps", func(f *Flow) { f.Steps = nil }, "steps", "at least one"},
 	}
 	if ps := Validate(valid()); len(ps) != 0 {
@@ -151,9 +154,9 @@ func TestSplitAndHoldoutAreStable(t *testing.T) {
 	f.Holdout = 10
 	f.Steps = []Step{
 		{ID: "ab", Type: StepSplit, Arms: []Arm{{Name: "a", Weight: 1, Goto: "mail_a"}, {Name: "b", Weight: 1, Goto: "mail_b"}}},
-		{ID: "mail_a", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "a"}},
+		{ID: "mail_a", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "welcome"}},
 		{ID: "stop", Type: StepExit},
-		{ID: "mail_b", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "b"}},
+		{ID: "mail_b", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "thanks"}},
 	}
 	if ps := Validate(f); len(ps) != 0 {
 		t.Fatal(ps)
@@ -173,7 +176,7 @@ func TestSplitAndHoldoutAreStable(t *testing.T) {
 		}
 		d, _ := Advance(r, f, now, Facts{}, nil)
 		d2, _ := Advance(r, f, now.Add(time.Minute), Facts{}, nil)
-		if d.Run.Arm != d2.Run.Arm || len(d.Actions) != 1 || d.Actions[0].Send.Template != d.Run.Arm {
+		if d.Run.Arm != d2.Run.Arm || len(d.Actions) != 1 || d.Actions[0].Send.Template != map[string]string{"a": "welcome", "b": "thanks"}[d.Run.Arm] {
 			t.Fatalf("%s: arm %q then %q, actions %+v", id, d.Run.Arm, d2.Run.Arm, d.Actions)
 		}
 		arms[d.Run.Arm]++
@@ -314,11 +317,32 @@ func TestQuietHoursInMemberZone(t *testing.T) {
 }
 
 func TestConsent(t *testing.T) {
-	cs := []Consent{{Channel: "email", Purpose: Marketing, Granted: false}}
+	cs := []tenure.Consent{{Channel: "email", Purpose: Marketing, Granted: false}}
 	if Allowed(cs, "email", Marketing) || !Allowed(cs, "email", Transactional) || Allowed(nil, "email", Marketing) {
 		t.Fatal("consent")
 	}
-	if Allowed([]Consent{{Channel: "email", Purpose: Transactional, Granted: false}}, "email", Transactional) {
+	if Allowed([]tenure.Consent{{Channel: "email", Purpose: Transactional, Granted: false}}, "email", Transactional) {
 		t.Fatal("transactional withdrawn but allowed")
+	}
+}
+
+func TestPresetsAreValidAndTheirTemplatesExist(t *testing.T) {
+	for key, f := range Presets {
+		if f.Key != key {
+			t.Errorf("preset %s has key %s", key, f.Key)
+		}
+		if ps := Validate(f); len(ps) != 0 {
+			t.Errorf("preset %s: %v", key, ps)
+		}
+		for _, s := range f.Steps {
+			if s.Send == nil {
+				continue
+			}
+			for _, loc := range []string{"en", "pl"} {
+				if c, ok := Templates[s.Send.Template][loc]; !ok || c.Subject == "" || c.Text == "" || c.HTML == "" {
+					t.Errorf("preset %s: template %s has no %s text", key, s.Send.Template, loc)
+				}
+			}
+		}
 	}
 }

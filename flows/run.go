@@ -26,6 +26,9 @@ type Run struct {
 	Started   time.Time `json:"started_at"`
 	Ended     time.Time `json:"ended_at,omitzero"`
 	Reason    string    `json:"reason,omitempty"` // why it ended
+	// Data is what the triggering event or state carried (expiring points and their
+	// date, the order id); the run's messages see it.
+	Data map[string]any `json:"data,omitempty"`
 }
 
 // Action is an effect the caller carries out for a run: send a message, award points,

@@ -105,6 +105,9 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 	if handled, err := s.runMemberDatesJob(ctx, tx, j); handled {
 		return err
 	}
+	if handled, err := s.runFlowJob(ctx, tx, j); handled {
+		return err
+	}
 	u, err := s.newUnit(ctx, tx, j.TenantID)
 	if err != nil {
 		return err

@@ -92,21 +92,25 @@ func (tx *Tx) Flow(ctx context.Context, tenantID, key string, version int) (flow
 	return fs[0], nil
 }
 
-const runCols = `id, flow_key, version, member_id, state, step, wait_until, arm, started_at, ended_at, reason`
+const runCols = `id, flow_key, version, member_id, state, step, wait_until, arm, started_at, ended_at, reason, data`
 
 func scanRun(s interface{ Scan(...any) error }) (flows.Run, error) {
 	var r flows.Run
 	var wait, started, ended int64
-	err := s.Scan(&r.ID, &r.FlowID, &r.Version, &r.MemberID, &r.State, &r.Step, &wait, &r.Arm, &started, &ended, &r.Reason)
+	var data string
+	err := s.Scan(&r.ID, &r.FlowID, &r.Version, &r.MemberID, &r.State, &r.Step, &wait, &r.Arm, &started, &ended, &r.Reason, &data)
 	r.WaitUntil, r.Started, r.Ended = fromTZ(wait), fromTS(started), fromTZ(ended)
+	if err == nil {
+		err = unmarshalData(data, &r.Data)
+	}
 	return r, err
 }
 
 // InsertRun stores a new run (its FlowID holds the flow's key). A second active run of
 // the same member and flow fails with KindConflict.
 func (tx *Tx) InsertRun(ctx context.Context, tenantID string, r flows.Run) error {
-	_, err := tx.exec(ctx, `INSERT INTO flow_runs (tenant_id, `+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		tenantID, r.ID, r.FlowID, r.Version, r.MemberID, r.State, r.Step, tz(r.WaitUntil), r.Arm, ts(r.Started), tz(r.Ended), r.Reason)
+	_, err := tx.exec(ctx, `INSERT INTO flow_runs (tenant_id, `+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		tenantID, r.ID, r.FlowID, r.Version, r.MemberID, r.State, r.Step, tz(r.WaitUntil), r.Arm, ts(r.Started), tz(r.Ended), r.Reason, marshalData(r.Data))
 	if tx.db.d.uniqueViolated(err) {
 		return tenure.Errorf(tenure.KindConflict, "storage.InsertRun", "member %s is already in a run of flow %s", r.MemberID, r.FlowID)
 	}
@@ -153,14 +157,18 @@ func (tx *Tx) MemberRuns(ctx context.Context, tenantID, memberID string, activeO
 }
 
 const messageCols = `id, member_id, flow_key, run_id, step_id, channel, purpose, template, priority, expiry, state, reason,
-	recipient, subject, unsub_token, attempts, queued_at, send_at, sent_at`
+	recipient, subject, unsub_token, attempts, queued_at, send_at, sent_at, data`
 
 func scanFlowMessage(s interface{ Scan(...any) error }) (flows.Delivery, error) {
 	var d flows.Delivery
 	var expiry, queued, sendAt, sent int64
+	var data string
 	err := s.Scan(&d.ID, &d.MemberID, &d.FlowKey, &d.RunID, &d.StepID, &d.Channel, &d.Purpose, &d.Template, &d.Priority, &expiry,
-		&d.State, &d.Reason, &d.Recipient, &d.Subject, &d.Token, &d.Attempts, &queued, &sendAt, &sent)
+		&d.State, &d.Reason, &d.Recipient, &d.Subject, &d.Token, &d.Attempts, &queued, &sendAt, &sent, &data)
 	d.Expiry, d.QueuedAt, d.SendAt, d.SentAt = time.Duration(expiry)*time.Microsecond, fromTS(queued), fromTZ(sendAt), fromTZ(sent)
+	if err == nil {
+		err = unmarshalData(data, &d.Data)
+	}
 	return d, err
 }
 
@@ -168,9 +176,9 @@ func scanFlowMessage(s interface{ Scan(...any) error }) (flows.Delivery, error) 
 // with KindConflict.
 func (tx *Tx) InsertFlowMessage(ctx context.Context, tenantID string, d flows.Delivery) error {
 	_, err := tx.exec(ctx, `INSERT INTO flow_messages (tenant_id, `+messageCols+`, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		tenantID, d.ID, d.MemberID, d.FlowKey, d.RunID, d.StepID, d.Channel, d.Purpose, d.Template, d.Priority, d.Expiry.Microseconds(),
-		d.State, d.Reason, d.Recipient, d.Subject, d.Token, d.Attempts, ts(d.QueuedAt), tz(d.SendAt), tz(d.SentAt), ts(tx.Now))
+		d.State, d.Reason, d.Recipient, d.Subject, d.Token, d.Attempts, ts(d.QueuedAt), tz(d.SendAt), tz(d.SentAt), marshalData(d.Data), ts(tx.Now))
 	if tx.db.d.uniqueViolated(err) {
 		return tenure.Errorf(tenure.KindConflict, "storage.InsertFlowMessage", "run %s step %s already made its message", d.RunID, d.StepID)
 	}
@@ -246,27 +254,17 @@ func (tx *Tx) WaitingFlowMessages(ctx context.Context, tenantID, memberID string
 	return collect(rows, scanFlowMessage)
 }
 
-// SetConsent stores a member's consent for a channel and purpose.
-func (tx *Tx) SetConsent(ctx context.Context, tenantID, memberID string, c flows.Consent) error {
-	_, err := tx.exec(ctx, `INSERT INTO consents (tenant_id, member_id, channel, purpose, granted, source, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, member_id, channel, purpose)
-		DO UPDATE SET granted = excluded.granted, source = excluded.source, updated_at = excluded.updated_at`,
-		tenantID, memberID, c.Channel, c.Purpose, c.Granted, c.Source, ts(c.At))
-	return err
+func marshalData(m map[string]any) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
-// Consents lists a member's stored consents.
-func (tx *Tx) Consents(ctx context.Context, tenantID, memberID string) ([]flows.Consent, error) {
-	rows, err := tx.query(ctx, `SELECT channel, purpose, granted, source, updated_at FROM consents WHERE tenant_id = $1 AND member_id = $2
-		ORDER BY channel, purpose`, tenantID, memberID)
-	if err != nil {
-		return nil, err
+func unmarshalData(s string, m *map[string]any) error {
+	if s == "" || s == "{}" {
+		return nil
 	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (flows.Consent, error) {
-		var c flows.Consent
-		var at int64
-		err := s.Scan(&c.Channel, &c.Purpose, &c.Granted, &c.Source, &at)
-		c.At = fromTS(at)
-		return c, err
-	})
+	return json.Unmarshal([]byte(s), m)
 }

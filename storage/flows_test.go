@@ -55,7 +55,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		}
 
 		// One active run per member and flow.
-		run := flows.Run{ID: "run_1", FlowID: "welcome", Version: 2, MemberID: "mem_1", State: flows.RunActive, Started: now}
+		run := flows.Run{ID: "run_1", FlowID: "welcome", Version: 2, MemberID: "mem_1", State: flows.RunActive, Started: now, Data: map[string]any{"order_id": "o1"}}
 		if err := write(func(tx *storage.Tx) error { return tx.InsertRun(ctx, "ten_a", run) }); err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		}
 		_ = db.Read(ctx, func(tx *storage.Tx) error {
 			last, found, err := tx.LastRun(ctx, "ten_a", "welcome", "mem_1")
-			if err != nil || !found || last.ID != "run_2" || !last.WaitUntil.IsZero() {
+			if err != nil || !found || last.ID != "run_2" || !last.WaitUntil.IsZero() || last.Data["order_id"] != "o1" {
 				t.Fatalf("last run %+v %v %v", last, found, err)
 			}
 			got, _, _ := tx.FlowRun(ctx, "ten_a", "run_1")
@@ -85,7 +85,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		})
 
 		// Messages: one per run and step; the log and the budget's view.
-		m := flows.Delivery{ID: "fms_1", MemberID: "mem_1", FlowKey: "welcome", RunID: "run_1", StepID: "mail", Channel: "email",
+		m := flows.Delivery{Data: map[string]any{"expiring_points": 300}, ID: "fms_1", MemberID: "mem_1", FlowKey: "welcome", RunID: "run_1", StepID: "mail", Channel: "email",
 			Purpose: flows.Marketing, Template: "welcome", State: flows.Queued, Token: "tok1", QueuedAt: now, SendAt: now, Expiry: 72 * time.Hour}
 		if err := write(func(tx *storage.Tx) error { return tx.InsertFlowMessage(ctx, "ten_a", m) }); err != nil {
 			t.Fatal(err)
@@ -101,7 +101,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		}
 		_ = db.Read(ctx, func(tx *storage.Tx) error {
 			log, _ := tx.MemberFlowMessages(ctx, "ten_a", "mem_1", 10)
-			if len(log) != 1 || log[0].State != flows.Sent || log[0].Expiry != 72*time.Hour || !log[0].SentAt.Equal(now.Add(time.Minute)) {
+			if len(log) != 1 || log[0].State != flows.Sent || log[0].Expiry != 72*time.Hour || !log[0].SentAt.Equal(now.Add(time.Minute)) || log[0].Data["expiring_points"] != float64(300) {
 				t.Fatalf("log %+v", log)
 			}
 			sent, _ := tx.MarketingSentSince(ctx, "ten_a", "mem_1", now.Add(-time.Hour))
@@ -114,21 +114,6 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 			}
 			if _, _, found, _ := tx.FlowMessageByToken(ctx, "nope"); found {
 				t.Fatal("found an unknown token")
-			}
-			return nil
-		})
-
-		// Consent: the last answer per channel and purpose wins.
-		for _, granted := range []bool{true, false} {
-			c := flows.Consent{Channel: "email", Purpose: flows.Marketing, Granted: granted, Source: "api", At: now}
-			if err := write(func(tx *storage.Tx) error { return tx.SetConsent(ctx, "ten_a", "mem_1", c) }); err != nil {
-				t.Fatal(err)
-			}
-		}
-		_ = db.Read(ctx, func(tx *storage.Tx) error {
-			cs, err := tx.Consents(ctx, "ten_a", "mem_1")
-			if err != nil || len(cs) != 1 || cs[0].Granted || flows.Allowed(cs, "email", flows.Marketing) {
-				t.Fatalf("consents %+v %v", cs, err)
 			}
 			return nil
 		})

@@ -26,13 +26,15 @@ CREATE TABLE flow_runs (
     arm        TEXT NOT NULL,
     started_at BIGINT NOT NULL,
     ended_at   BIGINT NOT NULL,
-    reason     TEXT NOT NULL
+    reason     TEXT NOT NULL,
+    data       TEXT NOT NULL
 );
 CREATE UNIQUE INDEX flow_runs_one_active ON flow_runs (tenant_id, flow_key, member_id) WHERE state = 'active';
 CREATE INDEX flow_runs_member ON flow_runs (tenant_id, member_id, flow_key, started_at);
 
 -- Every message a flow (or a test send) made, and what became of it: queued, deferred
 -- (reason, send_at), sent, failed, dropped, bounced or skipped for lack of consent.
+-- Consent is the member's own (members.consents), checked when a message is sent.
 -- (run_id, step_id) is unique, so a step never makes its message twice.
 CREATE TABLE flow_messages (
     id          TEXT PRIMARY KEY,
@@ -56,19 +58,7 @@ CREATE TABLE flow_messages (
     send_at     BIGINT NOT NULL,
     sent_at     BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL,
+    data        TEXT NOT NULL,
     UNIQUE (run_id, step_id)
 );
 CREATE INDEX flow_messages_member ON flow_messages (tenant_id, member_id, queued_at);
-
--- A member's consent per channel and purpose; no row means the default (marketing not
--- granted, transactional allowed).
-CREATE TABLE consents (
-    tenant_id  TEXT NOT NULL,
-    member_id  TEXT NOT NULL,
-    channel    TEXT NOT NULL,
-    purpose    TEXT NOT NULL,
-    granted    BOOLEAN NOT NULL,
-    source     TEXT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, member_id, channel, purpose)
-);
