@@ -3,11 +3,13 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	htmltemplate "html/template"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
+	"net"
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
@@ -47,12 +49,14 @@ func (s *Service) runFlowSend(ctx context.Context, owner string, j storage.Job) 
 	if err != nil || out == nil {
 		return err
 	}
-	cctx, stop := s.holdLease(ctx, owner, j)
+	_, stop := s.holdLease(ctx, owner, j)
 	mc, _ := s.Flows.settings()
-	sendErr := smtpSend(cctx, mc.Addr, out)
+	sendErr := smtpSend(mc.Addr, out)
 	if lost := stop(); lost != nil {
 		return lost
 	}
+	// The outcome is recorded even when ctx ended meanwhile (the node is stopping).
+	ctx = context.WithoutCancel(ctx)
 	return s.db.Write(ctx, func(tx *storage.Tx) error {
 		cur, found, err := tx.FlowMessage(ctx, j.TenantID, msg.ID)
 		if err != nil || !found {
@@ -267,17 +271,48 @@ func execText(src string, data flows.Data) (string, error) {
 	return b.String(), err
 }
 
-// smtpSend hands a message to the SMTP server at addr, giving up when ctx ends.
-func smtpSend(ctx context.Context, addr string, o *outgoing) error {
+// smtpTimeout bounds one SMTP exchange.
+const smtpTimeout = 30 * time.Second
+
+// smtpSend hands a message to the SMTP server at addr. It does not stop when ctx ends: a
+// message half handed over is finished and recorded, so that a stopping node does not
+// leave behind a message the server has but the log does not.
+func smtpSend(addr string, o *outgoing) error {
 	if addr == "" {
 		return fmt.Errorf("no SMTP server is configured")
 	}
-	done := make(chan error, 1)
-	go func() { done <- smtp.SendMail(addr, nil, o.from, []string{o.to}, o.body) }()
-	select {
-	case err := <-done:
+	conn, err := net.DialTimeout("tcp", addr, smtpTimeout)
+	if err != nil {
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	_ = conn.SetDeadline(time.Now().Add(smtpTimeout))
+	host, _, _ := net.SplitHostPort(addr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		_ = conn.Close()
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(o.from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(o.to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(o.body); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
