@@ -14,8 +14,8 @@ const (
 	Unsubscribed = "unsubscribed" // the member withdrew consent through this message's link
 )
 
-// Delivery is one message in the delivery log.
-type Delivery struct {
+// FlowMessage is one message in the delivery log.
+type FlowMessage struct {
 	ID        string         `json:"id"`
 	MemberID  string         `json:"member_id"`
 	FlowKey   string         `json:"flow_key"`

@@ -89,7 +89,7 @@ type Step struct {
 	Then   string   `json:"then,omitempty"`   // branch: the step when true ("" = the next)
 	Else   string   `json:"else,omitempty"`   // branch: the step when false ("" = the next)
 	Arms   []Arm    `json:"arms,omitempty"`   // split
-	Send   *Message `json:"send,omitempty"`   // send
+	Send   *SendSpec `json:"send,omitempty"`   // send
 	Points int64    `json:"points,omitempty"` // award
 	Tag    string   `json:"tag,omitempty"`    // tag, untag
 }
@@ -101,8 +101,8 @@ type Arm struct {
 	Goto   string `json:"goto,omitempty"` // "" = the next step
 }
 
-// Message is what a send step sends.
-type Message struct {
+// SendSpec is what a send step sends.
+type SendSpec struct {
 	Channel  string   `json:"channel"`          // email (sms, push and in-app are not delivered yet)
 	Purpose  string   `json:"purpose"`          // marketing or transactional
 	Template string   `json:"template"`         // a template key

@@ -25,7 +25,7 @@ func valid() Flow {
 		Steps: []Step{
 			{ID: "wait", Type: StepWait, Wait: Duration(4 * time.Hour)},
 			{ID: "check", Type: StepBranch, If: "member.orders_since_entry > 0", Then: "done"},
-			{ID: "mail", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "winback"}},
+			{ID: "mail", Type: StepSend, Send: &SendSpec{Channel: "email", Purpose: Marketing, Template: "winback"}},
 			{ID: "done", Type: StepExit},
 		}}
 }
@@ -154,9 +154,9 @@ func TestSplitAndHoldoutAreStable(t *testing.T) {
 	f.Holdout = 10
 	f.Steps = []Step{
 		{ID: "ab", Type: StepSplit, Arms: []Arm{{Name: "a", Weight: 1, Goto: "mail_a"}, {Name: "b", Weight: 1, Goto: "mail_b"}}},
-		{ID: "mail_a", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "welcome"}},
+		{ID: "mail_a", Type: StepSend, Send: &SendSpec{Channel: "email", Purpose: Marketing, Template: "welcome"}},
 		{ID: "stop", Type: StepExit},
-		{ID: "mail_b", Type: StepSend, Send: &Message{Channel: "email", Purpose: Marketing, Template: "thanks"}},
+		{ID: "mail_b", Type: StepSend, Send: &SendSpec{Channel: "email", Purpose: Marketing, Template: "thanks"}},
 	}
 	if ps := Validate(f); len(ps) != 0 {
 		t.Fatal(ps)

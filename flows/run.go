@@ -36,7 +36,7 @@ type Run struct {
 type Action struct {
 	Type   string   `json:"type"` // send, award, tag or untag
 	StepID string   `json:"step_id"`
-	Send   *Message `json:"send,omitempty"`
+	Send   *SendSpec `json:"send,omitempty"`
 	Points int64    `json:"points,omitempty"`
 	Tag    string   `json:"tag,omitempty"`
 }

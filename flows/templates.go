@@ -69,7 +69,7 @@ var Templates = map[string]map[string]Content{
 }
 
 func send(id, template string, purpose string) Step {
-	return Step{ID: id, Type: StepSend, Send: &Message{Channel: "email", Purpose: purpose, Template: template}}
+	return Step{ID: id, Type: StepSend, Send: &SendSpec{Channel: "email", Purpose: purpose, Template: template}}
 }
 
 // Presets are the built-in flows a store enables in one call, by key.

@@ -38,7 +38,7 @@ type outgoing struct {
 // completed, in the first transaction.
 func (s *Service) runFlowSend(ctx context.Context, owner string, j storage.Job) error {
 	var out *outgoing
-	var msg flows.Delivery
+	var msg flows.FlowMessage
 	err := s.db.Write(ctx, func(tx *storage.Tx) (err error) {
 		out, msg, err = s.decideSend(ctx, tx, j)
 		if err != nil || out != nil {
@@ -83,7 +83,7 @@ func (s *Service) runFlowSend(ctx context.Context, owner string, j storage.Job) 
 
 // decideSend loads the job's message and decides: skip (no consent, no address), drop
 // (expired while deferred), defer (budget or quiet hours) or send now (returned).
-func (s *core) decideSend(ctx context.Context, tx *storage.Tx, j storage.Job) (*outgoing, flows.Delivery, error) {
+func (s *core) decideSend(ctx context.Context, tx *storage.Tx, j storage.Job) (*outgoing, flows.FlowMessage, error) {
 	msg, found, err := tx.FlowMessage(ctx, j.TenantID, j.Payload)
 	if err != nil || !found {
 		return nil, msg, err
@@ -103,7 +103,7 @@ func (s *core) decideSend(ctx context.Context, tx *storage.Tx, j storage.Job) (*
 	if err != nil {
 		return nil, msg, err
 	}
-	finish := func(state, reason string) (*outgoing, flows.Delivery, error) {
+	finish := func(state, reason string) (*outgoing, flows.FlowMessage, error) {
 		msg.State, msg.Reason = state, reason
 		return nil, msg, tx.UpdateFlowMessage(ctx, j.TenantID, msg)
 	}
@@ -199,7 +199,7 @@ func toInt64(v any) int64 {
 
 // renderEmail makes the MIME message: multipart/alternative with a quoted-printable text
 // and HTML part, and for marketing the List-Unsubscribe headers of RFC 2369 and RFC 8058.
-func renderEmail(msg flows.Delivery, m tenure.Member, data flows.Data, from string, now time.Time) ([]byte, string, error) {
+func renderEmail(msg flows.FlowMessage, m tenure.Member, data flows.Data, from string, now time.Time) ([]byte, string, error) {
 	byLocale, ok := flows.Templates[msg.Template]
 	if !ok {
 		return nil, "", fmt.Errorf("unknown template %q", msg.Template)

@@ -250,7 +250,7 @@ func (s *core) advanceRun(ctx context.Context, tx *storage.Tx, tenantID string, 
 func (s *core) flowAction(ctx context.Context, tx *storage.Tx, tenantID string, f flows.Flow, run flows.Run, m *tenure.Member, a flows.Action) error {
 	switch a.Type {
 	case flows.StepSend:
-		msg := flows.Delivery{ID: tx.NewID("fms"), MemberID: m.ID, FlowKey: f.Key, RunID: run.ID, StepID: a.StepID, Channel: a.Send.Channel,
+		msg := flows.FlowMessage{ID: tx.NewID("fms"), MemberID: m.ID, FlowKey: f.Key, RunID: run.ID, StepID: a.StepID, Channel: a.Send.Channel,
 			Purpose: a.Send.Purpose, Template: a.Send.Template, Priority: f.Priority, Expiry: time.Duration(a.Send.Expiry),
 			State: flows.Queued, Token: newToken(), QueuedAt: tx.Now, SendAt: tx.Now, Data: run.Data}
 		if err := tx.InsertFlowMessage(ctx, tenantID, msg); err != nil {

@@ -138,7 +138,7 @@ func (s *Flows) Versions(ctx context.Context, tenantID, key string) (fs []flows.
 }
 
 // Messages lists a member's messages, newest first.
-func (s *Flows) Messages(ctx context.Context, tenantID, memberRef string, limit int) (ds []flows.Delivery, err error) {
+func (s *Flows) Messages(ctx context.Context, tenantID, memberRef string, limit int) (ds []flows.FlowMessage, err error) {
 	err = s.db.Read(ctx, func(tx *storage.Tx) error {
 		m, err := tx.Member(ctx, tenantID, memberRef, false)
 		if err != nil {

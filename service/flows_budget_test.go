@@ -17,7 +17,7 @@ import (
 
 func mailFlow(key string, priority int, purpose string) flows.Flow {
 	return flows.Flow{Key: key, Name: key, Enabled: true, Priority: priority, Trigger: flows.Trigger{Event: "custom"},
-		Steps: []flows.Step{{ID: "m", Type: flows.StepSend, Send: &flows.Message{Channel: "email", Purpose: purpose, Template: "thanks"}}}}
+		Steps: []flows.Step{{ID: "m", Type: flows.StepSend, Send: &flows.SendSpec{Channel: "email", Purpose: purpose, Template: "thanks"}}}}
 }
 
 func TestFlowBudgetDefersInPriorityOrder(t *testing.T) {
@@ -39,8 +39,8 @@ func TestFlowBudgetDefersInPriorityOrder(t *testing.T) {
 		if n := len(s.all()); n != 3 {
 			t.Fatalf("day 0: %d messages, want 2 marketing and the transactional one", n)
 		}
-		state := func() map[string]flows.Delivery {
-			out := map[string]flows.Delivery{}
+		state := func() map[string]flows.FlowMessage {
+			out := map[string]flows.FlowMessage{}
 			for _, d := range v.messages("c1") {
 				out[d.FlowKey] = d
 			}
@@ -128,7 +128,7 @@ func TestFlowAbandonedCart(t *testing.T) {
 		_, err := v.svc.Flows.Save(ctx, v.tenant, "test", flows.Flow{Key: "cart", Name: "Abandoned cart", Enabled: true, Reentry: flows.ReentryAfter,
 			Trigger: flows.Trigger{Event: "cart.updated"}, ExitWhen: `event.type == "order.paid"`,
 			Steps: []flows.Step{{ID: "wait", Type: flows.StepWait, Wait: flows.Duration(4 * time.Hour)},
-				{ID: "remind", Type: flows.StepSend, Send: &flows.Message{Channel: "email", Purpose: flows.Marketing, Template: "winback"}}}})
+				{ID: "remind", Type: flows.StepSend, Send: &flows.SendSpec{Channel: "email", Purpose: flows.Marketing, Template: "winback"}}}})
 		if err != nil {
 			t.Fatal(err)
 		}

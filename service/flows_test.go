@@ -112,8 +112,7 @@ func customer(id, email, locale, zone string, marketing bool) tenure.Event {
 		Consents: []tenure.Consent{{Channel: "email", Purpose: "marketing", Granted: marketing, Source: "checkout"}}}}
 }
 
-
-func (v *env) messages(member string) []flows.Delivery {
+func (v *env) messages(member string) []flows.FlowMessage {
 	v.t.Helper()
 	ds, err := v.svc.Flows.Messages(ctx, v.tenant, member, 100)
 	if err != nil {
@@ -187,8 +186,8 @@ func TestFlowWelcomeEmailAndOneClickUnsubscribe(t *testing.T) {
 		}
 		// The next marketing message is not sent; a transactional one is.
 		if _, err := v.svc.Flows.Save(ctx, v.tenant, "test", flows.Flow{Key: "news", Name: "News", Enabled: true, Trigger: flows.Trigger{Event: "custom"},
-			Steps: []flows.Step{{ID: "m", Type: flows.StepSend, Send: &flows.Message{Channel: "email", Purpose: flows.Marketing, Template: "thanks"}},
-				{ID: "t", Type: flows.StepSend, Send: &flows.Message{Channel: "email", Purpose: flows.Transactional, Template: "thanks"}}}}); err != nil {
+			Steps: []flows.Step{{ID: "m", Type: flows.StepSend, Send: &flows.SendSpec{Channel: "email", Purpose: flows.Marketing, Template: "thanks"}},
+				{ID: "t", Type: flows.StepSend, Send: &flows.SendSpec{Channel: "email", Purpose: flows.Transactional, Template: "thanks"}}}}); err != nil {
 			t.Fatal(err)
 		}
 		v.ingest(tenure.Event{ID: "x1", Type: tenure.CustomAction, Action: "ping", CustomerID: "c1"})

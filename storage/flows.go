@@ -159,8 +159,8 @@ func (tx *Tx) MemberRuns(ctx context.Context, tenantID, memberID string, activeO
 const messageCols = `id, member_id, flow_key, run_id, step_id, channel, purpose, template, priority, expiry, state, reason,
 	recipient, subject, unsub_token, attempts, queued_at, send_at, sent_at, data`
 
-func scanFlowMessage(s interface{ Scan(...any) error }) (flows.Delivery, error) {
-	var d flows.Delivery
+func scanFlowMessage(s interface{ Scan(...any) error }) (flows.FlowMessage, error) {
+	var d flows.FlowMessage
 	var expiry, queued, sendAt, sent int64
 	var data string
 	err := s.Scan(&d.ID, &d.MemberID, &d.FlowKey, &d.RunID, &d.StepID, &d.Channel, &d.Purpose, &d.Template, &d.Priority, &expiry,
@@ -174,7 +174,7 @@ func scanFlowMessage(s interface{ Scan(...any) error }) (flows.Delivery, error) 
 
 // InsertFlowMessage stores a new message. A second message for the same run and step fails
 // with KindConflict.
-func (tx *Tx) InsertFlowMessage(ctx context.Context, tenantID string, d flows.Delivery) error {
+func (tx *Tx) InsertFlowMessage(ctx context.Context, tenantID string, d flows.FlowMessage) error {
 	_, err := tx.exec(ctx, `INSERT INTO flow_messages (tenant_id, `+messageCols+`, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		tenantID, d.ID, d.MemberID, d.FlowKey, d.RunID, d.StepID, d.Channel, d.Purpose, d.Template, d.Priority, d.Expiry.Microseconds(),
@@ -186,7 +186,7 @@ func (tx *Tx) InsertFlowMessage(ctx context.Context, tenantID string, d flows.De
 }
 
 // UpdateFlowMessage stores a message's new state.
-func (tx *Tx) UpdateFlowMessage(ctx context.Context, tenantID string, d flows.Delivery) error {
+func (tx *Tx) UpdateFlowMessage(ctx context.Context, tenantID string, d flows.FlowMessage) error {
 	_, err := tx.exec(ctx, `UPDATE flow_messages SET state = $1, reason = $2, recipient = $3, subject = $4, attempts = $5, send_at = $6,
 		sent_at = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10`,
 		d.State, d.Reason, d.Recipient, d.Subject, d.Attempts, tz(d.SendAt), tz(d.SentAt), ts(tx.Now), tenantID, d.ID)
@@ -194,7 +194,7 @@ func (tx *Tx) UpdateFlowMessage(ctx context.Context, tenantID string, d flows.De
 }
 
 // FlowMessage loads a message; found is false if there is none.
-func (tx *Tx) FlowMessage(ctx context.Context, tenantID, id string) (flows.Delivery, bool, error) {
+func (tx *Tx) FlowMessage(ctx context.Context, tenantID, id string) (flows.FlowMessage, bool, error) {
 	d, err := scanFlowMessage(tx.queryRow(ctx, `SELECT `+messageCols+` FROM flow_messages WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, false, nil
@@ -204,9 +204,9 @@ func (tx *Tx) FlowMessage(ctx context.Context, tenantID, id string) (flows.Deliv
 
 // FlowMessageByToken finds the message whose unsubscribe link carries token, whatever its
 // tenant (the link is followed without signing in).
-func (tx *Tx) FlowMessageByToken(ctx context.Context, token string) (string, flows.Delivery, bool, error) {
+func (tx *Tx) FlowMessageByToken(ctx context.Context, token string) (string, flows.FlowMessage, bool, error) {
 	var tenantID string
-	var d flows.Delivery
+	var d flows.FlowMessage
 	row := tx.queryRow(ctx, `SELECT tenant_id, `+messageCols+` FROM flow_messages WHERE unsub_token = $1`, token)
 	d, err := scanFlowMessage(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&tenantID}, dest...)...) }))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -220,7 +220,7 @@ type scanFunc func(dest ...any) error
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // MemberFlowMessages lists a member's messages, newest first, at most limit.
-func (tx *Tx) MemberFlowMessages(ctx context.Context, tenantID, memberID string, limit int) ([]flows.Delivery, error) {
+func (tx *Tx) MemberFlowMessages(ctx context.Context, tenantID, memberID string, limit int) ([]flows.FlowMessage, error) {
 	rows, err := tx.query(ctx, `SELECT `+messageCols+` FROM flow_messages WHERE tenant_id = $1 AND member_id = $2
 		ORDER BY queued_at DESC, id DESC LIMIT $3`, tenantID, memberID, limit)
 	if err != nil {
@@ -245,7 +245,7 @@ func (tx *Tx) MarketingSentSince(ctx context.Context, tenantID, memberID string,
 }
 
 // WaitingFlowMessages lists a member's messages not yet sent (queued or deferred).
-func (tx *Tx) WaitingFlowMessages(ctx context.Context, tenantID, memberID string) ([]flows.Delivery, error) {
+func (tx *Tx) WaitingFlowMessages(ctx context.Context, tenantID, memberID string) ([]flows.FlowMessage, error) {
 	rows, err := tx.query(ctx, `SELECT `+messageCols+` FROM flow_messages WHERE tenant_id = $1 AND member_id = $2
 		AND state IN ('queued', 'deferred') ORDER BY queued_at, id`, tenantID, memberID)
 	if err != nil {

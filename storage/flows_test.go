@@ -17,7 +17,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		db := openDB(t, e.DSN)
 		now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 		f := flows.Flow{ID: "flw_1", Key: "welcome", Name: "Welcome", Version: 1, Enabled: true, Trigger: flows.Trigger{Event: "member.created"},
-			Steps: []flows.Step{{ID: "mail", Type: flows.StepSend, Send: &flows.Message{Channel: "email", Purpose: flows.Marketing, Template: "welcome"}}}, Created: now}
+			Steps: []flows.Step{{ID: "mail", Type: flows.StepSend, Send: &flows.SendSpec{Channel: "email", Purpose: flows.Marketing, Template: "welcome"}}}, Created: now}
 		write := func(fn func(tx *storage.Tx) error) error { return db.Write(ctx, fn) }
 		if err := write(func(tx *storage.Tx) error { return tx.SaveFlow(ctx, "ten_a", f) }); err != nil {
 			t.Fatal(err)
@@ -85,7 +85,7 @@ func TestFlowsRunsMessagesConsents(t *testing.T) {
 		})
 
 		// Messages: one per run and step; the log and the budget's view.
-		m := flows.Delivery{Data: map[string]any{"expiring_points": 300}, ID: "fms_1", MemberID: "mem_1", FlowKey: "welcome", RunID: "run_1", StepID: "mail", Channel: "email",
+		m := flows.FlowMessage{Data: map[string]any{"expiring_points": 300}, ID: "fms_1", MemberID: "mem_1", FlowKey: "welcome", RunID: "run_1", StepID: "mail", Channel: "email",
 			Purpose: flows.Marketing, Template: "welcome", State: flows.Queued, Token: "tok1", QueuedAt: now, SendAt: now, Expiry: 72 * time.Hour}
 		if err := write(func(tx *storage.Tx) error { return tx.InsertFlowMessage(ctx, "ten_a", m) }); err != nil {
 			t.Fatal(err)
