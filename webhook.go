@@ -43,6 +43,13 @@ var MessageTypes = []string{
 	"points.expired", "points.adjusted", "points.spent", "points.transferred",
 	"credit.adjusted", "credit.spent", "credit.transferred", "order.points_settled",
 	"reward.redeemed", "coupon.used", "coupon.cancelled", "coupon.expired", "tier.changed",
+	// Subscriptions: one per transition and renewal step (docs/subscriptions.md).
+	"subscription.created", "subscription.converted", "subscription.renewed", "subscription.payment_failed",
+	"subscription.dunning_reminder", "subscription.dunning_exhausted", "subscription.paused", "subscription.resumed",
+	"subscription.cancelled", "subscription.uncancelled", "subscription.ended", "subscription.expired",
+	"subscription.skipped", "subscription.swapped", "subscription.quantity_changed", "subscription.plan_changed",
+	"subscription.frequency_changed", "subscription.saved", "subscription.renewal_due", "subscription.renewal_upcoming",
+	"subscription.renewal_skipped", "subscription.renewal_refunded", "subscription.milestone", "subscription.plan_created",
 }
 
 // ValidateWebhook checks an endpoint's URL and filters.

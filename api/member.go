@@ -38,6 +38,7 @@ func (s *Server) memberRoutes() {
 	huma.Register(a, memberOp("list-member-own-coupons", http.MethodGet, "/v1/member/coupons", "The member's coupons, newest first"), s.memberCoupons)
 	huma.Register(a, memberOp("get-member-own-coupon", http.MethodGet, "/v1/member/coupons/{ref}", "One of the member's coupons, by id or code"), s.memberCoupon)
 	huma.Register(a, memberOp("list-member-history", http.MethodGet, "/v1/member/history", "The member's points history in words, newest first"), s.memberHistory)
+	s.memberSubscriptionRoutes()
 }
 
 type memberCtxKey struct{}

@@ -67,6 +67,7 @@ func (s *Server) routes() {
 	s.widgetRoutes()
 	s.shopRoutes()
 	s.flowRoutes()
+	s.subscriptionRoutes()
 }
 
 type idPath struct {

@@ -34,6 +34,7 @@ type Metrics interface {
 type Server struct {
 	svc     *service.Service
 	member  *widget.MemberAPI
+	subs    *service.Subscriptions
 	api     huma.API
 	log     *slog.Logger
 	metrics Metrics
@@ -60,7 +61,7 @@ func New(svc *service.Service, mux humago.Mux, log *slog.Logger, m Metrics) *Ser
 		Formats:       huma.DefaultFormats,
 		DefaultFormat: "application/json",
 	}
-	s := &Server{svc: svc, member: widget.NewMemberAPI(svc), log: log, metrics: m}
+	s := &Server{svc: svc, subs: svc.Subscriptions, member: widget.NewMemberAPI(svc), log: log, metrics: m}
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.observe, s.authenticate, s.checkInput)
 

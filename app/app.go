@@ -23,6 +23,7 @@ import (
 	"github.com/tenure-loyalty/tenure/metrics"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage"
+	"github.com/tenure-loyalty/tenure/stripepay"
 	"github.com/tenure-loyalty/tenure/webhook"
 	"github.com/tenure-loyalty/tenure/widget"
 )
@@ -66,6 +67,12 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	a := &App{Config: cfg, Clock: clock, Log: log, DB: db, Metrics: metrics.New()}
 	a.Service = service.New(db, log)
 	a.Service.Metrics = a.Metrics
+	if cfg.StripeKey != "" {
+		a.Service.Subscriptions.AddProvider(stripepay.New(cfg.StripeKey, cfg.StripeAPIURL, nil))
+	}
+	if cfg.PaymentProvider != "" {
+		a.Service.Subscriptions.DefaultProvider = cfg.PaymentProvider
+	}
 	opts, err := WebhookOptions(cfg)
 	if err != nil {
 		_ = db.Close()

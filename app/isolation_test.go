@@ -38,6 +38,9 @@ func TestTenantIsolation(t *testing.T) {
 			"deliveries": dlv["id"].(string), "messages": dlv["message_id"].(string), "keys": key, "segments": "a-only-seg", "rules": "a-rule",
 			"rewards": isolationReward(t, s, a), "coupons": isolationCoupon(t, s, a, "a-cust"),
 		}
+		for kind, id := range isolationSubscription(t, s, a) {
+			ids[kind] = id
+		}
 		external := map[string]string{"members": "a-cust", "events": "a-evt", "orders": "a-ord"}
 		secrets := []string{"a@example.com", "zebra-tag", hook.URL}
 		for _, id := range ids {
@@ -89,6 +92,9 @@ func TestTenantIsolation(t *testing.T) {
 			"put-member-consent":       `{"channel":"email","purpose":"marketing","granted":false}`,
 			"unsubscribe":              `List-Unsubscribe=One-Click`,
 			"put-shop":                 `{"domain":"b-shop.myshopify.com","webhook_secret":"b"}`,
+		}
+		for op, body := range isolationSubscriptionBodies(ids) {
+			bodies[op] = body
 		}
 		walked := 0
 		doc := s.app.API.OpenAPI()

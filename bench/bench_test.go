@@ -163,7 +163,7 @@ func TestPercentileIsNearestRank(t *testing.T) {
 // written with database/sql in transactions of 1000.
 func BenchmarkIngestRaw(b *testing.B) { benchmarkIngest(b, PathRaw, ProgramDefault) }
 
-// BenchmarkIngestService is service.Ingest on SQLite, in batches of 1000 events, under the
+// BenchmarkIngestService is Intake.Ingest on SQLite, in batches of 1000 events, under the
 // default program.
 func BenchmarkIngestService(b *testing.B) { benchmarkIngest(b, PathService, ProgramDefault) }
 

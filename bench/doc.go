@@ -6,7 +6,7 @@
 //
 //   - raw: the rows an order.paid writes, with database/sql alone, multi-row statements
 //     group-committed per batch (the storage engine's ceiling for these rows);
-//   - service: service.Ingest in process, one call per batch;
+//   - service: Intake.Ingest in process, one call per batch;
 //   - http: POST /v1/events/batch to a real App on 127.0.0.1, from a few clients.
 //
 // Reads compares balance reads over HTTP with a bare net/http handler answering a body of

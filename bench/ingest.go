@@ -107,7 +107,7 @@ type Ratio struct {
 }
 
 // Ingest measures, in one run and on one engine, the events per second of the raw storage
-// baseline, of service.Ingest in process and of POST /v1/events/batch over HTTP. Every
+// baseline, of Intake.Ingest in process and of POST /v1/events/batch over HTTP. Every
 // measurement runs on a freshly emptied database with the same members; within a round
 // all paths get the same events.
 func Ingest(ctx context.Context, opt IngestOptions) (_ *IngestReport, err error) {

@@ -29,6 +29,12 @@ type Config struct {
 	DebugAddr       string
 	SQLiteSync      string
 
+	// Subscription payments: the provider used when a subscription names none, and
+	// Stripe's secret key and API address (the "stripe" provider is on when a key is set).
+	PaymentProvider string
+	StripeKey       string
+	StripeAPIURL    string
+
 	// Webhook delivery (see the webhook package).
 	WebhookConcurrency  int
 	WebhookPerEndpoint  int
@@ -208,6 +214,10 @@ var Settings = []Setting{
 	{"webhook-breaker-cooldown", "30s", "How long an open circuit holds an endpoint's deliveries before one probe; doubled after each failed probe, up to 60 times", dur(func(c *Config) *time.Duration { return &c.WebhookBreakerWait })},
 	{"api-rate-limit", "100:200", "API requests per second per key and the burst allowed at once (RATE:BURST), shared by every node; per scope with e.g. `100:200,admin=20:40`; `off` for none", rateLimits},
 	{"debug-addr", "", "Operator listener for Go profiles (/debug/pprof/); off when empty, a bare :port listens on 127.0.0.1", debugAddr},
+	{"payment-provider", "test", "Subscription payments when a subscription names no provider: test (built-in test cards), external (the store collects and reports) or stripe",
+		oneOf(func(c *Config) *string { return &c.PaymentProvider }, "test", "external", "stripe")},
+	{"stripe-secret-key", "", "Stripe secret key for the stripe payment provider (off-session PaymentIntents); the provider is off when empty", str(func(c *Config) *string { return &c.StripeKey })},
+	{"stripe-api-url", "", "Stripe API address (empty: Stripe's; e.g. a stripe-mock for tests)", str(func(c *Config) *string { return &c.StripeAPIURL })},
 	{"sqlite-synchronous", "full", "SQLite durability: full (an acknowledged write survives power loss) or normal (it survives a crash of Tenure, not of the machine)",
 		oneOf(func(c *Config) *string { return &c.SQLiteSync }, "full", "normal")},
 }

@@ -20,6 +20,7 @@ type navEntry struct {
 var mainNav = []navEntry{
 	{label: "Overview", path: "/admin/", perm: service.PermViewOverview},
 	{label: "Members", path: "/admin/members", perm: service.PermViewMembers},
+	{label: "Subscriptions", path: "/admin/subscriptions", perm: service.PermViewMembers},
 	{label: "Program", path: "/admin/program", perm: service.PermViewProgram},
 	{label: "Rewards", path: "/admin/rewards", perm: service.PermViewProgram},
 	{label: "Campaigns", path: "/admin/campaigns", perm: service.PermViewProgram},

@@ -55,6 +55,8 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/members", perm: members, handle: d.members},
 		{method: "GET", pattern: "/admin/members/{id}", perm: members, handle: d.member},
+		{method: "GET", pattern: "/admin/subscriptions", perm: members, handle: d.subscriptions},
+		{method: "GET", pattern: "/admin/subscriptions/{id}", perm: members, handle: d.subscriptionPage},
 		{method: "POST", pattern: "/admin/members/{id}/adjust", perm: adjust, handle: d.adjust},
 		{method: "POST", pattern: "/admin/members/{id}/tier", perm: adjust, handle: d.assignTier},
 

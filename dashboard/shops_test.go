@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenure-loyalty/tenure/apptest"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/shopify"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
@@ -67,6 +70,31 @@ func TestShopsPage(t *testing.T) {
 		errs := p.Body[strings.Index(p.Body, "Mapping errors"):]
 		if !strings.Contains(errs, "the customer has no id") {
 			t.Fatalf("mapping error missing: %.800s", errs)
+		}
+
+		if e.Name == "sqlite" {
+			b := apptest.NewBrowser(t)
+			signIn(t, b, s, s.staff[service.RoleOwner])
+			for _, w := range []struct {
+				width, height int64
+				name          string
+			}{{1440, 900, "14-shops-1440"}, {375, 812, "14-shops-375"}} {
+				b.Do(t, chromedp.EmulateViewport(w.width, w.height))
+				b.Open(t, s.url+"/admin/settings/shops")
+				if got := b.Text(t, "#shop-shopify .mapping-errors"); !strings.Contains(got, "the customer has no id") {
+					t.Fatalf("%d px: mapping errors read %q", w.width, got)
+				}
+				if over := apptest.Eval[bool](t, b, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+					t.Errorf("%d px: the page scrolls sideways", w.width)
+				}
+				for _, v := range b.Audit(t) {
+					t.Errorf("%d px: accessibility: %s", w.width, v)
+				}
+				b.Shot(t, w.name, true)
+			}
+			for _, p := range b.Problems(pageProblems) {
+				t.Errorf("browser reported %s", p)
+			}
 		}
 	})
 }

@@ -14,7 +14,8 @@ import (
 type Member struct {
 	Tier     string
 	Segments []string
-	Points   int64 // available points
+	Plans    []string // keys of the subscription plans that entitle the member now
+	Points   int64    // available points
 }
 
 // Input is everything Decide looks at.
@@ -36,6 +37,7 @@ const (
 	ReasonEnded        Reason = "no_longer_available"
 	ReasonTier         Reason = "tier"
 	ReasonSegment      Reason = "segment"
+	ReasonPlan         Reason = "subscription_plan"
 	ReasonOutOfStock   Reason = "out_of_stock"
 	ReasonLimitReached Reason = "limit_reached"
 	ReasonPoints       Reason = "insufficient_points"
@@ -102,6 +104,8 @@ func Decide(in Input) Decision {
 		return no(ReasonTier, "not available to your tier")
 	case len(r.Segments) > 0 && !anyIn(r.Segments, m.Segments):
 		return no(ReasonSegment, "not available to your segment")
+	case len(r.SubscriptionPlans) > 0 && !anyIn(r.SubscriptionPlans, m.Plans):
+		return no(ReasonPlan, "only for subscribers of %s", strings.Join(r.SubscriptionPlans, ", "))
 	case r.Stock != nil && *r.Stock <= 0:
 		return no(ReasonOutOfStock, "out of stock")
 	case r.CodeSource == CodesPool && (r.CodesAvailable == nil || *r.CodesAvailable <= 0):

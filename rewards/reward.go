@@ -58,25 +58,26 @@ const (
 // document names schemas by type name). Stock, when present, is the number of coupons that
 // may still be issued; cancelling a coupon puts its unit back.
 type RewardDefinition struct {
-	Name           string     `json:"name" minLength:"1" maxLength:"128"`
-	Description    string     `json:"description,omitempty" maxLength:"1000"`
-	Type           Type       `json:"type" enum:"percent_discount,fixed_discount,free_shipping,free_product,store_credit,points_discount,custom"`
-	Cost           int64      `json:"cost" doc:"Points the reward costs; for points_discount, the points of one step"`
-	Percent        int64      `json:"percent,omitempty" doc:"For percent_discount: 1 to 100"`
-	Value          int64      `json:"value,omitempty" doc:"Minor units: the fixed discount, the store credit, the money off per step of points_discount, or a free product's shelf value"`
-	ProductID      string     `json:"product_id,omitempty" maxLength:"128" doc:"For free_product: the store's product id"`
-	MaxPoints      int64      `json:"max_points,omitempty" doc:"For points_discount: the most points one redemption may convert; 0 for no limit"`
-	AvailableFrom  *time.Time `json:"available_from,omitempty" doc:"Redeemable from this instant"`
-	AvailableUntil *time.Time `json:"available_until,omitempty" doc:"Redeemable until this instant (exclusive)"`
-	Stock          *int64     `json:"stock,omitempty" doc:"Coupons that may still be issued; absent for unlimited"`
-	PerMemberLimit int64      `json:"per_member_limit,omitempty" doc:"Coupons one member may hold, cancelled ones not counted; 0 for no limit"`
-	Tiers          []string   `json:"tiers,omitempty" maxItems:"50" doc:"Tiers that may see the reward; empty for all"`
-	Segments       []string   `json:"segments,omitempty" maxItems:"50" doc:"Segments that may see the reward (a member needs one of them); empty for all"`
-	ValidDays      int        `json:"valid_days,omitempty" doc:"Days an issued coupon stays valid; 0 for no expiry"`
-	MinOrder       int64      `json:"min_order,omitempty" doc:"Minimum order (minor units) the coupon may be used on"`
-	CodeSource     string     `json:"code_source,omitempty" enum:"pattern,pool" doc:"Where coupon codes come from; default pattern"`
-	CodePattern    string     `json:"code_pattern,omitempty" maxLength:"64" doc:"For pattern codes: # a digit, ? a letter, * a letter or digit, A-Z 0-9 - _ as they are; at least 32 random bits. Default ********"`
-	ReturnOnExpiry bool       `json:"return_points_on_expiry,omitempty" doc:"Give the points back when a coupon expires unused"`
+	Name              string     `json:"name" minLength:"1" maxLength:"128"`
+	Description       string     `json:"description,omitempty" maxLength:"1000"`
+	Type              Type       `json:"type" enum:"percent_discount,fixed_discount,free_shipping,free_product,store_credit,points_discount,custom"`
+	Cost              int64      `json:"cost" doc:"Points the reward costs; for points_discount, the points of one step"`
+	Percent           int64      `json:"percent,omitempty" doc:"For percent_discount: 1 to 100"`
+	Value             int64      `json:"value,omitempty" doc:"Minor units: the fixed discount, the store credit, the money off per step of points_discount, or a free product's shelf value"`
+	ProductID         string     `json:"product_id,omitempty" maxLength:"128" doc:"For free_product: the store's product id"`
+	MaxPoints         int64      `json:"max_points,omitempty" doc:"For points_discount: the most points one redemption may convert; 0 for no limit"`
+	AvailableFrom     *time.Time `json:"available_from,omitempty" doc:"Redeemable from this instant"`
+	AvailableUntil    *time.Time `json:"available_until,omitempty" doc:"Redeemable until this instant (exclusive)"`
+	Stock             *int64     `json:"stock,omitempty" doc:"Coupons that may still be issued; absent for unlimited"`
+	PerMemberLimit    int64      `json:"per_member_limit,omitempty" doc:"Coupons one member may hold, cancelled ones not counted; 0 for no limit"`
+	Tiers             []string   `json:"tiers,omitempty" maxItems:"50" doc:"Tiers that may see the reward; empty for all"`
+	Segments          []string   `json:"segments,omitempty" maxItems:"50" doc:"Segments that may see the reward (a member needs one of them); empty for all"`
+	SubscriptionPlans []string   `json:"subscription_plans,omitempty" maxItems:"50" doc:"Keys of subscription plans whose subscribers may see the reward (exclusive rewards); empty for all"`
+	ValidDays         int        `json:"valid_days,omitempty" doc:"Days an issued coupon stays valid; 0 for no expiry"`
+	MinOrder          int64      `json:"min_order,omitempty" doc:"Minimum order (minor units) the coupon may be used on"`
+	CodeSource        string     `json:"code_source,omitempty" enum:"pattern,pool" doc:"Where coupon codes come from; default pattern"`
+	CodePattern       string     `json:"code_pattern,omitempty" maxLength:"64" doc:"For pattern codes: # a digit, ? a letter, * a letter or digit, A-Z 0-9 - _ as they are; at least 32 random bits. Default ********"`
+	ReturnOnExpiry    bool       `json:"return_points_on_expiry,omitempty" doc:"Give the points back when a coupon expires unused"`
 }
 
 // Reward is a catalog entry as stored: the store's definition and what Tenure counts.
@@ -102,7 +103,7 @@ func (d *RewardDefinition) Normalize() {
 		d.CodePattern = DefaultPattern
 	}
 	d.CodePattern = strings.ToUpper(d.CodePattern)
-	d.Tiers, d.Segments = normalizeKeys(d.Tiers), normalizeKeys(d.Segments)
+	d.Tiers, d.Segments, d.SubscriptionPlans = normalizeKeys(d.Tiers), normalizeKeys(d.Segments), normalizeKeys(d.SubscriptionPlans)
 }
 
 func normalizeKeys(in []string) []string {
@@ -175,6 +176,7 @@ func (d *RewardDefinition) Validate() error {
 	}
 	checkAudience(&p, "tiers", d.Tiers)
 	checkAudience(&p, "segments", d.Segments)
+	checkAudience(&p, "subscription_plans", d.SubscriptionPlans)
 	if d.ValidDays < 0 || d.ValidDays > MaxValidDays {
 		p.Add("valid_days", "must be between 0 and %d", MaxValidDays)
 	}

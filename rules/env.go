@@ -46,6 +46,9 @@ type OrderEnv struct {
 	Quantity   int64     `expr:"quantity"`
 	Categories []string  `expr:"categories"`
 	Brands     []string  `expr:"brands"`
+	// Subscription is true for a subscription's paid renewal (an order event with the
+	// property subscription_id).
+	Subscription bool `expr:"subscription"`
 }
 
 // LineEnv is one order line. Net is quantity x unit price minus the line's own discount.
@@ -71,6 +74,24 @@ type MemberEnv struct {
 	TotalSpent   int64              `expr:"total_spent"`
 	Points       int64              `expr:"points"`
 	EnrolledDays int64              `expr:"enrolled_days"`
+	Subscription Subscription       `expr:"subscription"`
+}
+
+// Subscription is what a member's subscriptions give, as conditions read it
+// (member.subscription.plan == "premium"); all zero for a member without one. Only
+// subscriptions that entitle the member now count; with several, the plan is the one
+// with the largest extra-purchase discount and the benefits are the best of each.
+type Subscription struct {
+	Active            bool     `expr:"active"`
+	Plan              string   `expr:"plan"`
+	Plans             []string `expr:"plans"`
+	State             string   `expr:"state"`
+	PaidRenewals      int64    `expr:"paid_renewals"`
+	ExtraPercentOff   int64    `expr:"extra_percent_off"`
+	FreeShipping      bool     `expr:"free_shipping"`
+	ExclusiveRewards  bool     `expr:"exclusive_rewards"`
+	PromoCodes        bool     `expr:"promo_codes"`
+	EarnMultiplierPct int64    `expr:"earn_multiplier_pct"`
 }
 
 // TimeEnv is the evaluation instant in the rule set's time zone. Weekday is "mon".."sun".
@@ -98,6 +119,8 @@ type Member struct {
 	TotalSpent int64 // minor units
 	Points     int64 // available balance
 	EnrolledAt time.Time
+	// Subscription is filled by the shell when some condition reads it.
+	Subscription Subscription
 }
 
 // MemberOf copies what a tenure.Member knows into a snapshot; the caller adds tier,
@@ -187,7 +210,7 @@ func newEnv(in *Input, o *order, at time.Time, loc *time.Location) *Env {
 			OccurredAt: in.Event.OccurredAt},
 		Member: MemberEnv{Tier: in.Member.Tier, Tags: in.Member.Tags, Segments: in.Member.Segments,
 			Attributes: in.Member.Attributes, Metrics: in.Member.Metrics, OrderCount: in.Member.OrderCount,
-			TotalSpent: in.Member.TotalSpent, Points: in.Member.Points},
+			TotalSpent: in.Member.TotalSpent, Points: in.Member.Points, Subscription: in.Member.Subscription},
 	}
 	if !in.Member.EnrolledAt.IsZero() && at.After(in.Member.EnrolledAt) {
 		e.Member.EnrolledDays = int64(at.Sub(in.Member.EnrolledAt) / (24 * time.Hour))
@@ -199,6 +222,9 @@ func newEnv(in *Input, o *order, at time.Time, loc *time.Location) *Env {
 		e.Order = OrderEnv{ID: o.id, Total: o.subtotal + o.shipping, Subtotal: o.subtotal, Shipping: o.shipping,
 			Discount: o.discount, Currency: o.currency, LineCount: len(o.lines), Lines: make([]LineEnv, len(o.lines)),
 			Categories: make([]string, 0, len(o.lines)), Brands: make([]string, 0, len(o.lines))}
+		if id, _ := in.Event.Properties["subscription_id"].(string); id != "" {
+			e.Order.Subscription = true
+		}
 		for i, l := range o.lines {
 			s := l.src
 			e.Order.Lines[i] = LineEnv{ProductID: s.ProductID, SKU: s.SKU, Name: s.Name, Category: s.Category,

@@ -7,6 +7,8 @@
 #     is started if needed and the storage tests run on it too (database "test" on
 #     127.0.0.1:5432, created when missing). TENURE_REQUIRE_POSTGRES=1 makes an unreachable
 #     server a failure instead of a note (CI sets it).
+#   - stripe-mock for the stripe payment provider's tests: installed with go install when
+#     missing.
 # Any arguments are passed to `go test` (default ./...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,4 +63,12 @@ go vet ./...
 if [ $# -eq 0 ]; then set -- ./...; fi
 # The browser suites drive Chromium page by page on both engines: on a small, busy machine a
 # package can pass Go's default 10-minute limit, so the limit is wider (a hang still fails).
+# --- stripe-mock -----------------------------------------------------------------------
+# The stripe payment provider's tests start stripe-mock on a loopback port; they fail
+# without it where TENURE_REQUIRE_POSTGRES=1 or CI is set.
+if ! command -v stripe-mock >/dev/null 2>&1; then
+  say "installing stripe-mock (go install github.com/stripe/stripe-mock@latest)"
+  go install github.com/stripe/stripe-mock@latest
+fi
+
 go test -timeout 45m "$@"

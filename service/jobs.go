@@ -108,6 +108,9 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 	if handled, err := s.runFlowJob(ctx, tx, j); handled {
 		return err
 	}
+	if handled, err := s.svc.Subscriptions.runSubscriptionJob(ctx, tx, j); handled {
+		return err
+	}
 	u, err := s.newUnit(ctx, tx, j.TenantID)
 	if err != nil {
 		return err

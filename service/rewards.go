@@ -205,7 +205,11 @@ func (s *core) memberAudience(ctx context.Context, tx *storage.Tx, tenantID stri
 	if t != "" { // a store without Tenure tiers may keep its own in the "tier" attribute
 		who.Tier = t
 	}
-	who.Segments, err = tx.MemberSegments(ctx, m.ID)
+	if who.Segments, err = tx.MemberSegments(ctx, m.ID); err != nil {
+		return who, err
+	}
+	ms, err := memberSubscription(ctx, tx, tenantID, m.ID)
+	who.Plans = ms.Plans
 	return who, err
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tenure-loyalty/tenure/segments"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
+	"github.com/tenure-loyalty/tenure/subscription"
 )
 
 // envPaths lists every field of the rule environment as a condition writes it
@@ -88,6 +89,14 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 		if _, err := svc.Segments.Refresh(ctx, tn.ID); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := svc.Subscriptions.CreatePlan(ctx, tn.ID, "test", subscription.Plan{Key: "box", Name: "Box", Currency: "PLN", Price: 4900,
+			Interval: subscription.Interval{Unit: subscription.Month, Count: 1}, Active: true,
+			Benefits: subscription.PlanBenefits{ExtraPercentOff: 15, FreeShipping: true, ExclusiveRewards: true, PromoCodes: true, EarnMultiplierPct: 150}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Subscriptions.Subscribe(ctx, tn.ID, "test", "", service.SubscribeRequest{CustomerID: m.ExternalID, Plan: "box"}); err != nil {
+			t.Fatal(err)
+		}
 		now := clock.Now().Add(time.Minute)
 		clock.Set(now)
 		local := now.In(mustZone(t, "Europe/Warsaw"))
@@ -131,6 +140,18 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 			"time.year":              `time.year == ` + itoa(local.Year()),
 			"time.date":              `time.date == "` + local.Format(time.DateOnly) + `"`,
 			"member.metrics":         `member.metrics.clv > 0`,
+			"order.subscription":     `event.type == "custom" || order.subscription`,
+
+			"member.subscription.active":              `member.subscription.active`,
+			"member.subscription.plan":                `member.subscription.plan == "box"`,
+			"member.subscription.plans":               `"box" in member.subscription.plans`,
+			"member.subscription.state":               `member.subscription.state == "active"`,
+			"member.subscription.paid_renewals":       `member.subscription.paid_renewals >= 1`,
+			"member.subscription.extra_percent_off":   `member.subscription.extra_percent_off == 15`,
+			"member.subscription.free_shipping":       `member.subscription.free_shipping`,
+			"member.subscription.exclusive_rewards":   `member.subscription.exclusive_rewards`,
+			"member.subscription.promo_codes":         `member.subscription.promo_codes`,
+			"member.subscription.earn_multiplier_pct": `member.subscription.earn_multiplier_pct == 150`,
 		}
 		for _, k := range metricKeys {
 			conds["member.metrics."+k] = `"` + k + `" in member.metrics && member.metrics.` + k + ` > 0`
@@ -157,7 +178,8 @@ func TestEveryRuleFieldCanBeTrue(t *testing.T) {
 		if _, err := svc.Rules.Save(ctx, tn.ID, "test", set); err != nil {
 			t.Fatal(err)
 		}
-		props := map[string]any{"channel": "app"}
+		// subscription_id marks the order as a subscription's renewal (order.subscription).
+		props := map[string]any{"channel": "app", "subscription_id": "sub-env"}
 		rs, err := svc.Intake.Ingest(ctx, tn.ID, []tenure.Event{
 			{ID: "env-paid", Type: tenure.OrderPaid, CustomerID: m.ExternalID, Properties: props, Order: &tenure.OrderData{ID: "env-order", Currency: "PLN",
 				Shipping: 1500, Discount: 500, Lines: []tenure.LineData{

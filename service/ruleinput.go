@@ -104,6 +104,11 @@ func (s *core) award(ctx context.Context, u *unit, m tenure.Member, ev tenure.Ev
 		return rules.Result{}, nil, err
 	}
 	in := ruleInput(m, basis, ev, o, at)
+	if rb.subs {
+		if in.Member.Subscription, err = memberSubscription(ctx, tx, u.tenantID, m.ID); err != nil {
+			return rules.Result{}, nil, err
+		}
+	}
 	periods := rules.PeriodsAt(at, rb.cs.Location())
 	keys := []string{"day:" + periods.Day, "week:" + periods.Week, "month:" + periods.Month, "year:" + periods.Year, "lifetime"}
 	if len(rb.counted) > 0 {

@@ -27,6 +27,7 @@ type ruleBook struct {
 	segs    bool             // some condition reads member segments
 	tier    bool             // some condition reads the member's tier
 	metrics bool             // some condition reads the member's analytics metrics
+	subs    bool             // some condition reads the member's subscription
 }
 
 // ruleCache holds compiled sets by tenant; an entry is reused while its version is current.
@@ -68,6 +69,7 @@ func newRuleBook(version int64, set rules.Set, ladder []tiers.Tier) (*ruleBook, 
 		rb.segs = rb.segs || strings.Contains(text, "segments")
 		rb.tier = rb.tier || strings.Contains(text, "tier")
 		rb.metrics = rb.metrics || strings.Contains(text, "metrics")
+		rb.subs = rb.subs || strings.Contains(text, "member.subscription")
 	}
 	return rb, nil
 }

@@ -34,6 +34,8 @@ type Service struct {
 	Tenants  *Tenants  // tenants, program settings and the audit log
 	Shops    *Shops    // Shopify and WooCommerce connections, their webhooks and codes
 	Flows    *Flows    // engagement flows, their runs, messages, consent and the contact budget
+	// Subscriptions: plans, subscriptions, renewals, payments, dunning and the save flow.
+	Subscriptions *Subscriptions
 }
 
 // The domain services. Each is a view of the same shared state; an operation that spans
@@ -104,7 +106,7 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	s := &Service{core: c,
 		Members: &Members{c}, Intake: &Intake{c}, Rules: &Rules{c}, Rewards: &Rewards{c}, Tiers: &Tiers{c},
 		Segments: &Segments{c}, Reports: &Reports{c}, Access: &Access{c}, Webhooks: &Webhooks{c}, Widget: &Widget{c},
-		Tenants: &Tenants{c}, Shops: &Shops{c}, Flows: newFlows(c)}
+		Tenants: &Tenants{c}, Shops: &Shops{c}, Subscriptions: newSubscriptions(c), Flows: newFlows(c)}
 	c.svc = s
 	db.Subscribe(s.invalidate)
 	return s

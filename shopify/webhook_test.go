@@ -25,7 +25,7 @@ const secret = "shpss_5f1c0e7d9a"
 // shop is a Tenure server with one tenant connected to a Shopify store, its webhook
 // receiver on 127.0.0.1.
 type shop struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *service.Service
 	shops  *service.Shops
 	clock  *tenure.ManualClock
@@ -35,7 +35,7 @@ type shop struct {
 	n      int
 }
 
-func newShop(t *testing.T, e storagetest.Engine, apiURL string) *shop {
+func newShop(t testing.TB, e storagetest.Engine, apiURL string) *shop {
 	t.Helper()
 	clock := tenure.NewManualClock(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	db := storagetest.Open(t, e, clock)
@@ -60,7 +60,7 @@ func newShop(t *testing.T, e storagetest.Engine, apiURL string) *shop {
 	return &shop{t: t, svc: svc, shops: shops, clock: clock, tenant: tn.ID, conn: conn, url: srv.URL + shopify.Path(conn.ID)}
 }
 
-func payload(t *testing.T, name string) []byte {
+func payload(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -275,7 +275,7 @@ func TestWrongSignatureWritesNothing(t *testing.T) {
 
 // decode reads a recorded payload keeping its numbers exact (Shopify's ids exceed a
 // float's 53 bits).
-func decode(t *testing.T, b []byte, v any) {
+func decode(t testing.TB, b []byte, v any) {
 	t.Helper()
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

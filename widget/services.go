@@ -6,6 +6,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/subscription"
 )
 
 // The member API needs a few methods of five domain services; each is declared here, as
@@ -56,6 +57,27 @@ type (
 		MemberStatus(ctx context.Context, tenantID, memberRef string) (service.TierStatus, error)
 	}
 
+	// memberSubscriptions are the member's subscriptions and their self-service actions
+	// (service.Subscriptions).
+	memberSubscriptions interface {
+		// List lists subscriptions (here: one member's).
+		List(ctx context.Context, tenantID string, f service.SubscriptionFilter) ([]subscription.Subscription, error)
+		// Subscription loads one. KindNotFound if there is none.
+		Subscription(ctx context.Context, tenantID, id string) (subscription.Subscription, error)
+		// Act applies a customer action once per idempotency key. KindConflict when the
+		// state does not allow it, KindInvalid for bad data (naming the field).
+		Act(ctx context.Context, tenantID, actor, idemKey, subID, action string, req service.ActionRequest) (service.ActionResult, error)
+		// SaveFlow returns the store's cancel reasons and offers.
+		SaveFlow(ctx context.Context, tenantID string) (subscription.SaveFlow, error)
+		// StartCancel records a reason and returns the offers that fit it. KindInvalid
+		// for an unknown reason, KindConflict for an ended subscription.
+		StartCancel(ctx context.Context, tenantID, actor, subID, reason string) (subscription.SaveRecord, error)
+		// CancelFlow loads a cancel flow. KindNotFound if there is none.
+		CancelFlow(ctx context.Context, tenantID, id string) (subscription.SaveRecord, error)
+		// DecideCancel accepts an offer or cancels anyway. KindConflict if the flow ended.
+		DecideCancel(ctx context.Context, tenantID, actor, idemKey, saveID string, d service.CancelDecision) (subscription.SaveRecord, error)
+	}
+
 	// tenants reads the store's program (service.Tenants).
 	tenants interface {
 		// Get loads a tenant. KindNotFound if there is none.
@@ -70,9 +92,10 @@ type services struct {
 	catalog catalog
 	tiers   tierStatus
 	tenants tenants
+	subs    memberSubscriptions
 	clock   tenure.Clock
 }
 
 func servicesOf(svc *service.Service) services {
-	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, tiers: svc.Tiers, tenants: svc.Tenants, clock: svc.Clock}
+	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, tiers: svc.Tiers, tenants: svc.Tenants, subs: svc.Subscriptions, clock: svc.Clock}
 }

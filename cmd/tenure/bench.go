@@ -17,9 +17,9 @@ import (
 	"github.com/tenure-loyalty/tenure/config"
 )
 
-const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|import|analytics [flags]
+const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|import|renewals|analytics [flags]
 
-  ingest     events/s of raw storage writes vs service.Ingest vs POST /v1/events/batch,
+  ingest     events/s of raw storage writes vs Intake.Ingest vs POST /v1/events/batch,
              under each -program (rules-20 and the default program)
   ingest -single
              POST /v1/events, one event per request, at each of -conns connections
@@ -29,6 +29,8 @@ const benchUsage = `usage: tenure bench ingest|commit|reads|webhooks|import|anal
   webhooks   deliveries/s against a local receiver vs bare POSTs, and the lateness a
              slow endpoint adds to others
   import     orders/s of the order import vs raw inserts of the rows it wrote
+  renewals   subscription renewals/s, all due at once, on -nodes job runners, vs the raw
+             write of the rows the renewals wrote
   analytics  see docs/benchmarks-analytics.md
 
 Each run works in a fresh database: a temporary SQLite file unless -database-url names
@@ -42,6 +44,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if len(args) > 0 && args[0] == "import" {
 		return benchImport(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "renewals" {
+		return benchRenewals(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || (args[0] != "ingest" && args[0] != "reads" && args[0] != "commit" && args[0] != "webhooks") {
 		fmt.Fprintln(stderr, benchUsage)
