@@ -166,8 +166,10 @@ func (s *core) decideSend(ctx context.Context, tx *storage.Tx, j storage.Job) (*
 	if ep, ok := msg.Data["expiring_points"]; ok {
 		data.ExpiringPoints = toInt64(ep)
 	}
-	if on, ok := msg.Data["expiring_on"].(string); ok {
-		data.ExpiringOn = on
+	if at, ok := msg.Data["expires_at"].(string); ok {
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			data.ExpiringOn = t.In(zone).Format(time.DateOnly)
+		}
 	}
 	from := mc.From
 	if from == "" {

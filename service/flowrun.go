@@ -103,6 +103,8 @@ func (s *core) runFlowJob(ctx context.Context, tx *storage.Tx, j storage.Job) (b
 			return true, err
 		}
 		return true, s.flowEvent(ctx, tx, j.TenantID, ev)
+	case jobFlowScan:
+		return true, s.runFlowScan(ctx, tx, j.TenantID)
 	case jobFlowRun:
 		run, found, err := tx.FlowRun(ctx, j.TenantID, j.Payload)
 		if err != nil || !found || run.State != flows.RunActive || run.WaitUntil.After(tx.Now) {

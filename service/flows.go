@@ -96,6 +96,11 @@ func (s *Flows) Save(ctx context.Context, tenantID, actor string, f flows.Flow) 
 		if err := tx.SaveFlow(ctx, tenantID, f); err != nil {
 			return err
 		}
+		if f.Enabled && f.Trigger.Event == flows.TriggerPointsExpiring {
+			if err := scheduleScan(ctx, tx, tenantID); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, tenantID, actor, "flow.saved", "flow", f.Key, map[string]any{"version": f.Version, "enabled": f.Enabled})
 	})
 	if err == nil {

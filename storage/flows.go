@@ -268,3 +268,29 @@ func unmarshalData(s string, m *map[string]any) error {
 	}
 	return json.Unmarshal([]byte(s), m)
 }
+
+// Expiring is a member's points that expire in a window: how many, and when the first of
+// them do.
+type Expiring struct {
+	MemberID string
+	Points   int64
+	First    time.Time
+}
+
+// ExpiringPoints lists the members of a tenant with available points expiring after from
+// and up to to.
+func (tx *Tx) ExpiringPoints(ctx context.Context, tenantID string, from, to time.Time) ([]Expiring, error) {
+	rows, err := tx.query(ctx, `SELECT member_id, SUM(remaining), MIN(expires_at) FROM lots
+		WHERE tenant_id = $1 AND wallet = 'points' AND remaining > 0 AND expires_at > $2 AND expires_at <= $3
+		GROUP BY member_id ORDER BY member_id`, tenantID, ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(s interface{ Scan(...any) error }) (Expiring, error) {
+		var e Expiring
+		var first int64
+		err := s.Scan(&e.MemberID, &e.Points, &first)
+		e.First = fromTS(first)
+		return e, err
+	})
+}
