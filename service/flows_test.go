@@ -49,7 +49,9 @@ func (ss sinkSession) Data(r io.Reader) error {
 	return nil
 }
 
-func newSink(t *testing.T) *sink {
+func newSink(t *testing.T) *sink { return newSinkB(t) }
+
+func newSinkB(t testing.TB) *sink {
 	t.Helper()
 	s := &sink{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }))
