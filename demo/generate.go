@@ -36,6 +36,8 @@ type History struct {
 	Events  []tenure.Event
 	Start   time.Time
 	Orders  int
+	// Subs is the box subscribers' script, oldest first (see subscribers).
+	Subs []SubAction
 }
 
 var categories = []struct {
@@ -89,6 +91,7 @@ func Generate(opt Options) History {
 		h.customer(rng, i, start, end, span)
 	}
 	slices.SortStableFunc(h.Events, func(a, b tenure.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	h.subscribers(opt.Seed, end)
 	return h
 }
 
