@@ -18,10 +18,14 @@ import (
 var end = time.Date(2026, 11, 1, 15, 0, 0, 0, time.UTC)
 
 func TestGenerateIsDeterministic(t *testing.T) {
-	a := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 7, End: end})
-	b := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 7, End: end.Add(5 * time.Hour)}) // same day
-	if !reflect.DeepEqual(a.Events, b.Events) {
+	a := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 7, End: end, Subscribers: 20})
+	b := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 7, End: end.Add(5 * time.Hour), Subscribers: 20}) // same day
+	if !reflect.DeepEqual(a.Events, b.Events) || !reflect.DeepEqual(a.Subs, b.Subs) || len(a.Subs) < 20 {
 		t.Fatal("the same seed and day gave different stores")
+	}
+	// Subscribers are drawn apart: the store around them is the same without them.
+	if plain := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 7, End: end}); !reflect.DeepEqual(a.Events, plain.Events) || len(plain.Subs) != 0 {
+		t.Fatal("adding subscribers changed the rest of the store")
 	}
 	c := demo.Generate(demo.Options{Customers: 200, Months: 6, Seed: 8, End: end})
 	if reflect.DeepEqual(a.Events, c.Events) {
@@ -48,7 +52,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 
 func TestReplay(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		h, db, svc, tn := replayed(t, e, demo.Options{Customers: 150, Months: 4, Seed: 3, End: end})
+		h, db, svc, tn := replayed(t, e, demo.Options{Customers: 150, Months: 4, Seed: 3, End: end, Subscribers: 24})
 		ctx := context.Background()
 		var members int64
 		var bad []storage.Mismatch

@@ -106,7 +106,7 @@ func Segments() []segments.Definition {
 }
 
 // Setup configures a tenant as the demo store: the Program and its rules, the Ladder and
-// the Catalog, and the subscription Plans. It returns the catalog's reward ids, cheapest first, for Replay.
+// the Catalog. It returns the catalog's reward ids, cheapest first, for Replay.
 func Setup(ctx context.Context, svc *service.Service, tenantID, actor string) (rewardIDs []string, err error) {
 	prog, set := Program()
 	if _, err := svc.Tenants.UpdateProgram(ctx, tenantID, actor, prog); err != nil {
@@ -125,14 +125,15 @@ func Setup(ctx context.Context, svc *service.Service, tenantID, actor string) (r
 		}
 		rewardIDs = append(rewardIDs, r.ID)
 	}
-	return rewardIDs, SetupPlans(ctx, svc, tenantID, actor)
+	return rewardIDs, nil
 }
 
 // Replay feeds the history through the service day by day: the clock moves to the end of
 // each day, that day's events are ingested in one batch per thousand, and the jobs that
 // fell due (points becoming available, expiries, subscription renewals and dunning
 // retries) run, as they would have live. The day's subscriber actions (h.Subs) come
-// between the events and the jobs.
+// between the events and the jobs; when there are any, the subscription Plans are
+// created first.
 //
 // Members redeem as they go: a customer whose order pushes their points to 200 or more
 // takes, one time in three, the most expensive reward they can afford (rewardIDs, cheapest
@@ -143,6 +144,12 @@ func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID st
 	day := h.Start.Truncate(24 * time.Hour)
 	i, si := 0, 0
 	subs := map[string]string{}
+	if len(h.Subs) > 0 {
+		clock.Set(h.Start)
+		if err := setupPlans(ctx, svc, tenantID, "demo"); err != nil {
+			return err
+		}
+	}
 	for i < total {
 		day = day.Add(24 * time.Hour)
 		j := i

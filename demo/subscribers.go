@@ -54,15 +54,18 @@ type SubAction struct {
 	Accept     string // cancel_save: the offer kind accepted
 }
 
-// subscribers writes the box subscribers' stories into h.Subs: about one customer in
-// twenty subscribes some days after signing up. Their fates are dealt in turn so that a
+// subscribers writes n box subscribers' stories into h.Subs: customers who signed up a
+// month or more before the end subscribe some days after signing up. Their fates are dealt in turn so that a
 // store of any size has them all: most stay, some pause (half of them come back), some
 // are kept by the cancel flow, some churn through it, some change plan or quantity, and
 // a few pay with failing cards: one that fails every renewal's first attempt (recovered
 // by dunning), and, among the last days' sign-ups, one that always fails, so the
 // dunning queue is never empty. It draws from its own generator, so the rest of the
 // store is the same with or without subscribers.
-func (h *History) subscribers(seed uint64, end time.Time) {
+func (h *History) subscribers(seed uint64, n int, end time.Time) {
+	if n <= 0 {
+		return
+	}
 	rng := rand.New(rand.NewPCG(seed^0x5375_6273, seed))
 	var pool []tenure.Event
 	for _, e := range h.Events {
@@ -70,7 +73,7 @@ func (h *History) subscribers(seed uint64, end time.Time) {
 			pool = append(pool, e)
 		}
 	}
-	n := min(max(len(pool)/20, 24), 400, len(pool))
+	n = min(n, len(pool))
 	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	day := 24 * time.Hour
 	within := func(from time.Time, d int) time.Time { return from.Add(time.Duration(1+rng.IntN(max(d, 1))) * day) }
@@ -120,8 +123,8 @@ func (h *History) subscribers(seed uint64, end time.Time) {
 	slices.SortStableFunc(h.Subs, func(a, b SubAction) int { return a.At.Compare(b.At) })
 }
 
-// SetupPlans creates the demo's subscription plans on a tenant.
-func SetupPlans(ctx context.Context, svc *service.Service, tenantID, actor string) error {
+// setupPlans creates the demo's subscription plans on a tenant.
+func setupPlans(ctx context.Context, svc *service.Service, tenantID, actor string) error {
 	for _, p := range Plans() {
 		if _, err := svc.Subscriptions.CreatePlan(ctx, tenantID, actor, p); err != nil {
 			return err
