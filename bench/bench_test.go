@@ -250,3 +250,53 @@ func TestSingleEventsAreAllAnswered(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkSeededStore: a store seeded through the import of history (as the benchmarks seed
+// large member counts) has every member with one earlier order, and takes single events
+// for those members.
+func TestBulkSeededStore(t *testing.T) {
+	defer func(n int) { bulkSeedFrom = n }(bulkSeedFrom)
+	bulkSeedFrom = 50
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := newScratch(ctx, e.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.close()
+			f, err := openFixture(ctx, s, ProgramRules20, 120, 3, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.close()
+			if len(f.members) != 120 {
+				t.Fatalf("%d members", len(f.members))
+			}
+			var orders, lines int
+			db := f.app.DB.Raw()
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT member_id) FROM orders`).Scan(&orders, &lines); err != nil {
+				t.Fatal(err)
+			}
+			if orders != 120 || lines != 120 {
+				t.Fatalf("%d orders of %d members, want one each of 120", orders, lines)
+			}
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM order_lines`).Scan(&lines); err != nil || lines != 360 {
+				t.Fatalf("%d order lines (%v), want 360", lines, err)
+			}
+			base, stop, err := serve(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			w := newWorkload(f.members, 3, 7)
+			l, err := postSingles(ctx, f, base, w, 4, 60)
+			if err != nil {
+				t.Fatal(err) // any answer other than 201 Created fails
+			}
+			if l.Events != 60 || l.P50ms <= 0 {
+				t.Fatalf("load %+v", l)
+			}
+		})
+	}
+}

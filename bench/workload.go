@@ -63,6 +63,12 @@ func (f *fixture) seed(ctx context.Context, name, program string, members, lines
 	if err := f.install(ctx, program); err != nil {
 		return err
 	}
+	if members >= bulkSeedFrom {
+		if err := f.seedBulk(ctx, members, lines); err != nil {
+			return err
+		}
+		return f.analyze(ctx)
+	}
 	if err := f.enrol(ctx, members); err != nil {
 		return err
 	}
