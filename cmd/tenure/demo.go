@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&customers, "customers", 3000, "customers in the generated store")
 		fs.IntVar(&months, "months", 15, "months of history")
-		fs.IntVar(&subscribers, "subscribers", -1, "customers who subscribe to a coffee box; -1: one in twenty")
+		fs.IntVar(&subscribers, "subscribers", -1, "customers who subscribe to a coffee box; -1: one in thirty")
 		fs.Uint64Var(&seed, "seed", 42, "random seed: the same seed gives the same store")
 		fs.BoolVar(&noServe, "no-serve", false, "build the demo and exit without serving")
 		fs.BoolVar(&replace, "replace", false, "erase the database named by -database-url or TENURE_DATABASE_URL even if the demo did not build it")
@@ -53,7 +53,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	started := time.Now()
 	end := time.Now().UTC()
 	if subscribers < 0 {
-		subscribers = customers / 20
+		subscribers = customers / 30
 	}
 	h := demo.Generate(demo.Options{Customers: customers, Months: months, Seed: seed, End: end, Subscribers: subscribers})
 	clock := demo.NewClock(h.Start)
