@@ -295,7 +295,7 @@ func browserWalk(t *testing.T, b *browser, s *server) {
 	t.Run("usable at 375 px", func(t *testing.T) {
 		b.Do(t, chromedp.EmulateViewport(375, 812))
 		defer b.Do(t, chromedp.EmulateViewport(1280, 900))
-		for _, p := range []struct{ path, shot string }{{"/admin/", "08-mobile-overview"}, {"/admin/members/cust-00002", "09-mobile-member"}, {"/admin/analytics", "09-mobile-analytics"}, {"/admin/campaigns", "09-mobile-campaigns"}, {"/admin/tiers", "09-mobile-tiers"}, {"/admin/segments", "09-mobile-segments"}} {
+		for _, p := range []struct{ path, shot string }{{"/admin/", "08-mobile-overview"}, {"/admin/members/cust-00002", "09-mobile-member"}, {"/admin/analytics", "09-mobile-analytics"}, {"/admin/campaigns", "09-mobile-campaigns"}, {"/admin/tiers", "09-mobile-tiers"}, {"/admin/segments", "09-mobile-segments"}, {"/admin/subscriptions", "09-mobile-subscriptions"}} {
 			b.Open(t, s.url+p.path)
 			if p.path == "/admin/" {
 				if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(window.tenureCharts || []).length === 4`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
