@@ -16,7 +16,7 @@ const module = "github.com/tenure-loyalty/tenure"
 
 // cores are the pure decision packages: they import the standard library (no I/O), each
 // other, and the expression language only.
-var cores = []string{"", "ledger", "rules", "rewards", "tiers", "segments", "analytics", "clv", "subscription"}
+var cores = []string{"", "ledger", "rules", "rewards", "tiers", "segments", "analytics", "clv", "subscription", "flows"}
 
 // ioPackages are standard packages a core must not import: the network, files, processes,
 // databases and logging belong to the shell.

@@ -37,7 +37,8 @@ func (s *Server) memberRoutes() {
 	huma.Register(a, red, s.memberRedeem)
 	huma.Register(a, memberOp("list-member-own-coupons", http.MethodGet, "/v1/member/coupons", "The member's coupons, newest first"), s.memberCoupons)
 	huma.Register(a, memberOp("get-member-own-coupon", http.MethodGet, "/v1/member/coupons/{ref}", "One of the member's coupons, by id or code"), s.memberCoupon)
-	huma.Register(a, memberOp("list-member-history", http.MethodGet, "/v1/member/history", "The member's points history in words, newest first"), s.memberHistory)
+	huma.Register(a, memberOp("list-member-history", http.MethodGet, "/v1/member/history", "The member's points history in words, newest first, one line per order or redemption"), s.memberHistory)
+	huma.Register(a, memberOp("get-member-earning", http.MethodGet, "/v1/member/earning", "The program's ways to earn and the campaigns running now"), s.memberEarning)
 	s.memberSubscriptionRoutes()
 }
 
@@ -131,8 +132,22 @@ func (s *Server) memberCoupon(ctx context.Context, in *memberCouponIn) (*body[wi
 	return ok(v), nil
 }
 
-func (s *Server) memberHistory(ctx context.Context, in *memberPage) (*body[widget.List[widget.HistoryItem]], error) {
-	v, err := s.member.History(ctx, memberOf(ctx), in.Cursor, in.Limit)
+type memberHistoryIn struct {
+	Cursor string `query:"cursor" maxLength:"64" doc:"The next_cursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"100" doc:"Page size; 0 or absent for the default"`
+	Lang   string `query:"lang" enum:"en,pl" doc:"The language of the lines; default en"`
+}
+
+func (s *Server) memberHistory(ctx context.Context, in *memberHistoryIn) (*body[widget.List[widget.HistoryItem]], error) {
+	v, err := s.member.History(ctx, memberOf(ctx), in.Cursor, in.Limit, in.Lang)
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return ok(v), nil
+}
+
+func (s *Server) memberEarning(ctx context.Context, _ *struct{}) (*body[widget.Earning], error) {
+	v, err := s.member.Earning(ctx, memberOf(ctx))
 	if err != nil {
 		return nil, s.problem(err)
 	}

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	s.tierRoutes()
 	s.widgetRoutes()
 	s.shopRoutes()
+	s.flowRoutes()
 	s.subscriptionRoutes()
 }
 

@@ -91,6 +91,10 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	need := scopeOf(ctx.Operation())
+	if need == scopePublic {
+		next(ctx)
+		return
+	}
 	secret, ok := input.BearerToken(ctx.Header("Authorization"))
 	if !ok {
 		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")

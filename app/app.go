@@ -73,6 +73,7 @@ func New(ctx context.Context, cfg config.Config, clock tenure.Clock, log *slog.L
 	if cfg.PaymentProvider != "" {
 		a.Service.Subscriptions.DefaultProvider = cfg.PaymentProvider
 	}
+	a.Service.Flows.SetMail(service.MailConfig{Addr: cfg.SMTPAddr, From: cfg.MailFrom, BaseURL: cfg.PublicURL})
 	opts, err := WebhookOptions(cfg)
 	if err != nil {
 		_ = db.Close()

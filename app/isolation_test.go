@@ -87,6 +87,10 @@ func TestTenantIsolation(t *testing.T) {
 			"create-member-redemption": `{"reward_id":"` + ids["rewards"] + `"}`,
 			"use-coupon":               `{"order_id":"b-order"}`,
 			"cancel-coupon":            `{"reason":"steal"}`,
+			"put-flow":                 `{"name":"B's flow","trigger":{"event":"order.paid"},"steps":[{"id":"a","type":"exit"}]}`,
+			"enable-flow-preset":       ``,
+			"put-member-consent":       `{"channel":"email","purpose":"marketing","granted":false}`,
+			"unsubscribe":              `List-Unsubscribe=One-Click`,
 			"put-shop":                 `{"domain":"b-shop.myshopify.com","webhook_secret":"b"}`,
 		}
 		for op, body := range isolationSubscriptionBodies(ids) {

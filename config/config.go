@@ -35,6 +35,12 @@ type Config struct {
 	StripeKey       string
 	StripeAPIURL    string
 
+	// Engagement flows' email: the SMTP server (off when empty), the sender, and the
+	// public address of the API for the unsubscribe links.
+	SMTPAddr  string
+	MailFrom  string
+	PublicURL string
+
 	// Webhook delivery (see the webhook package).
 	WebhookConcurrency  int
 	WebhookPerEndpoint  int
@@ -218,6 +224,9 @@ var Settings = []Setting{
 		oneOf(func(c *Config) *string { return &c.PaymentProvider }, "test", "external", "stripe")},
 	{"stripe-secret-key", "", "Stripe secret key for the stripe payment provider (off-session PaymentIntents); the provider is off when empty", str(func(c *Config) *string { return &c.StripeKey })},
 	{"stripe-api-url", "", "Stripe API address (empty: Stripe's; e.g. a stripe-mock for tests)", str(func(c *Config) *string { return &c.StripeAPIURL })},
+	{"smtp-addr", "", "SMTP server (host:port) that flows' email goes through; STARTTLS when offered. Off when empty: a message is retried five times, then logged as failed", str(func(c *Config) *string { return &c.SMTPAddr })},
+	{"mail-from", "loyalty@localhost", "Sender address of flows' email", str(func(c *Config) *string { return &c.MailFrom })},
+	{"public-url", "", "Public address of this API (e.g. https://loyalty.example.com), for the unsubscribe links in email", str(func(c *Config) *string { return &c.PublicURL })},
 	{"sqlite-synchronous", "full", "SQLite durability: full (an acknowledged write survives power loss) or normal (it survives a crash of Tenure, not of the machine)",
 		oneOf(func(c *Config) *string { return &c.SQLiteSync }, "full", "normal")},
 }

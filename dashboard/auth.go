@@ -37,6 +37,7 @@ type req struct {
 	staff    service.Staff
 	tenant   tenure.Tenant
 	csrf     string
+	release  func() // gives the form key back after a refused request (once.go)
 }
 
 // actor names the signed-in staff member in the audit log.
@@ -77,8 +78,16 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 			d.fail(q, err)
 			return
 		}
+		if r.Method == http.MethodPost && !rt.public && rt.perm != "" && !rt.repeatable {
+			if done := d.onceOnly(q, rt); done {
+				return
+			}
+		}
 		if err := rt.handle(q); err != nil {
 			d.fail(q, err)
+		}
+		if q.release != nil {
+			q.release()
 		}
 	})
 }

@@ -27,6 +27,7 @@ type campaignsData struct {
 	Campaigns []campaignRow
 	Form      campaignForm
 	Days      []string
+	Preview   *campaignPreview
 }
 
 // campaignRow is one campaign as the table shows it.
@@ -42,6 +43,8 @@ type campaignForm struct {
 	Name, Effect, Multiplier, Bonus, MinOrder, Starts, Ends, FromHour, ToHour, Budget, Holdout string
 	Days                                                                                       []string
 	Errors                                                                                     map[string]string
+	// SampleAmount and SampleAt are the example order the preview prices.
+	SampleAmount, SampleAt string
 }
 
 var weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -51,13 +54,24 @@ func (d *Dashboard) campaigns(q *req) error {
 }
 
 func (d *Dashboard) showCampaigns(q *req, status int, form campaignForm) error {
+	return d.showCampaignsWith(q, status, form, nil)
+}
+
+func (d *Dashboard) showCampaignsWith(q *req, status int, form campaignForm, preview *campaignPreview) error {
 	set, err := d.svc.Rules.Current(q.r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
 	}
 	loc := setLocation(set.Set, q.tenant)
 	now := d.svc.Clock.Now().In(loc)
-	data := campaignsData{Version: set.Version, TimeZone: loc.String(), Now: now.Format("Mon 2 Jan 2006 15:04"), Form: form, Days: weekdays}
+	if form.SampleAmount == "" {
+		form.SampleAmount = moneyInput(12000, q.tenant.Program.Currency)
+	}
+	if form.SampleAt == "" { // the coming Saturday at noon: when weekend campaigns show
+		sat := now.AddDate(0, 0, (int(time.Saturday)-int(now.Weekday())+7)%7)
+		form.SampleAt = time.Date(sat.Year(), sat.Month(), sat.Day(), 12, 0, 0, 0, loc).Format("2006-01-02T15:04")
+	}
+	data := campaignsData{Version: set.Version, TimeZone: loc.String(), Now: now.Format("Mon 2 Jan 2006 15:04"), Form: form, Days: weekdays, Preview: preview}
 	for _, r := range set.Rules {
 		if isCampaign(r) {
 			data.Campaigns = append(data.Campaigns, campaignOf(r, now, loc, q.tenant.Program.Currency))
@@ -163,13 +177,7 @@ func inSchedule(s rules.Schedule, now time.Time) bool {
 // createCampaign adds the campaign of the form to the current rules as a new version.
 func (d *Dashboard) createCampaign(q *req) error {
 	r := q.r
-	_ = r.ParseForm()
-	f := campaignForm{Name: strings.TrimSpace(r.PostFormValue("name")), Effect: r.PostFormValue("effect"),
-		Multiplier: strings.TrimSpace(r.PostFormValue("multiplier")), Bonus: strings.TrimSpace(r.PostFormValue("bonus")),
-		MinOrder: strings.TrimSpace(r.PostFormValue("min_order")), Starts: r.PostFormValue("starts"), Ends: r.PostFormValue("ends"),
-		FromHour: strings.TrimSpace(r.PostFormValue("from_hour")), ToHour: strings.TrimSpace(r.PostFormValue("to_hour")),
-		Budget: strings.TrimSpace(r.PostFormValue("budget")), Holdout: strings.TrimSpace(r.PostFormValue("holdout")),
-		Days: r.PostForm["days"], Errors: map[string]string{}}
+	f := readCampaignForm(q)
 	set, err := d.svc.Rules.Current(r.Context(), q.tenant.ID)
 	if err != nil {
 		return err
@@ -331,11 +339,13 @@ func campaignID(name string, set rules.Set) string {
 	return id
 }
 
-// endCampaign ends a running or scheduled campaign now by giving its rule an end, saved
-// as a new version of the rules (its history and explanations stay).
+// endCampaign ends a running campaign now by giving its rule an end, or cancels a
+// scheduled one by taking it out of the rules; either is saved as a new version of the
+// rules (the history and explanations stay).
 func (d *Dashboard) endCampaign(q *req) error {
 	id := q.r.PathValue("id")
 	now := d.svc.Clock.Now().UTC().Truncate(time.Second)
+	cancelled := false
 	_, err := d.svc.Rules.Update(q.r.Context(), q.tenant.ID, q.actor(), service.AnyVersion, func(cur rules.Set) (rules.Set, error) {
 		i := slices.IndexFunc(cur.Rules, func(r rules.Rule) bool { return r.ID == id })
 		if i < 0 || !isCampaign(cur.Rules[i]) {
@@ -348,8 +358,11 @@ func (d *Dashboard) endCampaign(q *req) error {
 			return cur, &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.endCampaign", Message: "the campaign has already ended"}
 		}
 		if r.StartsAt != nil && !now.After(*r.StartsAt) {
-			start := now.Add(-time.Second) // a campaign that never started ends before it would have
-			r.StartsAt = &start
+			// A campaign that has not started is cancelled: it leaves the rules, and its
+			// window stays as it was in the earlier versions (Restore brings it back).
+			next.Rules = slices.Delete(next.Rules, i, i+1)
+			cancelled = true
+			return next, nil
 		}
 		r.EndsAt = &now
 		return next, nil
@@ -357,6 +370,23 @@ func (d *Dashboard) endCampaign(q *req) error {
 	if err != nil {
 		return err
 	}
+	if cancelled {
+		redirect(q, "/admin/campaigns", "campaign-cancelled")
+		return nil
+	}
 	redirect(q, "/admin/campaigns", "campaign-ended")
 	return nil
+}
+
+// readCampaignForm reads the new-campaign form, with the example order of its preview.
+func readCampaignForm(q *req) campaignForm {
+	r := q.r
+	_ = r.ParseForm()
+	return campaignForm{Name: strings.TrimSpace(r.PostFormValue("name")), Effect: r.PostFormValue("effect"),
+		Multiplier: strings.TrimSpace(r.PostFormValue("multiplier")), Bonus: strings.TrimSpace(r.PostFormValue("bonus")),
+		MinOrder: strings.TrimSpace(r.PostFormValue("min_order")), Starts: r.PostFormValue("starts"), Ends: r.PostFormValue("ends"),
+		FromHour: strings.TrimSpace(r.PostFormValue("from_hour")), ToHour: strings.TrimSpace(r.PostFormValue("to_hour")),
+		Budget: strings.TrimSpace(r.PostFormValue("budget")), Holdout: strings.TrimSpace(r.PostFormValue("holdout")),
+		Days: r.PostForm["days"], Errors: map[string]string{},
+		SampleAmount: strings.TrimSpace(r.PostFormValue("sample_amount")), SampleAt: r.PostFormValue("sample_at")}
 }

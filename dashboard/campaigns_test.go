@@ -109,5 +109,30 @@ func TestCampaigns(t *testing.T) {
 				t.Errorf("ending a rule that is no campaign: %d", p.Status)
 			}
 		})
+
+		t.Run("cancelling a scheduled campaign keeps its window in the history", func(t *testing.T) {
+			before, _ := svc.Rules.Current(ctx, tid)
+			if row := section(t, c.get("/admin/campaigns").Body, `id="campaign-campaign.spring-bonus"`, "</tr>"); !strings.Contains(row, ">Cancel</button>") || strings.Contains(row, "End now") {
+				t.Fatalf("a scheduled campaign offers: %s", row)
+			}
+			p := c.do("POST", "/admin/campaigns/campaign.spring-bonus/end", url.Values{"csrf": {token}})
+			if p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "campaign-cancelled") {
+				t.Fatalf("cancel: %d %s", p.Status, p.Location)
+			}
+			after, _ := svc.Rules.Current(ctx, tid)
+			if after.Version != before.Version+1 || len(after.Rules) != len(before.Rules)-1 {
+				t.Fatalf("version %d -> %d, rules %d -> %d", before.Version, after.Version, len(before.Rules), len(after.Rules))
+			}
+			page := c.get("/admin/campaigns").Body
+			if strings.Contains(page, `id="campaign-campaign.spring-bonus"`) {
+				t.Error("the cancelled campaign is still listed")
+			}
+			// The saved version before holds the campaign with the window it was given.
+			for _, r := range before.Rules {
+				if r.ID == "campaign.spring-bonus" && (r.StartsAt == nil || r.EndsAt != nil || r.StartsAt.Before(now.Add(29*24*time.Hour))) {
+					t.Errorf("the campaign's window was changed before cancelling: %v to %v", r.StartsAt, r.EndsAt)
+				}
+			}
+		})
 	})
 }

@@ -215,6 +215,7 @@ func redirect(q *req, to, done string) {
 // show nothing, so the parameter cannot be used to put text on a page.
 func flashText(done string) string {
 	return map[string]string{
+		"already-done":       "That form had already been sent, so nothing was done again.",
 		"adjusted":           "The balance was adjusted and the change recorded in the audit log.",
 		"rules-saved":        "The rules were saved as a new version. New events use them from now on.",
 		"rules-restored":     "The earlier rules were saved again as a new version. New events use them from now on.",
@@ -228,8 +229,12 @@ func flashText(done string) string {
 		"tier-unassigned":    "The manual tier was removed: the earned tier applies again.",
 		"campaign-saved":     "The campaign was added to the rules as a new version.",
 		"campaign-ended":     "The campaign was ended: the rules were saved as a new version without it running.",
+		"campaign-cancelled": "The scheduled campaign was cancelled before it started: the rules were saved as a new version without it.",
 		"segment-saved":      "The segment was saved. Its members are being counted in the background; Recount now does it at once.",
 		"segment-deleted":    "The segment was deleted.",
+		"program-saved":      "The program settings were saved. Events from now on use them.",
+		"reward-saved":       "The reward was saved. Coupons already issued keep the terms they were issued with.",
+		"reward-created":     "The reward was added to the catalog. Members can redeem it from now on.",
 		"reward-archived":    "The reward was archived: members can no longer redeem it; coupons already issued stay valid.",
 		"segments-refreshed": "Every segment's members were counted again.",
 		"shop-saved":         "The shop connection was saved. Its webhooks are accepted at the URL shown.",

@@ -17,11 +17,12 @@ import (
 // in UTC and say so; amounts keep integer precision.
 func (d *Dashboard) funcs() template.FuncMap {
 	return template.FuncMap{
-		"num":    num,
-		"signed": signed,
-		"money":  money,
-		"moneyf": func(minor float64, cur string) string { return money(int64(math.Round(minor)), cur) },
-		"pct":    func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"formKey": randomToken,
+		"num":     num,
+		"signed":  signed,
+		"money":   money,
+		"moneyf":  func(minor float64, cur string) string { return money(int64(math.Round(minor)), cur) },
+		"pct":     func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -37,7 +38,17 @@ func (d *Dashboard) funcs() template.FuncMap {
 		},
 		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"explanations": explanations,
-		"json":         jsonText,
+		"sub1":         func(n int) int { return n - 1 },
+		"unfired": func(es []rules.Explanation) int {
+			n := 0
+			for _, e := range es {
+				if !e.Fired {
+					n++
+				}
+			}
+			return n
+		},
+		"json": jsonText,
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -66,6 +77,12 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"pair":   func(a, b any) pairArg { return pairArg{a, b} },
 		"params": fitParams,
 		"has":    func(list []string, s string) bool { return slices.Contains(list, s) },
+		"derefTime": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
 	}
 }
 
@@ -102,19 +119,6 @@ func signed(n int64) string {
 	return num(n)
 }
 
-// money formats minor units as major units with two decimals and the currency code.
-func money(minor int64, currency string) string {
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	s := num(minor/100) + "." + leftPad(strconv.FormatInt(minor%100, 10))
-	if neg {
-		s = "−" + s
-	}
-	return strings.TrimSpace(s + " " + currency)
-}
-
 func leftPad(s string) string {
 	if len(s) < 2 {
 		return "0" + s
@@ -134,16 +138,23 @@ func explanations(raw json.RawMessage) []rules.Explanation {
 	return out
 }
 
-// pointValue shows a point's value, kept in millionths of a minor unit, in major units:
-// 10,000,000 PLN micro-grosze is "0.10 PLN".
+// pointValue shows a point's value, kept in millionths of a minor unit, in major units
+// and the currency's conventions: 10,000,000 PLN micro-grosze is "0,10 zł", and a value
+// finer than a minor unit keeps its digits ("0,0025 zł").
 func pointValue(micros int64, currency string) string {
-	s := strconv.FormatFloat(float64(micros)/1e8, 'f', -1, 64)
-	if i := strings.IndexByte(s, '.'); i < 0 {
-		s += ".00"
-	} else if len(s)-i == 2 {
-		s += "0"
+	st := styleOf(currency)
+	s := strconv.FormatFloat(float64(micros)/1e6/float64(pow10(st.digits)), 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	for len(frac) < st.digits {
+		frac += "0"
 	}
-	return s + " " + currency
+	if frac != "" {
+		whole += st.decimal + frac
+	}
+	if st.before {
+		return st.symbol + whole
+	}
+	return whole + nbsp + st.symbol
 }
 
 // jsonText indents a value as JSON without escaping HTML characters: the template

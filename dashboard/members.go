@@ -20,13 +20,17 @@ import (
 type membersData struct {
 	Query     string
 	By        string // any, email, id, tag
-	Tier      string // filters: a tier key and a segment key
+	Tier      string // filters: a tier key, a segment key and a lifecycle stage
 	Segment   string
+	Lifecycle string
+	Stages    []string
+	CSV       string // the URL of the list as CSV
 	Tiers     []tiers.Tier
 	Segments  []segments.Segment
 	Glances   map[string]tenure.MemberGlance // points and tier by member id
 	TierNames map[string]string
 	MatchedBy string
+	Total     int // members a name search matched in all; 0 when not counted
 	Members   []tenure.Member
 	Next      string // URL of the next page, empty on the last
 	First     string // URL of the first page, empty on it
@@ -35,8 +39,9 @@ type membersData struct {
 func (d *Dashboard) members(q *req) error {
 	ctx := q.r.Context()
 	v := q.r.URL.Query()
-	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment")}
-	if !slices.Contains([]string{"email", "id", "tag"}, data.By) {
+	data := membersData{Query: strings.TrimSpace(v.Get("q")), By: v.Get("by"), Tier: v.Get("tier"), Segment: v.Get("segment"),
+		Lifecycle: v.Get("lifecycle"), Stages: lifecycleStages}
+	if !slices.Contains([]string{"email", "id", "tag", "name"}, data.By) {
 		data.By = "any"
 	}
 	cfg, err := d.svc.Tiers.Config(ctx, q.tenant.ID)
@@ -50,6 +55,10 @@ func (d *Dashboard) members(q *req) error {
 	f := tenure.MemberFilter{After: v.Get("after"), Limit: 25, Tier: data.Tier, Segment: data.Segment}
 	var next string
 	switch {
+	case data.Lifecycle != "":
+		// The members behind a count on the analytics page: judged now, listed in pages.
+		data.Members, next, data.Total, err = d.memberRows(ctx, q, data, f)
+		data.MatchedBy = "filter"
 	case data.Query == "":
 		data.Members, next, err = d.svc.Members.List(ctx, q.tenant.ID, f)
 		if data.Tier != "" || data.Segment != "" {
@@ -63,7 +72,16 @@ func (d *Dashboard) members(q *req) error {
 			err = nil
 		}
 	default:
-		data.Members, next, data.MatchedBy, err = d.searchMembers(ctx, q.tenant.ID, data.Query, data.By, f)
+		if data.By != "name" {
+			data.Members, next, data.MatchedBy, err = d.searchMembers(ctx, q.tenant.ID, data.Query, data.By, f)
+		}
+		// Not an exact email, id or tag: a name or part of an email, accents aside.
+		if err == nil && len(data.Members) == 0 && (data.By == "any" || data.By == "name") {
+			var found service.MemberSearch
+			if found, err = d.svc.Members.Search(ctx, q.tenant.ID, data.Query, f.After, f.Limit); err == nil {
+				data.Members, next, data.Total, data.MatchedBy = found.Members, found.Next, found.Total, "name or email"
+			}
+		}
 	}
 	if err != nil {
 		return err
@@ -81,7 +99,7 @@ func (d *Dashboard) members(q *req) error {
 	}
 	// Page links keep the search and the filters.
 	page := url.Values{}
-	for k, val := range map[string]string{"q": data.Query, "tier": data.Tier, "segment": data.Segment} {
+	for k, val := range map[string]string{"q": data.Query, "tier": data.Tier, "segment": data.Segment, "lifecycle": data.Lifecycle} {
 		if val != "" {
 			page.Set(k, val)
 		}
@@ -92,6 +110,7 @@ func (d *Dashboard) members(q *req) error {
 	if f.After != "" {
 		data.First = "/admin/members?" + page.Encode()
 	}
+	data.CSV = "/admin/members.csv?" + page.Encode()
 	if next != "" {
 		page.Set("after", next)
 		data.Next = "/admin/members?" + page.Encode()
@@ -131,21 +150,23 @@ func (d *Dashboard) searchMembers(ctx context.Context, tenantID, query, by strin
 
 // memberData is the member's 360° page.
 type memberData struct {
-	Member     tenure.Member
-	Balances   service.Balances
-	Currency   string
-	Entries    []entryView
-	OlderURL   string
-	Events     []tenure.EventResult
-	Orders     []*tenure.Order
-	Coupons    []rewards.Coupon
-	Standing   service.Standing
-	Adjust     adjustForm
-	Tiers      []tiers.Tier // the ladder, for the manual assignment form
-	TierForm   tierForm
-	Attributes [][2]string
-	OrderCount int64
-	Actors     map[string]string // "staff:<id>" -> email, for entries made in the dashboard
+	Member                   tenure.Member
+	Balances                 service.Balances
+	Currency                 string
+	Entries                  []entryView
+	OlderURL                 string
+	Events                   []tenure.EventResult
+	Timeline                 []tenure.EventResult // one page of the timeline of events, newest first
+	NewerEvents, OlderEvents string               // URLs of the timeline's neighbouring pages
+	Orders                   []*tenure.Order
+	Coupons                  []rewards.Coupon
+	Standing                 service.Standing
+	Adjust                   adjustForm
+	Tiers                    []tiers.Tier // the ladder, for the manual assignment form
+	TierForm                 tierForm
+	Attributes               [][2]string
+	OrderCount               int64
+	Actors                   map[string]string // "staff:<id>" -> email, for entries made in the dashboard
 }
 
 // entryView is a ledger entry with the event that caused it, if any.
@@ -219,8 +240,8 @@ func (d *Dashboard) memberData(ctx context.Context, q *req, ref string) (data me
 		}
 		data.Entries = append(data.Entries, v)
 	}
-	if len(data.Events) > 20 {
-		data.Events = data.Events[:20]
+	if err = d.timeline(ctx, q, &data); err != nil {
+		return data, err
 	}
 	if data.Orders, data.OrderCount, err = d.svc.Members.Orders(ctx, tid, m.ID, 10); err != nil {
 		return data, err
@@ -304,5 +325,41 @@ func (d *Dashboard) memberFormError(q *req, id string, keep func(*memberData)) e
 	}
 	keep(&data)
 	d.render(q, http.StatusUnprocessableEntity, "member", memberTitle(data.Member), data)
+	return nil
+}
+
+// timelinePage is how many events one page of a member's timeline shows.
+const timelinePage = 20
+
+// timeline loads one page of the member's events, newest first: ?events=<cursor> names
+// the page, and the page links keep the ledger's own cursor.
+func (d *Dashboard) timeline(ctx context.Context, q *req, data *memberData) error {
+	v := q.r.URL.Query()
+	cursor := v.Get("events")
+	evs, next, err := d.svc.Members.Events(ctx, q.tenant.ID, data.Member.ID, cursor, timelinePage)
+	if err != nil {
+		return err
+	}
+	data.Timeline = evs
+	link := func(c string) string {
+		u := url.Values{}
+		if b := v.Get("before"); b != "" {
+			u.Set("before", b)
+		}
+		if c != "" {
+			u.Set("events", c)
+		}
+		s := "/admin/members/" + url.PathEscape(data.Member.ID)
+		if len(u) > 0 {
+			s += "?" + u.Encode()
+		}
+		return s + "#events-title"
+	}
+	if next != "" {
+		data.OlderEvents = link(next)
+	}
+	if cursor != "" {
+		data.NewerEvents = link("")
+	}
 	return nil
 }

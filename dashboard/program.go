@@ -118,7 +118,7 @@ func decodeStrict(area, text string, into any) []ruleError {
 	if err == nil {
 		return nil
 	}
-	re := ruleError{Area: area, Message: strings.TrimPrefix(err.Error(), "json: ")}
+	re := ruleError{Area: area, Message: plainJSONError(err)}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {

@@ -16,6 +16,9 @@ type route struct {
 	public  bool               // no session needed (sign-in only)
 	handle  func(*req) error
 	params  []string // the pattern's path parameters, filled in by pathParams
+	// repeatable marks a POST that changes nothing (a dry run, a backtest): it may be sent
+	// again as often as wanted, so its form key is not claimed.
+	repeatable bool
 }
 
 // pathParams names the {parameters} of each route's pattern, for the input check.
@@ -54,6 +57,7 @@ func (d *Dashboard) table() []route {
 		{method: "GET", pattern: "/admin/analytics/{file}", perm: overview, handle: d.analyticsCSV},
 
 		{method: "GET", pattern: "/admin/members", perm: members, handle: d.members},
+		{method: "GET", pattern: "/admin/members.csv", perm: members, handle: d.membersCSV},
 		{method: "GET", pattern: "/admin/members/{id}", perm: members, handle: d.member},
 		{method: "GET", pattern: "/admin/subscriptions", perm: members, handle: d.subscriptions},
 		{method: "GET", pattern: "/admin/subscriptions/{id}", perm: members, handle: d.subscriptionPage},
@@ -62,16 +66,21 @@ func (d *Dashboard) table() []route {
 
 		{method: "GET", pattern: "/admin/program", perm: program, handle: d.program},
 		{method: "POST", pattern: "/admin/program/rules", perm: edit, handle: d.saveRules},
-		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun},
-		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest},
+		{method: "GET", pattern: "/admin/program/settings", perm: program, handle: d.programSettings},
+		{method: "POST", pattern: "/admin/program/settings", perm: edit, handle: d.saveProgramSettings},
+		{method: "POST", pattern: "/admin/program/dry-run", perm: edit, handle: d.dryRun, repeatable: true},
+		{method: "POST", pattern: "/admin/program/backtest", perm: edit, handle: d.backtest, repeatable: true},
 		{method: "POST", pattern: "/admin/program/versions/{version}/restore", perm: edit, handle: d.restoreRules},
 
 		{method: "GET", pattern: "/admin/rewards", perm: program, handle: d.rewards},
 		{method: "POST", pattern: "/admin/rewards", perm: edit, handle: d.createReward},
+		{method: "GET", pattern: "/admin/rewards/{id}", perm: program, handle: d.editReward},
+		{method: "POST", pattern: "/admin/rewards/{id}", perm: edit, handle: d.updateReward},
 		{method: "POST", pattern: "/admin/rewards/{id}/archive", perm: edit, handle: d.archiveReward},
 
 		{method: "GET", pattern: "/admin/campaigns", perm: program, handle: d.campaigns},
 		{method: "POST", pattern: "/admin/campaigns", perm: edit, handle: d.createCampaign},
+		{method: "POST", pattern: "/admin/campaigns/preview", perm: edit, handle: d.previewCampaign, repeatable: true},
 		{method: "POST", pattern: "/admin/campaigns/{id}/end", perm: edit, handle: d.endCampaign},
 
 		{method: "GET", pattern: "/admin/segments", perm: program, handle: d.segments},

@@ -27,14 +27,18 @@ func TestSegments(t *testing.T) {
 				form  url.Values
 				field string
 			}{
-				"a key with capitals":     {url.Values{"key": {"Tea"}, "name": {"Tea"}, "condition": {"member.frequency > 1"}}, "key"},
-				"a condition with a typo": {url.Values{"key": {"tea"}, "name": {"Tea"}, "condition": {"member.frequncy > 1"}}, "condition"},
-				"not a yes-or-no":         {url.Values{"key": {"tea"}, "name": {"Tea"}, "condition": {"member.frequency"}}, "condition"},
+				"a key with capitals":                   {url.Values{"key": {"Tea"}, "name": {"Tea"}, "condition": {"member.frequency > 1"}}, "key"},
+				"a condition with a typo":               {url.Values{"key": {"tea"}, "name": {"Tea"}, "condition": {"member.frequncy > 1"}}, "condition"},
+				"not a yes-or-no":                       {url.Values{"key": {"tea"}, "name": {"Tea"}, "condition": {"member.frequency"}}, "condition"},
+				"a lifecycle stage that does not exist": {url.Values{"key": {"risk"}, "name": {"Risk"}, "condition": {`member.lifecycle == "At risk"`}}, "condition"},
 			} {
 				tc.form.Set("csrf", token)
 				p := c.do("POST", "/admin/segments", tc.form)
 				if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="err-`+tc.field+`"`) {
 					t.Errorf("%s: %d, want 422 naming %s", name, p.Status, tc.field)
+				}
+				if strings.Contains(tc.form.Get("condition"), "At risk") && !strings.Contains(p.Body, "did you mean &#34;at_risk&#34;?") {
+					t.Errorf("%s: the page does not suggest at_risk: %.400s", name, section(t, p.Body, `id="err-condition"`, "</p>"))
 				}
 			}
 			if list, _ := svc.Segments.List(ctx, tid); len(list) != 0 {

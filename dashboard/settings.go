@@ -155,32 +155,30 @@ func (d *Dashboard) replayDelivery(q *req) error {
 	return nil
 }
 
-// auditData is a page of the audit log, with staff ids resolved to emails.
+// auditData is a page of the audit log in words, with its filters.
 type auditData struct {
 	Settings []navLink
-	Entries  []tenure.AuditEntry
-	Actors   map[string]string
+	Rows     []auditRow
+	Filter   auditFilter
 	Next     string
 }
 
 func (d *Dashboard) audit(q *req) error {
-	ctx := q.r.Context()
-	es, err := d.svc.Tenants.AuditLog(ctx, q.tenant.ID, q.r.URL.Query().Get("before"), 51)
+	v := q.r.URL.Query()
+	f := auditFilter{Actor: strings.TrimSpace(v.Get("actor")), Action: strings.TrimSpace(v.Get("action")), From: v.Get("from"), To: v.Get("to")}
+	rows, next, err := d.auditRows(q.r.Context(), q, f, v.Get("before"), 50)
 	if err != nil {
 		return err
 	}
-	data := auditData{Settings: d.settingsLinks(q), Actors: map[string]string{}}
-	if len(es) > 50 {
-		es = es[:50]
-		data.Next = "/admin/settings/audit?before=" + url.QueryEscape(es[49].ID)
-	}
-	data.Entries = es
-	staff, err := d.svc.Access.StaffList(ctx, q.tenant.ID)
-	if err != nil {
-		return err
-	}
-	for _, s := range staff {
-		data.Actors[s.Actor()] = s.Email
+	data := auditData{Settings: d.settingsLinks(q), Rows: rows, Filter: f}
+	if next != "" {
+		page := url.Values{"before": {next}}
+		for k, val := range map[string]string{"actor": f.Actor, "action": f.Action, "from": f.From, "to": f.To} {
+			if val != "" {
+				page.Set(k, val)
+			}
+		}
+		data.Next = "/admin/settings/audit?" + page.Encode()
 	}
 	d.render(q, http.StatusOK, "audit", "Audit log", data)
 	return nil

@@ -20,6 +20,7 @@ type subscriptionsData struct {
 	List     []subscription.Subscription
 	State    string
 	States   []string
+	Charts   []chart // the MRR movements, drawn by the page script
 }
 
 var subscriptionStates = []string{"trialing", "active", "paused", "past_due", "cancelled", "expired"}
@@ -49,7 +50,8 @@ func (d *Dashboard) subscriptions(q *req) error {
 		return err
 	}
 	d.render(q, http.StatusOK, "subscriptions", "Subscriptions", subscriptionsData{Currency: q.tenant.Program.Currency, Plans: plans, Metrics: m,
-		Dunning: dunning, List: list, State: state, States: subscriptionStates})
+		Dunning: dunning, List: list, State: state, States: subscriptionStates,
+		Charts: []chart{mrrChart(m.Movements, q.tenant.Program.Currency)}})
 	return nil
 }
 

@@ -52,7 +52,7 @@ func TestSubscriptionPages(t *testing.T) {
 		if p.Status != 200 {
 			t.Fatalf("subscriptions page: %d", p.Status)
 		}
-		for _, want := range []string{`id="plans-table"`, "Premium", `id="mrr-table"`, "too expensive", "discount", ids[2], "save rate 100.0%"} {
+		for _, want := range []string{`id="plans-table"`, "Premium", `id="mrr-table"`, `id="mrr-movements"`, `id="chart-data"`, "too expensive", "discount", ids[2], "save rate 100.0%"} {
 			if !strings.Contains(p.Body, want) {
 				t.Errorf("the subscriptions page lacks %q", want)
 			}
@@ -82,6 +82,24 @@ func TestSubscriptionPages(t *testing.T) {
 			b.Open(t, s.url+path)
 			for _, v := range b.Audit(t) {
 				t.Errorf("%s: %s", path, v)
+			}
+			if path != "/admin/subscriptions" {
+				continue
+			}
+			// The MRR movements chart is drawn: this month's new MRR is the three new
+			// subscriptions' (Basic 49.00 twice, Premium 89.00 every two weeks = 192.83).
+			b.Wait(t, "the MRR chart", `(window.tenureCharts || []).length === 1`)
+			checks := apptest.Eval[[]chartCheck](t, b, chartsJS)
+			if len(checks) != 1 || checks[0].ID != "mrr-movements" || len(checks[0].Series) != 5 {
+				t.Fatalf("charts on the subscriptions page: %+v", checks)
+			}
+			for _, ser := range checks[0].Series {
+				switch {
+				case ser.Label == "New" && (ser.Sum != 290.83 || !ser.Path || ser.Pixels < 30):
+					t.Errorf("new MRR series: %+v, want 290.83 drawn", ser)
+				case ser.Label != "New" && ser.Sum != 0:
+					t.Errorf("%s MRR series: %+v, want 0", ser.Label, ser)
+				}
 			}
 		}
 	})

@@ -22,6 +22,9 @@ type Options struct {
 	Months    int
 	Seed      uint64
 	End       time.Time // the history ends here ("now")
+	// Subscribers is how many customers subscribe to a coffee box (Plans); 0: none. The
+	// store without them is the same store.
+	Subscribers int
 }
 
 // Product is one catalogue item.
@@ -36,6 +39,8 @@ type History struct {
 	Events  []tenure.Event
 	Start   time.Time
 	Orders  int
+	// Subs is the box subscribers' script, oldest first (see subscribers).
+	Subs []SubAction
 }
 
 var categories = []struct {
@@ -89,6 +94,7 @@ func Generate(opt Options) History {
 		h.customer(rng, i, start, end, span)
 	}
 	slices.SortStableFunc(h.Events, func(a, b tenure.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	h.subscribers(opt.Seed, opt.Subscribers, end)
 	return h
 }
 

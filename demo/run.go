@@ -130,7 +130,10 @@ func Setup(ctx context.Context, svc *service.Service, tenantID, actor string) (r
 
 // Replay feeds the history through the service day by day: the clock moves to the end of
 // each day, that day's events are ingested in one batch per thousand, and the jobs that
-// fell due (points becoming available, expiries) run, as they would have live.
+// fell due (points becoming available, expiries, subscription renewals and dunning
+// retries) run, as they would have live. The day's subscriber actions (h.Subs) come
+// between the events and the jobs; when there are any, the subscription Plans are
+// created first.
 //
 // Members redeem as they go: a customer whose order pushes their points to 200 or more
 // takes, one time in three, the most expensive reward they can afford (rewardIDs, cheapest
@@ -139,7 +142,14 @@ func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID st
 	events := h.Events
 	total := len(events)
 	day := h.Start.Truncate(24 * time.Hour)
-	i := 0
+	i, si := 0, 0
+	subs := map[string]string{}
+	if len(h.Subs) > 0 {
+		clock.Set(h.Start)
+		if err := setupPlans(ctx, svc, tenantID, "demo"); err != nil {
+			return err
+		}
+	}
 	for i < total {
 		day = day.Add(24 * time.Hour)
 		j := i
@@ -153,6 +163,14 @@ func Replay(ctx context.Context, svc *service.Service, clock *Clock, tenantID st
 				return err
 			}
 		}
+		sj := si
+		for sj < len(h.Subs) && h.Subs[sj].At.Before(day) {
+			sj++
+		}
+		if err := subscriptionDay(ctx, svc, tenantID, h.Subs[si:sj], subs); err != nil {
+			return err
+		}
+		si = sj
 		for {
 			n, err := svc.RunDueJobs(ctx, "demo", 500)
 			if err != nil {

@@ -90,6 +90,10 @@ func Compile(defs []Definition) (*Set, error) {
 			p.Add(f+"condition", "%s", rules.ConditionMessage(err))
 			continue
 		}
+		if msg := unknownValue(d.Condition); msg != "" {
+			p.Add(f+"condition", "%s", msg)
+			continue
+		}
 		s.progs[i] = prog
 	}
 	if err := p.Err("segments.Compile"); err != nil {

@@ -100,6 +100,9 @@ func (s *Intake) Ingest(ctx context.Context, tenantID string, events []tenure.Ev
 		s.observeAll(events, "rejected")
 		return nil, err
 	}
+	if !opt.DryRun {
+		s.svc.Flows.afterIngest(ctx, tenantID, events, results)
+	}
 	for i, r := range results {
 		outcome := "processed"
 		if r.Replay {

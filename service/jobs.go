@@ -105,6 +105,9 @@ func (s *core) runJob(ctx context.Context, tx *storage.Tx, j storage.Job) error 
 	if handled, err := s.runMemberDatesJob(ctx, tx, j); handled {
 		return err
 	}
+	if handled, err := s.runFlowJob(ctx, tx, j); handled {
+		return err
+	}
 	if handled, err := s.svc.Subscriptions.runSubscriptionJob(ctx, tx, j); handled {
 		return err
 	}

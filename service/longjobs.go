@@ -17,7 +17,7 @@ import (
 // splitLong separates the long jobs from those that run inside one write transaction.
 func splitLong(jobs []storage.Job) (short, long []storage.Job) {
 	for _, j := range jobs {
-		if j.Kind == jobSegments {
+		if j.Kind == jobSegments || j.Kind == jobFlowSend {
 			long = append(long, j)
 		} else {
 			short = append(short, j)
@@ -43,6 +43,9 @@ func (s *Service) runLongJobs(ctx context.Context, owner string, jobs []storage.
 }
 
 func (s *Service) runLongJob(ctx context.Context, owner string, j storage.Job) error {
+	if j.Kind == jobFlowSend {
+		return s.runFlowSend(ctx, owner, j)
+	}
 	cctx, stop := s.holdLease(ctx, owner, j)
 	members, err := s.computeSegments(cctx, j.TenantID)
 	lost := stop()

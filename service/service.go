@@ -33,6 +33,7 @@ type Service struct {
 	Widget   *Widget   // the shopper widget's settings and members
 	Tenants  *Tenants  // tenants, program settings and the audit log
 	Shops    *Shops    // Shopify and WooCommerce connections, their webhooks and codes
+	Flows    *Flows    // engagement flows, their runs, messages, consent and the contact budget
 	// Subscriptions: plans, subscriptions, renewals, payments, dunning and the save flow.
 	Subscriptions *Subscriptions
 }
@@ -105,7 +106,7 @@ func New(db *storage.DB, log *slog.Logger) *Service {
 	s := &Service{core: c,
 		Members: &Members{c}, Intake: &Intake{c}, Rules: &Rules{c}, Rewards: &Rewards{c}, Tiers: &Tiers{c},
 		Segments: &Segments{c}, Reports: &Reports{c}, Access: &Access{c}, Webhooks: &Webhooks{c}, Widget: &Widget{c},
-		Tenants: &Tenants{c}, Shops: &Shops{c}, Subscriptions: newSubscriptions(c)}
+		Tenants: &Tenants{c}, Shops: &Shops{c}, Subscriptions: newSubscriptions(c), Flows: newFlows(c)}
 	c.svc = s
 	db.Subscribe(s.invalidate)
 	return s

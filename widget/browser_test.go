@@ -179,6 +179,26 @@ func storefrontWalk(t *testing.T, b *browser, s *shop) {
 			t.Errorf("balance: ledger %d, shown %d, want %d", bal.Points.Available, shown, available-200)
 		}
 		b.Wait(t, "the history line", `document.querySelector('#tenure-widget').shadowRoot.querySelector('.tw-history .tw-entry').textContent.includes('Redeemed 20 zł coupon')`)
+		// One line for the redemption however many lots it took, and one per order.
+		lines := sh[[]string](t, b, `[...w.querySelectorAll('.tw-history .tw-entry')].map(e => e.textContent)`)
+		var mine []string
+		orders := map[string]int{}
+		for _, l := range lines {
+			if strings.Contains(l, code) {
+				mine = append(mine, l)
+			}
+			if o, ok := strings.CutPrefix(l, "Order "); ok && !strings.Contains(o, "refunded") && !strings.Contains(o, "cancelled") {
+				orders[strings.Fields(o)[0]]++
+			}
+		}
+		if len(mine) != 1 || !strings.HasSuffix(mine[0], "−200") && !strings.HasSuffix(mine[0], "-200") {
+			t.Errorf("the redemption's history lines: %q", mine)
+		}
+		for o, n := range orders {
+			if n > 1 {
+				t.Errorf("order %s has %d history lines", o, n)
+			}
+		}
 		// Focus moves to the code's heading once the result is drawn.
 		b.Wait(t, "focus on the code's heading", `(document.querySelector('#tenure-widget').shadowRoot.activeElement || {}).tagName === 'H4'`)
 		b.Do(t, chromedp.Click(in(".tw-result .tw-btn")))
@@ -242,6 +262,9 @@ func storefrontWalk(t *testing.T, b *browser, s *shop) {
 		b.Do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken('not.a-token')`, chromedp.EvalAwaitPromise))
 		if got := sh[string](t, b, `w.querySelector('[role=alert]').textContent`); !strings.Contains(got, "session has expired") {
 			t.Errorf("after a bad token the panel says %q", got)
+		}
+		if got := sh[string](t, b, `w.querySelector('.tw-body').textContent`); strings.Contains(got, "null") || strings.Contains(got, "undefined") {
+			t.Errorf("the error panel reads %q", got)
 		}
 		b.Do(t, chromedp.Evaluate[chromedp.Void](`TenureWidget.setToken(document.querySelector('script[data-token]').dataset.token)`, chromedp.EvalAwaitPromise))
 		if got := digits(sh[string](t, b, `w.querySelector('[data-tw=available]').textContent`)); got != available-200 {

@@ -18,23 +18,62 @@ type HistoryItem struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-// History lists the member's points history, newest first, in words she understands.
-func (a *MemberAPI) History(ctx context.Context, c Caller, cursor string, limit int) (List[HistoryItem], error) {
+// History lists the member's points history, newest first, in words she understands: one
+// line per business event. The entries of one redemption (one per lot taken) or of one
+// refund are summed, and the release of an order's points is no line of its own (the
+// order's line says whether they are still pending). A page is read with room to spare so
+// that a group is not cut at its end. lang "pl" writes the lines in Polish.
+func (a *MemberAPI) History(ctx context.Context, c Caller, cursor string, limit int, lang string) (List[HistoryItem], error) {
 	if err := checkLimit(limit, "widget.History"); err != nil {
 		return List[HistoryItem]{}, err
 	}
-	es, next, err := a.svc.ledger.History(ctx, c.Claims.Tenant, c.Member.ID, tenure.Points, cursor, limit)
+	if limit == 0 {
+		limit = 20
+	}
+	es, more, err := a.svc.ledger.History(ctx, c.Claims.Tenant, c.Member.ID, tenure.Points, cursor, min(limit*3+10, 200))
 	if err != nil {
 		return List[HistoryItem]{}, err
 	}
-	out := []HistoryItem{}
-	for _, e := range es {
-		if title, detail, ok := describe(e); ok {
-			out = append(out, HistoryItem{ID: e.ID, At: e.CreatedAt, Points: e.Amount, Pending: e.Bucket == tenure.Pending,
-				Title: title, Detail: detail})
+	pending, err := a.svc.ledger.PendingLots(ctx, c.Claims.Tenant, c.Member.ID)
+	if err != nil {
+		return List[HistoryItem]{}, err
+	}
+	out, last := groupHistory(es, pending, limit)
+	if lang == "pl" {
+		for i := range out {
+			out[i] = inPolish(out[i])
 		}
 	}
+	next := ""
+	if last < len(es)-1 || (last == len(es)-1 && more != "") {
+		next = es[last].ID
+	}
 	return list(out, next), nil
+}
+
+// groupHistory turns entries (newest first) into at most limit lines, summing the
+// adjacent entries of one cause and kind, and returns the index of the last entry used.
+func groupHistory(es []tenure.Entry, pending map[string]int64, limit int) (out []HistoryItem, last int) {
+	out = []HistoryItem{}
+	last = -1
+	var key string
+	for i, e := range es {
+		title, detail, ok := describe(e)
+		k := string(e.Kind) + "|" + e.CauseType + "|" + e.CauseID
+		switch {
+		case !ok:
+		case len(out) > 0 && k == key && e.CauseID != "":
+			out[len(out)-1].Points += e.Amount
+		case len(out) == limit:
+			return out, last
+		default:
+			isPending := e.Kind == tenure.EntryEarn && e.Bucket == tenure.Pending && (e.LotID == "" || pending[e.LotID] > 0)
+			out = append(out, HistoryItem{ID: e.ID, At: e.CreatedAt, Points: e.Amount, Pending: isPending, Title: title, Detail: detail})
+			key = k
+		}
+		last = i
+	}
+	return out, last
 }
 
 // eventTitles name what a member did to earn points, by event type.
@@ -45,7 +84,7 @@ var eventTitles = map[string]string{
 }
 
 // describe turns a ledger entry into a title and a detail for the member, or ok=false for
-// bookkeeping lines she need not see (the pending half of a release, debt settlements).
+// bookkeeping lines she need not see (releases of pending points, debt settlements).
 // Staff reasons of manual adjustments and spends are internal notes and never shown.
 func describe(e tenure.Entry) (title, detail string, ok bool) {
 	typ, order, summary := parseReason(e.Reason)
@@ -53,13 +92,8 @@ func describe(e tenure.Entry) (title, detail string, ok bool) {
 	case tenure.EntrySettle:
 		return "", "", false
 	case tenure.EntryRelease:
-		if e.Bucket == tenure.Pending {
-			return "", "", false
-		}
-		if o, found := strings.CutPrefix(e.Reason, "return window ended for order "); found {
-			return "Points now available", "Order " + o, true
-		}
-		return "Points now available", "", true
+		// Both halves: the earning's own line says whether its points are still pending.
+		return "", "", false
 	case tenure.EntryEarn:
 		switch {
 		case e.CauseType == "coupon":

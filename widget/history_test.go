@@ -21,9 +21,9 @@ func TestDescribe(t *testing.T) {
 			"Welcome to the program", "Welcome bonus +50", true},
 		{"the pending half of a release is bookkeeping",
 			tenure.Entry{Kind: tenure.EntryRelease, Bucket: tenure.Pending, CauseType: "job", Reason: "return window ended for order ORD-7"}, "", "", false},
-		{"the available half of a release says the points can be used",
+		{"the available half of a release is no line of its own: the order's line says it",
 			tenure.Entry{Kind: tenure.EntryRelease, Bucket: tenure.Available, CauseType: "job", Reason: "return window ended for order ORD-7"},
-			"Points now available", "Order ORD-7", true},
+			"", "", false},
 		{"a redemption names the reward and the code",
 			tenure.Entry{Kind: tenure.EntrySpend, CauseType: "coupon", Reason: "redeemed 20 zł (off) coupon (AB12CD34)"},
 			"Redeemed 20 zł (off) coupon", "Code AB12CD34", true},
@@ -52,5 +52,43 @@ func TestDescribe(t *testing.T) {
 				t.Fatalf("got %q, %q, %v; want %q, %q, %v", title, detail, shown, tc.title, tc.detail, tc.shown)
 			}
 		})
+	}
+}
+
+func TestGroupHistory(t *testing.T) {
+	// Newest first, as the ledger lists them: a redemption that took two lots, the release
+	// of ORD-1's points (a pair), ORD-2 still pending, ORD-1 earned.
+	es := []tenure.Entry{
+		{ID: "e7", Kind: tenure.EntrySpend, CauseType: "coupon", CauseID: "cpn_1", Amount: -100, Reason: "redeemed Tea (AB12)"},
+		{ID: "e6", Kind: tenure.EntrySpend, CauseType: "coupon", CauseID: "cpn_1", Amount: -50, Reason: "redeemed Tea (AB12)"},
+		{ID: "e5", Kind: tenure.EntryRelease, Bucket: tenure.Available, CauseType: "job", CauseID: "job_1", LotID: "lot_1", Amount: 120},
+		{ID: "e4", Kind: tenure.EntryRelease, Bucket: tenure.Pending, CauseType: "job", CauseID: "job_1", LotID: "lot_1", Amount: -120},
+		{ID: "e3", Kind: tenure.EntryEarn, Bucket: tenure.Pending, CauseType: "event", CauseID: "ev_2", LotID: "lot_2", Amount: 30, Reason: "order.paid ORD-2: Base +30"},
+		{ID: "e2", Kind: tenure.EntryEarn, Bucket: tenure.Pending, CauseType: "event", CauseID: "ev_1", LotID: "lot_1", Amount: 120, Reason: "order.paid ORD-1: Base +120"},
+	}
+	pending := map[string]int64{"lot_2": 30}
+	out, last := groupHistory(es, pending, 20)
+	type line struct {
+		title   string
+		points  int64
+		pending bool
+	}
+	var got []line
+	for _, h := range out {
+		got = append(got, line{h.Title, h.Points, h.Pending})
+	}
+	want := []line{{"Redeemed Tea", -150, false}, {"Order ORD-2", 30, true}, {"Order ORD-1", 120, false}}
+	if len(got) != len(want) || last != len(es)-1 {
+		t.Fatalf("got %v (last %d), want %v", got, last, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	// A page of two lines ends after the second; the next page starts with ORD-1.
+	out, last = groupHistory(es, pending, 2)
+	if len(out) != 2 || es[last].ID != "e3" {
+		t.Errorf("a page of two: %d lines, last entry %s", len(out), es[last].ID)
 	}
 }

@@ -15,6 +15,7 @@ import (
 type MemberSummary struct {
 	CustomerID string       `json:"customer_id"`
 	FirstName  string       `json:"first_name,omitempty"`
+	Locale     string       `json:"locale,omitempty" doc:"The member's language, when the store knows it (pl-PL); the widget speaks it if it can"`
 	Program    ProgramView  `json:"program"`
 	Points     PointsView   `json:"points"`
 	Credit     int64        `json:"credit" doc:"Store credit available, in minor units"`
@@ -26,6 +27,7 @@ type MemberSummary struct {
 type ProgramView struct {
 	Name     string `json:"name"`
 	Currency string `json:"currency"`
+	TimeZone string `json:"time_zone,omitempty" doc:"The store's time zone, for dates"`
 }
 
 // PointsView is a points balance: available now, pending (earned, not yet usable) and the
@@ -73,8 +75,8 @@ func (a *MemberAPI) Summary(ctx context.Context, c Caller) (MemberSummary, error
 	if err != nil {
 		return MemberSummary{}, err
 	}
-	s := MemberSummary{CustomerID: c.Member.ExternalID, FirstName: c.Member.FirstName,
-		Program:  ProgramView{Name: t.Program.Name, Currency: t.Program.Currency},
+	s := MemberSummary{CustomerID: c.Member.ExternalID, FirstName: c.Member.FirstName, Locale: c.Member.Locale,
+		Program:  ProgramView{Name: t.Program.Name, Currency: t.Program.Currency, TimeZone: t.Program.TimeZone},
 		Points:   pointsView(b.Points),
 		Credit:   b.Credit.Available,
 		Referral: ReferralView{Message: "Invite friends and earn points together — coming soon."}}

@@ -30,6 +30,16 @@ type (
 		// History lists a wallet's entries, newest first, a page before the cursor.
 		// KindNotFound for an unknown member.
 		History(ctx context.Context, tenantID, memberRef string, w tenure.Wallet, before string, limit int) ([]tenure.Entry, string, error)
+		// PendingLots returns the points still pending in each of the member's lots (lot
+		// id -> points). KindNotFound for an unknown member.
+		PendingLots(ctx context.Context, tenantID, memberRef string) (map[string]int64, error)
+	}
+
+	// earning reads the rule set, for the ways to earn and the campaigns running now
+	// (service.Rules).
+	earning interface {
+		// Current returns the tenant's current rule set.
+		Current(ctx context.Context, tenantID string) (service.RuleSetView, error)
 	}
 
 	// catalog offers rewards and redeems them (service.Rewards).
@@ -90,6 +100,7 @@ type services struct {
 	keys    tokenKeys
 	ledger  memberLedger
 	catalog catalog
+	rules   earning
 	tiers   tierStatus
 	tenants tenants
 	subs    memberSubscriptions
@@ -97,5 +108,6 @@ type services struct {
 }
 
 func servicesOf(svc *service.Service) services {
-	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, tiers: svc.Tiers, tenants: svc.Tenants, subs: svc.Subscriptions, clock: svc.Clock}
+	return services{keys: svc.Widget, ledger: svc.Members, catalog: svc.Rewards, rules: svc.Rules, tiers: svc.Tiers, tenants: svc.Tenants,
+		subs: svc.Subscriptions, clock: svc.Clock}
 }

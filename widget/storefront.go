@@ -21,7 +21,7 @@ const StorefrontTTL = time.Hour
 // Storefront is a small fake shop for `tenure demo` and the browser tests. Its "server
 // side" does what a real store's backend does: it signs a member token for the shopper
 // (here chosen by ?member=, default the first of Members) and embeds the widget with one
-// script tag. It signs for anyone who asks, so it must only ever serve a demo tenant.
+// script tag. ?lang=pl shows the page, and so the widget, in Polish. It signs for anyone who asks, so it must only ever serve a demo tenant.
 type Storefront struct {
 	Shop     string       // the shop's name in the page
 	TenantID string       // the demo tenant
@@ -59,10 +59,15 @@ func (s *Storefront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if api == "" {
 		api = scheme + "://" + r.Host
 	}
+	// The page's language: English unless ?lang=pl asks for the Polish shop.
+	lang := "en"
+	if r.URL.Query().Get("lang") == "pl" {
+		lang = "pl"
+	}
 	referral := (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: url.Values{"ref": {member}}.Encode()}).String()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	_ = storefrontPage.Execute(w, map[string]any{"Shop": s.Shop, "Member": member, "Members": s.Members, "Token": token,
-		"API": api, "Referral": referral, "Products": products})
+		"API": api, "Referral": referral, "Products": products, "Lang": lang})
 }

@@ -20,7 +20,7 @@ import (
 // replays its history through the real intake, rules and jobs, then serves it. It never
 // touches a database it did not build, unless -replace says so.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	var customers, months int
+	var customers, months, subscribers int
 	var seed uint64
 	var noServe, replace bool
 	cfg, _, err := config.Load("tenure demo", args, func(k string) string {
@@ -36,6 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&customers, "customers", 3000, "customers in the generated store")
 		fs.IntVar(&months, "months", 15, "months of history")
+		fs.IntVar(&subscribers, "subscribers", -1, "customers who subscribe to a coffee box; -1: one in thirty")
 		fs.Uint64Var(&seed, "seed", 42, "random seed: the same seed gives the same store")
 		fs.BoolVar(&noServe, "no-serve", false, "build the demo and exit without serving")
 		fs.BoolVar(&replace, "replace", false, "erase the database named by -database-url or TENURE_DATABASE_URL even if the demo did not build it")
@@ -51,7 +52,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	started := time.Now()
 	end := time.Now().UTC()
-	h := demo.Generate(demo.Options{Customers: customers, Months: months, Seed: seed, End: end})
+	if subscribers < 0 {
+		subscribers = customers / 30
+	}
+	h := demo.Generate(demo.Options{Customers: customers, Months: months, Seed: seed, End: end, Subscribers: subscribers})
 	clock := demo.NewClock(h.Start)
 	a, err := app.New(ctx, cfg, clock, newLogger(config.Config{LogLevel: "warn", LogFormat: cfg.LogFormat}, stderr))
 	if err != nil {
@@ -102,6 +106,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	fmt.Fprintf(stdout, "Analytics: %d customers with orders, %d cohorts, lift measured for %d rule(s), %s\n",
 		sn.Customers, len(sn.Cohorts), len(sn.Lifts), clvNote)
+	if len(h.Subs) > 0 {
+		now := clock.Now()
+		m, err := a.Service.Subscriptions.Metrics(ctx, t.ID, now, now)
+		if err != nil {
+			return err
+		}
+		last := m.Movements[len(m.Movements)-1]
+		fmt.Fprintf(stdout, "Subscriptions: %d box subscribers paying, MRR %.2f %s\n", last.EndSubscribers, float64(last.End)/100, demo.Plans()[0].Currency)
+	}
 	owner, password, err := a.Service.Access.CreateStaff(ctx, t.ID, "demo", service.NewStaff{Email: "owner@demo.example", Name: "Demo owner", Role: service.RoleOwner})
 	if err != nil {
 		return err

@@ -124,9 +124,103 @@
     });
   }
 
+  // Money typed in a form is echoed in the store's format as it is typed ("= 1 500,00 zł"),
+  // so that an amount typed in hundredths shows at once. The form carries the currency's
+  // conventions in data-money-* attributes; the server reads the amount the same way.
+  function moneyStyle(form) {
+    var d = form.dataset;
+    return { symbol: d.moneySymbol, before: d.moneyBefore === "true", group: d.moneyGroup, decimal: d.moneyDecimal, digits: +d.moneyDigits };
+  }
+  function parseMoney(text, st) {
+    var t = text.replace(st.symbol, "").replace(/[\s\u00a0\u202f'’]/g, "");
+    if (!/^[0-9.,]+$/.test(t)) return null;
+    var comma = t.lastIndexOf(","), point = t.lastIndexOf("."), dec = "";
+    if (comma >= 0 && point >= 0) dec = comma > point ? "," : ".";
+    else if (comma >= 0 || point >= 0) {
+      var mark = comma >= 0 ? "," : ".", at = Math.max(comma, point);
+      if (t.split(mark).length > 2) dec = "";
+      else if (t.length - at - 1 === 3 && mark !== st.decimal) dec = "";
+      else dec = mark;
+    }
+    var whole = t, frac = "";
+    if (dec) { whole = t.slice(0, t.lastIndexOf(dec)); frac = t.slice(t.lastIndexOf(dec) + 1); }
+    whole = whole.replace(/[.,]/g, "") || "0";
+    if (frac.length > st.digits) return null;
+    while (frac.length < st.digits) frac += "0";
+    return Number(whole) * Math.pow(10, st.digits) + Number(frac || 0);
+  }
+  function formatMoney(minor, st) {
+    var unit = Math.pow(10, st.digits), whole = String(Math.floor(minor / unit)), out = "";
+    for (var i = 0; i < whole.length; i++) {
+      if (i > 0 && (whole.length - i) % 3 === 0) out += st.group;
+      out += whole[i];
+    }
+    if (st.digits > 0) out += st.decimal + String(minor % unit).padStart(st.digits, "0");
+    return st.before ? st.symbol + out : out + "\u00a0" + st.symbol;
+  }
+  function rewardForm(form) {
+    var st = moneyStyle(form);
+    var type = form.querySelector("[name=type]");
+    function update() {
+      form.querySelectorAll("[data-money]").forEach(function (input) {
+        var echo = input.parentNode.querySelector(".money-echo");
+        if (!echo) return;
+        var v = input.value.trim(), minor = v ? parseMoney(v, st) : null;
+        echo.textContent = v ? (minor == null ? " Not an amount yet." : " = " + formatMoney(minor, st)) : "";
+      });
+      // Fields that do not apply to the chosen type are hidden.
+      form.querySelectorAll("[data-for-types]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-for-types").split(" ").indexOf(type.value) < 0;
+      });
+      var preview = document.getElementById("reward-preview-offer");
+      if (!preview) return;
+      var val = parseMoney(form.querySelector("[name=value]").value || "0", st) || 0;
+      var min = parseMoney(form.querySelector("[name=min_order]").value || "0", st) || 0;
+      var cost = form.querySelector("[name=cost]").value.trim() || "0";
+      var pct = form.querySelector("[name=percent]").value.trim();
+      var offer = {
+        percent_discount: pct + "% off your order",
+        fixed_discount: formatMoney(val, st) + " off your order",
+        store_credit: formatMoney(val, st) + " store credit",
+        points_discount: formatMoney(val, st) + " off for every " + cost + " points",
+        free_shipping: "Free shipping",
+        free_product: "A free product"
+      }[type.value] || "A reward";
+      preview.textContent = offer + (min ? " on orders from " + formatMoney(min, st) : "") + " · " + cost + " points";
+      var name = form.querySelector("[name=name]").value.trim();
+      document.getElementById("reward-preview-name").textContent = name || "Your reward";
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  }
+
+  // The campaign form prices its example order as it is typed: the same POST as the
+  // Preview button, whose answer's preview replaces this one. Nothing is saved.
+  function campaignPreview(form) {
+    var box = document.getElementById("campaign-preview"), timer = null, seq = 0;
+    function refresh() {
+      var mine = ++seq;
+      fetch("/admin/campaigns/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          if (mine !== seq) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("campaign-preview");
+          if (fresh) box.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () { /* the button still works */ });
+    }
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
+    form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
+  }
+
   document.addEventListener("click", jumpToError);
   document.addEventListener("submit", confirmSubmit);
   function ready() {
+    var rf = document.getElementById("reward-form");
+    if (rf) rewardForm(rf);
+    var cf = document.getElementById("campaign-form");
+    if (cf && document.getElementById("campaign-preview")) campaignPreview(cf);
     drawCharts();
     markScrollable();
     window.addEventListener("resize", markScrollable);
