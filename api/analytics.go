@@ -194,12 +194,20 @@ func (s *Server) analyticsRFM(ctx context.Context, in *rfmQuery) (*served[rfmOut
 }
 
 func (s *Server) analyticsRFMCSV(ctx context.Context, in *rfmQuery) (*csvOut, error) {
-	rs, sn, err := s.rfm(ctx, in)
+	var sn *service.Snapshot
+	if in.AsOf.IsZero() {
+		var err error
+		if sn, err = s.svc.Reports.LatestSnapshot(ctx, caller(ctx).TenantID, AnalyticsMaxAge); err != nil {
+			return nil, s.problem(err)
+		}
+	}
+	out, err := csvFile("rfm.csv", func(b *bytes.Buffer) error {
+		return s.svc.Reports.WriteRFMCSV(ctx, b, caller(ctx).TenantID, sn, in.AsOf)
+	})
 	if err != nil {
 		return nil, s.problem(err)
 	}
-	out, err := csvFile("rfm.csv", func(b *bytes.Buffer) error { return analytics.WriteRFMCSV(b, rs) })
-	return out.fromSnapshot(sn), err
+	return out.fromSnapshot(sn), nil
 }
 
 func (s *Server) analyticsProgram(ctx context.Context, in *rangeQuery) (*body[service.ProgramMetrics], error) {

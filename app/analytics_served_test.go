@@ -33,9 +33,10 @@ func TestAnalyticsFromSnapshot(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
 			}
-			// The history ended in 2011: the snapshot is as of the end of its last order's day.
-			if got := r.Header.Get("Tenure-Analytics-As-Of"); got != "2011-10-25T00:00:00Z" {
-				t.Errorf("%s: as of %q, want the end of 2011-10-24", path, got)
+			// The history ended in 2011: the snapshot is as of the end of its last order's
+			// day in the store's time zone (London's summer time ends on 30 October).
+			if got := r.Header.Get("Tenure-Analytics-As-Of"); got != "2011-10-24T23:00:00Z" {
+				t.Errorf("%s: as of %q, want the end of 2011-10-24 in London", path, got)
 			}
 			if _, err := time.Parse(time.RFC3339, r.Header.Get("Tenure-Analytics-Computed-At")); err != nil {
 				t.Errorf("%s: computed at %q", path, r.Header.Get("Tenure-Analytics-Computed-At"))
@@ -51,6 +52,19 @@ func TestAnalyticsFromSnapshot(t *testing.T) {
 			if r.Status != 200 || r.Header.Get("Tenure-Analytics-As-Of") != "" {
 				t.Errorf("%s: %d, as of %q; want computed for the request", path, r.Status, r.Header.Get("Tenure-Analytics-As-Of"))
 			}
+		}
+		// The RFM file names each customer by the store's customer id, from the snapshot and
+		// as of a date alike, and the two agree at the snapshot's instant.
+		kept := s.do("GET", "/v1/analytics/rfm.csv", s.key, nil)
+		asOf := s.do("GET", "/v1/analytics/rfm.csv?as_of="+kept.Header.Get("Tenure-Analytics-As-Of"), s.key, nil)
+		for name, r := range map[string]response{"kept": kept, "as of": asOf} {
+			lines := strings.Split(strings.TrimSpace(string(r.Body)), "\n")
+			if r.Status != 200 || !strings.HasPrefix(lines[0], "customer_id,email,member_id,") || len(lines) != 31 || !strings.HasPrefix(lines[1], "20000,,mem_") {
+				t.Errorf("rfm.csv (%s): %d, %d lines, starting %q then %q", name, r.Status, len(lines), lines[0], lines[1])
+			}
+		}
+		if string(kept.Body) != string(asOf.Body) {
+			t.Errorf("rfm.csv from the snapshot and as of its instant differ:\n%s\n---\n%s", kept.Body, asOf.Body)
 		}
 		if computed := s.do("GET", "/v1/analytics/rfm?as_of=2011-10-25T00:00:00Z", s.key, nil).JSON(t); computed["total"] != rfm["total"] {
 			t.Errorf("rfm as of the snapshot's date: computed %v members, snapshot %v", computed["total"], rfm["total"])

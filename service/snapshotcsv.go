@@ -2,11 +2,13 @@ package service
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenure-loyalty/tenure/analytics"
 )
@@ -186,4 +188,22 @@ func writeLiftCSV(w io.Writer, sn *Snapshot) error {
 	}
 	return writeRows(w, []string{"rule_id", "window_days", "treated_members", "holdout_members", "metric",
 		"treated", "holdout", "difference", "ci95_low", "ci95_high", "reward_cost_per_treated_member_minor", "net_significant"}, rows)
+}
+
+// WriteRFMCSV writes every scored member's RFM row, named by customer id and email as
+// well as member id: from the kept snapshot sn when asOf is zero, else computed as of
+// asOf. It is the one RFM file the API and the CLI hand out.
+func (s *Reports) WriteRFMCSV(ctx context.Context, w io.Writer, tenantID string, sn *Snapshot, asOf time.Time) error {
+	if asOf.IsZero() && sn != nil {
+		return writeRFMCSV(w, sn)
+	}
+	rs, err := s.RFM(ctx, tenantID, asOf)
+	if err != nil {
+		return err
+	}
+	at := &Snapshot{RFM: rs}
+	if at.who, err = s.snapshotWho(ctx, tenantID, at); err != nil {
+		return err
+	}
+	return writeRFMCSV(w, at)
 }
