@@ -5,7 +5,9 @@ package problem
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -92,4 +94,20 @@ func Location(field string) string {
 		}
 	}
 	return "body." + field
+}
+
+// Write answers err as an RFC 9457 problem document, for handlers outside huma. A caller
+// that went away gets nothing; an internal error is logged with where it happened (and
+// shown only as "internal error").
+func Write(w http.ResponseWriter, log *slog.Logger, where string, err error) {
+	p, internal := From(err)
+	if p.Status == StatusClientClosed {
+		return
+	}
+	if internal && log != nil {
+		log.Error(where+": internal error", "err", err)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }

@@ -1,10 +1,14 @@
 package problem
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tenure-loyalty/tenure"
@@ -46,5 +50,34 @@ func TestFromNamesFieldsAndHidesInternals(t *testing.T) {
 	p, internal = From(fmt.Errorf("db: %w", errors.New("password=hunter2 connection refused")))
 	if !internal || p.Status != 500 || p.Detail != InternalDetail || len(p.Errors) != 0 {
 		t.Fatalf("internal leaked or misclassified: %+v", p)
+	}
+}
+
+func TestWriteAnswersAProblemAndLogsOnlyInternals(t *testing.T) {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+
+	rec := httptest.NewRecorder()
+	Write(rec, log, "shop webhook", tenure.Invalid("shop.receive", "header.X-Topic", "is required"))
+	if rec.Code != 422 || rec.Header().Get("Content-Type") != "application/problem+json" || !strings.Contains(rec.Body.String(), "header.X-Topic") {
+		t.Errorf("invalid: %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("a caller's mistake was logged: %s", logged.String())
+	}
+
+	rec = httptest.NewRecorder()
+	Write(rec, log, "shop webhook", errors.New("disk on fire at /var/lib/secret"))
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "disk on fire") {
+		t.Errorf("internal: %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logged.String(), "shop webhook: internal error") || !strings.Contains(logged.String(), "disk on fire") {
+		t.Errorf("the internal error was not logged with its place: %s", logged.String())
+	}
+
+	rec = httptest.NewRecorder()
+	Write(rec, log, "shop webhook", context.Canceled)
+	if rec.Body.Len() != 0 {
+		t.Errorf("a caller that went away got an answer: %s", rec.Body)
 	}
 }

@@ -2,7 +2,6 @@ package widget
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -54,10 +53,7 @@ func (h *Handler) unknown(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Origin") != "" {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
-	p, _ := problem.From(tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation"))
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, nil, "widget", tenure.Errorf(tenure.KindNotFound, "widget", "no such member API operation"))
 }
 
 // preflight answers a browser's CORS preflight. It cannot know the tenant yet (a preflight

@@ -122,17 +122,10 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, answer{Outcome: d.Outcome, Detail: d.Detail, Events: d.Events, Duplicate: dup})
 }
 
+// problem answers err as an RFC 9457 problem; internal errors are logged, not shown, and
+// make the shop send the webhook again.
 func (h *Handler) problem(w http.ResponseWriter, err error) {
-	p, internal := problem.From(err)
-	if p.Status == problem.StatusClientClosed {
-		return
-	}
-	if internal {
-		h.log.Error("woocommerce webhook: internal error", "err", err)
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, h.log, "woocommerce webhook", err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
