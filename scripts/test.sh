@@ -59,10 +59,6 @@ if [ -n "${TENURE_TEST_POSTGRES_URL:-}" ]; then
   say "PostgreSQL $(psql "$TENURE_TEST_POSTGRES_URL" -tAc 'SHOW server_version') at ${TENURE_TEST_POSTGRES_URL%%\?*}"
 fi
 
-go vet ./...
-if [ $# -eq 0 ]; then set -- ./...; fi
-# The browser suites drive Chromium page by page on both engines: on a small, busy machine a
-# package can pass Go's default 10-minute limit, so the limit is wider (a hang still fails).
 # --- stripe-mock -----------------------------------------------------------------------
 # The stripe payment provider's tests start stripe-mock on a loopback port; they fail
 # without it where TENURE_REQUIRE_POSTGRES=1 or CI is set.
@@ -71,4 +67,8 @@ if ! command -v stripe-mock >/dev/null 2>&1; then
   go install github.com/stripe/stripe-mock@latest
 fi
 
+go vet ./...
+if [ $# -eq 0 ]; then set -- ./...; fi
+# The browser suites drive Chromium page by page on both engines: on a small, busy machine a
+# package can pass Go's default 10-minute limit, so the limit is wider (a hang still fails).
 go test -timeout 45m "$@"
