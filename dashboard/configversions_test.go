@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
 	"github.com/tenure-loyalty/tenure/storage/storagetest"
 )
@@ -99,6 +100,35 @@ func TestSegmentEditConflict(t *testing.T) {
 		want := []string{"Regulars, renamed by Anna", "Regulars, renamed by Ben"}[won]
 		if err != nil || len(list) != 1 || list[0].Name != want || list[0].Version != 2 {
 			t.Fatalf("stored after the second race: %+v %v, want %q at version 2", list, err, want)
+		}
+	})
+}
+
+// Two staff who opened the same reward save it at the same moment: one name is stored,
+// the other save gets 409 and changes nothing.
+func TestRewardEditConflict(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		s := start(t, e)
+		ctx := context.Background()
+		rw, err := s.app.Service.Rewards.Create(ctx, s.tenant.ID, "test", rewards.RewardDefinition{Name: "Free delivery", Type: rewards.FreeShipping, Cost: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.client(t)
+		token := c.signIn(s.staff[service.RoleMarketer])
+		path := "/admin/rewards/" + rw.ID
+		version := formVersionOf(t, c.get(path))
+		names := [2]string{"Delivery on Anna", "Delivery on Ben"}
+		form := func(name string) url.Values {
+			return url.Values{"csrf": {token}, "version": {version}, "name": {name}, "type": {"free_shipping"}, "cost": {"100"}}
+		}
+		won := race(t, c, path, [2]url.Values{form(names[0]), form(names[1])})
+		got, err := s.app.Service.Rewards.Get(ctx, s.tenant.ID, rw.ID)
+		if err != nil || got.Name != names[won] {
+			t.Fatalf("stored after the race: %q %v, want %q", got.Name, err, names[won])
+		}
+		if formVersionOf(t, c.get(path)) == version {
+			t.Fatalf("the editor still offers version %s after a save", version)
 		}
 	})
 }

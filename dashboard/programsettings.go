@@ -94,7 +94,7 @@ func (d *Dashboard) saveProgramSettings(q *req) error {
 		}
 		if tenure.KindOf(err) == tenure.KindConflict {
 			return &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.saveProgramSettings",
-				Message: "someone saved the program settings after you opened them; open them again to see their change, then make yours"}
+				Message: "someone saved the program settings after you opened them: reload them to see their change, then make yours again"}
 		}
 		if data.Errors, err = fieldErrors(err); err != nil {
 			return err

@@ -139,7 +139,7 @@ func (d *Dashboard) saveReward(q *req, id string) error {
 		}
 		if tenure.KindOf(err) == tenure.KindConflict && editing != nil {
 			return &tenure.Error{Kind: tenure.KindConflict, Op: "dashboard.saveReward",
-				Message: "someone saved this reward after you opened it; open it again to see their change, then make yours"}
+				Message: "someone saved this reward after you opened it: reload it to see their change, then make yours again"}
 		}
 		msgs, err := fieldErrors(err)
 		if err != nil {
