@@ -81,17 +81,17 @@ type Trigger struct {
 
 // Step is one step of a flow. Which fields apply depends on Type.
 type Step struct {
-	ID     string   `json:"id"`
-	Type   string   `json:"type"`
-	Wait   Duration `json:"wait,omitempty"`   // wait: a duration
-	Until  string   `json:"until,omitempty"`  // wait: a time of day "HH:MM" in the member's zone
-	If     string   `json:"if,omitempty"`     // branch: expr over Facts
-	Then   string   `json:"then,omitempty"`   // branch: the step when true ("" = the next)
-	Else   string   `json:"else,omitempty"`   // branch: the step when false ("" = the next)
-	Arms   []Arm    `json:"arms,omitempty"`   // split
+	ID     string    `json:"id"`
+	Type   string    `json:"type"`
+	Wait   Duration  `json:"wait,omitempty"`   // wait: a duration
+	Until  string    `json:"until,omitempty"`  // wait: a time of day "HH:MM" in the member's zone
+	If     string    `json:"if,omitempty"`     // branch: expr over Facts
+	Then   string    `json:"then,omitempty"`   // branch: the step when true ("" = the next)
+	Else   string    `json:"else,omitempty"`   // branch: the step when false ("" = the next)
+	Arms   []Arm     `json:"arms,omitempty"`   // split
 	Send   *SendSpec `json:"send,omitempty"`   // send
-	Points int64    `json:"points,omitempty"` // award
-	Tag    string   `json:"tag,omitempty"`    // tag, untag
+	Points int64     `json:"points,omitempty"` // award
+	Tag    string    `json:"tag,omitempty"`    // tag, untag
 }
 
 // Arm is one side of a split: its share (weights are relative) and the step it goes to.

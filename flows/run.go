@@ -34,11 +34,11 @@ type Run struct {
 // Action is an effect the caller carries out for a run: send a message, award points,
 // add or remove a tag.
 type Action struct {
-	Type   string   `json:"type"` // send, award, tag or untag
-	StepID string   `json:"step_id"`
+	Type   string    `json:"type"` // send, award, tag or untag
+	StepID string    `json:"step_id"`
 	Send   *SendSpec `json:"send,omitempty"`
-	Points int64    `json:"points,omitempty"`
-	Tag    string   `json:"tag,omitempty"`
+	Points int64     `json:"points,omitempty"`
+	Tag    string    `json:"tag,omitempty"`
 }
 
 // Decision is what Advance decided: the run as it now is, the actions to carry out now,

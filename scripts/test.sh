@@ -67,6 +67,13 @@ if ! command -v stripe-mock >/dev/null 2>&1; then
   go install github.com/stripe/stripe-mock@latest
 fi
 
+# Code that gofmt would change fails the run, as go vet's findings do.
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  say "gofmt would change these files (run gofmt -w on them):" >&2
+  printf '  %s\n' $unformatted >&2
+  exit 1
+fi
 go vet ./...
 if [ $# -eq 0 ]; then set -- ./...; fi
 # The browser suites drive Chromium page by page on both engines: on a small, busy machine a
