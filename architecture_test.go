@@ -30,7 +30,7 @@ var coreDeps = []string{"github.com/expr-lang/expr"}
 var storageUsers = []string{"service", "webhook", "app", "apptest", "storage/storagetest", "bench"}
 
 // shellTop are the adapters: they call services, and nothing below them imports them.
-var shellTop = []string{"api", "dashboard", "widget", "shopify", "woocommerce", "client", "app", "apptest", "cmd/tenure", "demo", "bench"}
+var shellTop = []string{"api", "dashboard", "widget", "shopify", "woocommerce", "shophook", "client", "app", "apptest", "cmd/tenure", "demo", "bench"}
 
 func TestArchitecture(t *testing.T) {
 	pkgs := map[string][]string{} // package path relative to the module -> imports
@@ -101,11 +101,13 @@ func TestArchitecture(t *testing.T) {
 // the adapters, the command line runs the app, and the test harness builds the demo.
 func adapterEdge(pkg, rel string) bool {
 	edges := map[string][]string{
-		"app":        {"api", "dashboard", "widget", "shopify", "woocommerce"},
-		"apptest":    {"app", "demo"},
-		"bench":      {"app"},
-		"cmd/tenure": shellTop,
-		"api":        {"widget"},
+		"app":         {"api", "dashboard", "widget", "shopify", "woocommerce"},
+		"shopify":     {"shophook"},
+		"woocommerce": {"shophook"},
+		"apptest":     {"app", "demo"},
+		"bench":       {"app"},
+		"cmd/tenure":  shellTop,
+		"api":         {"widget"},
 	}
 	return slices.Contains(edges[pkg], rel)
 }
