@@ -25,7 +25,9 @@ func New(shops *service.Shops, log *slog.Logger) *Handler {
 		SignatureHeader: "X-WC-Webhook-Signature", TopicHeader: "X-WC-Webhook-Topic", DeliveryHeader: "X-WC-Webhook-Delivery-ID",
 		Map: Map,
 		// WooCommerce pings a new webhook's URL once, unsigned, when it is saved.
-		Ping: func(topic string, body []byte) bool { return topic == "" && bytes.HasPrefix(body, []byte("webhook_id=")) },
+		Ping: func(topic string, body []byte) bool {
+			return topic == "" && bytes.HasPrefix(body, []byte("webhook_id="))
+		},
 	})}
 }
 
