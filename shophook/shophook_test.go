@@ -1,6 +1,10 @@
 package shophook
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+	"time"
+)
 
 // The platforms sign the raw body: any change to the body, the secret or the encoding of
 // the signature must fail the check.
@@ -23,5 +27,20 @@ func TestVerify(t *testing.T) {
 		if got := Verify(c.secret, c.body, c.sig); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	cases := map[string]time.Duration{
+		"2": 2 * time.Second, " 30 ": 30 * time.Second, "1.5": 1500 * time.Millisecond,
+		"86400": time.Hour, "": 0, "-3": 0, "soon": 0, "2m": 0,
+	}
+	for in, want := range cases {
+		if got := RetryAfter(in); got != want {
+			t.Errorf("RetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+	if got := RetryAfter(time.Now().Add(-time.Minute).UTC().Format(http.TimeFormat)); got != 0 {
+		t.Errorf("a date in the past: %v, want 0", got)
 	}
 }

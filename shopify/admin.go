@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
+	"github.com/tenure-loyalty/tenure/shophook"
 )
 
 // APIVersion is the Admin API version Tenure calls.
@@ -30,17 +30,6 @@ func newAdmin(c *http.Client, shop tenure.ShopConnection) *admin {
 	return &admin{http: c, url: shop.APIURL + "/admin/api/" + APIVersion + "/graphql.json", token: shop.APIKey}
 }
 
-// callError is a failed call. Definite means the shop refused it, so nothing was made;
-// otherwise (a network error, a 5xx) the call may have taken effect. RetryIn is the
-// shop's Retry-After, when it sent one.
-type callError struct {
-	msg      string
-	definite bool
-	retryIn  time.Duration
-}
-
-func (e *callError) Error() string { return e.msg }
-
 type userError struct {
 	Field   []string `json:"field"`
 	Code    string   `json:"code"`
@@ -52,27 +41,27 @@ func (a *admin) call(ctx context.Context, query string, vars map[string]any, out
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequestWithContext(ctx, "POST", a.url, bytes.NewReader(body))
 	if err != nil {
-		return &callError{msg: err.Error(), definite: true}
+		return &shophook.CallError{Msg: err.Error(), Definite: true}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("X-Shopify-Access-Token", a.token)
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return &callError{msg: "shopify: " + err.Error()}
+		return &shophook.CallError{Msg: "shopify: " + err.Error()}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return &callError{msg: "shopify: reading the answer: " + err.Error()}
+		return &shophook.CallError{Msg: "shopify: reading the answer: " + err.Error()}
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return &callError{msg: "shopify: 429 rate limited", definite: true, retryIn: retryAfter(resp.Header.Get("Retry-After"))}
+		return &shophook.CallError{Msg: "shopify: 429 rate limited", Definite: true, RetryIn: shophook.RetryAfter(resp.Header.Get("Retry-After"))}
 	case resp.StatusCode >= 500:
-		return &callError{msg: fmt.Sprintf("shopify: %d %s", resp.StatusCode, snippet(raw))}
+		return &shophook.CallError{Msg: fmt.Sprintf("shopify: %d %s", resp.StatusCode, shophook.Snippet(raw))}
 	case resp.StatusCode != http.StatusOK:
-		return &callError{msg: fmt.Sprintf("shopify: %d %s", resp.StatusCode, snippet(raw)), definite: true}
+		return &shophook.CallError{Msg: fmt.Sprintf("shopify: %d %s", resp.StatusCode, shophook.Snippet(raw)), Definite: true}
 	}
 	var env struct {
 		Data   json.RawMessage `json:"data"`
@@ -84,43 +73,21 @@ func (a *admin) call(ctx context.Context, query string, vars map[string]any, out
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return &callError{msg: "shopify: unreadable answer: " + snippet(raw)}
+		return &shophook.CallError{Msg: "shopify: unreadable answer: " + shophook.Snippet(raw)}
 	}
 	if len(env.Errors) > 0 {
 		// Throttled queries are refused whole (the cost bucket is empty); other errors
 		// are the query's fault. Neither ran.
-		e := &callError{msg: "shopify: " + env.Errors[0].Message, definite: true}
+		e := &shophook.CallError{Msg: "shopify: " + env.Errors[0].Message, Definite: true}
 		if env.Errors[0].Extensions.Code == "THROTTLED" {
-			e.retryIn = 2 * time.Second
+			e.RetryIn = 2 * time.Second
 		}
 		return e
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		return &callError{msg: "shopify: unreadable data: " + snippet(env.Data), definite: true}
+		return &shophook.CallError{Msg: "shopify: unreadable data: " + shophook.Snippet(env.Data), Definite: true}
 	}
 	return nil
-}
-
-// retryAfter reads a Retry-After header: seconds (Shopify writes "2.0") or an HTTP date.
-func retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, time.Hour)
-	}
-	if d, err := time.ParseDuration(v + "s"); err == nil && d >= 0 && !strings.ContainsAny(v, "hmsun") {
-		return min(d, time.Hour)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(time.Until(t), 0), time.Hour)
-	}
-	return 0
-}
-
-func snippet(b []byte) string {
-	if len(b) > 300 {
-		b = b[:300]
-	}
-	return string(b)
 }
 
 const createBasic = `mutation discountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
@@ -168,7 +135,7 @@ func (r mutationResult) err() error {
 		return nil
 	}
 	u := r.UserErrors[0]
-	return &callError{msg: fmt.Sprintf("shopify refused it: %s (%s %s)", u.Message, strings.Join(u.Field, "."), u.Code), definite: true}
+	return &shophook.CallError{Msg: fmt.Sprintf("shopify refused it: %s (%s %s)", u.Message, strings.Join(u.Field, "."), u.Code), Definite: true}
 }
 
 // taken reports whether the shop refused a code because it exists already.
@@ -264,7 +231,7 @@ func (a *admin) create(ctx context.Context, c rewards.Coupon) (string, error) {
 		return "", err
 	}
 	if r.CodeDiscountNode == nil {
-		return "", &callError{msg: "shopify: no discount in the answer", definite: true}
+		return "", &shophook.CallError{Msg: "shopify: no discount in the answer", Definite: true}
 	}
 	return r.CodeDiscountNode.ID, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/shophook"
 )
 
 // Backfill pages through a store's order history with the Admin REST API
@@ -125,13 +126,13 @@ func (b *Backfill) get(ctx context.Context, shop tenure.ShopConnection, u string
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			if attempt >= 8 {
-				return "", fmt.Errorf("shopify: %d after %d attempts: %s", resp.StatusCode, attempt+1, snippet(raw))
+				return "", fmt.Errorf("shopify: %d after %d attempts: %s", resp.StatusCode, attempt+1, shophook.Snippet(raw))
 			}
-			if wait = retryAfter(resp.Header.Get("Retry-After")); wait == 0 {
+			if wait = shophook.RetryAfter(resp.Header.Get("Retry-After")); wait == 0 {
 				wait = time.Second << min(attempt, 5)
 			}
 		case resp.StatusCode != http.StatusOK:
-			return "", fmt.Errorf("shopify: %d %s", resp.StatusCode, snippet(raw))
+			return "", fmt.Errorf("shopify: %d %s", resp.StatusCode, shophook.Snippet(raw))
 		default:
 			if err := json.Unmarshal(raw, out); err != nil {
 				return "", fmt.Errorf("shopify: unreadable page: %v", err)

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/shophook"
 )
 
 // Codes creates redeemed coupons' codes in Shopify stores and disables them when their
@@ -33,49 +33,16 @@ func NewCodes(shops *service.Shops, client *http.Client, log *slog.Logger) *Code
 	return &Codes{shops: shops, http: client, log: log}
 }
 
-// Outcome prefixes of a failed attempt, read by the next one: after a refusal nothing was
-// made in the shop; after an unknown outcome the code may exist and is looked up first.
-const (
-	refused = "refused: "
-	unknown = "unknown: "
-)
-
 // RunOnce works through the codes due now and returns how many it settled.
 func (s *Codes) RunOnce(ctx context.Context) (int, error) {
-	tasks, err := s.shops.ClaimCodes(ctx, tenure.Shopify, 20)
-	if err != nil {
-		return 0, err
-	}
-	done := 0
-	for _, t := range tasks {
-		state, remote, err := s.settle(ctx, t)
-		var retryIn time.Duration
-		if err != nil {
-			prefix := unknown
-			var ce *callError
-			if errors.As(err, &ce) {
-				retryIn = ce.retryIn
-				if ce.definite {
-					prefix = refused
-				}
-			}
-			err = errors.New(prefix + err.Error())
-			s.log.Warn("shopify code", "coupon", t.Code.CouponID, "shop", t.Shop.Domain, "err", err)
-		} else {
-			done++
-		}
-		if ferr := s.shops.FinishCode(ctx, t, state, remote, err, retryIn); ferr != nil {
-			return done, ferr
-		}
-	}
-	return done, nil
+	return shophook.RunCodes(ctx, s.shops, tenure.Shopify, s.log, s.settle)
 }
 
 // settle brings one code to its wanted state and returns the state the shop now holds.
 func (s *Codes) settle(ctx context.Context, t service.CodeTask) (state, remote string, err error) {
 	a := newAdmin(s.http, t.Shop)
 	state, remote = t.Code.State, t.Code.RemoteID
-	if remote == "" && strings.HasPrefix(t.Code.LastError, unknown) {
+	if remote == "" && shophook.MayExist(t.Code.LastError) {
 		// The last attempt may have made the code before its answer was lost.
 		if remote, err = a.find(ctx, t.Coupon.Code); err != nil {
 			return state, "", err

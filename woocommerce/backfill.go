@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenure-loyalty/tenure"
+	"github.com/tenure-loyalty/tenure/shophook"
 )
 
 // Backfill pages through a site's order history with the REST API
@@ -120,9 +121,9 @@ func (b *Backfill) get(ctx context.Context, site tenure.ShopConnection, u string
 			return total, nil
 		}
 		if (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500) || attempt >= 8 {
-			return 0, fmt.Errorf("woocommerce: %d %s", resp.StatusCode, snippet(raw))
+			return 0, fmt.Errorf("woocommerce: %d %s", resp.StatusCode, shophook.Snippet(raw))
 		}
-		wait := retryAfter(resp.Header.Get("Retry-After"))
+		wait := shophook.RetryAfter(resp.Header.Get("Retry-After"))
 		if wait == 0 {
 			wait = time.Second << min(attempt, 5)
 		}

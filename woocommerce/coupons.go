@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/tenure-loyalty/tenure"
 	"github.com/tenure-loyalty/tenure/rewards"
 	"github.com/tenure-loyalty/tenure/service"
+	"github.com/tenure-loyalty/tenure/shophook"
 )
 
 // Coupons creates redeemed coupons' codes in WooCommerce sites through the REST API
@@ -39,54 +39,14 @@ func NewCoupons(shops *service.Shops, client *http.Client, log *slog.Logger) *Co
 	return &Coupons{shops: shops, http: client, log: log}
 }
 
-const (
-	refused = "refused: "
-	unknown = "unknown: "
-)
-
-// callError is a failed call; definite means the site refused it, so nothing was made.
-type callError struct {
-	msg      string
-	definite bool
-	retryIn  time.Duration
-}
-
-func (e *callError) Error() string { return e.msg }
-
 // RunOnce works through the coupons due now and returns how many it settled.
 func (s *Coupons) RunOnce(ctx context.Context) (int, error) {
-	tasks, err := s.shops.ClaimCodes(ctx, tenure.WooCommerce, 20)
-	if err != nil {
-		return 0, err
-	}
-	done := 0
-	for _, t := range tasks {
-		state, remote, err := s.settle(ctx, t)
-		var retryIn time.Duration
-		if err != nil {
-			prefix := unknown
-			var ce *callError
-			if errors.As(err, &ce) {
-				retryIn = ce.retryIn
-				if ce.definite {
-					prefix = refused
-				}
-			}
-			err = errors.New(prefix + err.Error())
-			s.log.Warn("woocommerce coupon", "coupon", t.Code.CouponID, "site", t.Shop.Domain, "err", err)
-		} else {
-			done++
-		}
-		if ferr := s.shops.FinishCode(ctx, t, state, remote, err, retryIn); ferr != nil {
-			return done, ferr
-		}
-	}
-	return done, nil
+	return shophook.RunCodes(ctx, s.shops, tenure.WooCommerce, s.log, s.settle)
 }
 
 func (s *Coupons) settle(ctx context.Context, t service.CodeTask) (state, remote string, err error) {
 	state, remote = t.Code.State, t.Code.RemoteID
-	if remote == "" && strings.HasPrefix(t.Code.LastError, unknown) {
+	if remote == "" && shophook.MayExist(t.Code.LastError) {
 		if remote, err = s.find(ctx, t.Shop, t.Coupon.Code); err != nil {
 			return state, "", err
 		}
@@ -197,7 +157,7 @@ func (s *Coupons) call(ctx context.Context, shop tenure.ShopConnection, method, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, shop.APIURL+path, rd)
 	if err != nil {
-		return 0, &callError{msg: err.Error(), definite: true}
+		return 0, &shophook.CallError{Msg: err.Error(), Definite: true}
 	}
 	req.SetBasicAuth(shop.APIKey, shop.APISecret)
 	req.Header.Set("Accept", "application/json")
@@ -206,36 +166,22 @@ func (s *Coupons) call(ctx context.Context, shop tenure.ShopConnection, method, 
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return 0, &callError{msg: "woocommerce: " + err.Error(), definite: method == "GET"}
+		return 0, &shophook.CallError{Msg: "woocommerce: " + err.Error(), Definite: method == "GET"}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return resp.StatusCode, &callError{msg: "woocommerce: 429 rate limited", definite: true, retryIn: retryAfter(resp.Header.Get("Retry-After"))}
+		return resp.StatusCode, &shophook.CallError{Msg: "woocommerce: 429 rate limited", Definite: true, RetryIn: shophook.RetryAfter(resp.Header.Get("Retry-After"))}
 	case resp.StatusCode >= 500:
-		return resp.StatusCode, &callError{msg: fmt.Sprintf("woocommerce: %d %s", resp.StatusCode, snippet(raw)), definite: method == "GET"}
+		return resp.StatusCode, &shophook.CallError{Msg: fmt.Sprintf("woocommerce: %d %s", resp.StatusCode, shophook.Snippet(raw)), Definite: method == "GET"}
 	case resp.StatusCode >= 300:
-		return resp.StatusCode, &callError{msg: fmt.Sprintf("woocommerce: %d %s", resp.StatusCode, snippet(raw)), definite: true}
+		return resp.StatusCode, &shophook.CallError{Msg: fmt.Sprintf("woocommerce: %d %s", resp.StatusCode, shophook.Snippet(raw)), Definite: true}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return resp.StatusCode, &callError{msg: "woocommerce: unreadable answer: " + snippet(raw)}
+			return resp.StatusCode, &shophook.CallError{Msg: "woocommerce: unreadable answer: " + shophook.Snippet(raw)}
 		}
 	}
 	return resp.StatusCode, nil
-}
-
-func retryAfter(v string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, time.Hour)
-	}
-	return 0
-}
-
-func snippet(b []byte) string {
-	if len(b) > 300 {
-		b = b[:300]
-	}
-	return string(b)
 }
